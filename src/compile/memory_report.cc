@@ -1,0 +1,70 @@
+#include "compile/memory_report.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "ir/type.h"
+#include "support/error.h"
+
+namespace llmcc {
+
+namespace {
+constexpr double kMB = 1024.0 * 1024.0;
+}
+
+MemoryEstimate estimate_memory(const Json& metadata) {
+  MemoryEstimate e;
+  const Json& config =
+      metadata.contains("model_config") ? metadata["model_config"] : Json::object();
+  for (const auto& p : metadata.at("params")) {
+    double n = 1;
+    for (const auto& d : p.at("shape")) {
+      if (d.is_number_integer())
+        n *= d.get<double>();
+      else if (config.contains(d.get<std::string>()))
+        n *= config[d.get<std::string>()].get<double>();
+      else
+        user_error("metadata: param {} has unresolved dimension '{}'", p["name"].dump(), d.dump());
+    }
+    auto dtype = ir::dtype_from_mlc_name(p.at("dtype").get<std::string>());
+    if (!dtype)
+      user_error("metadata: param {} has unknown dtype {}", p["name"].dump(), p["dtype"].dump());
+    e.params_bytes += n * ir::dtype_bytes(*dtype);
+  }
+  if (metadata.contains("memory_usage"))
+    for (const auto& [name, bytes] : metadata["memory_usage"].items())
+      e.temp_bytes = std::max(e.temp_bytes, bytes.get<double>());
+  if (metadata.contains("kv_cache")) {
+    const Json& kv = metadata["kv_cache"];
+    std::string q = metadata.value("quantization", "");
+    double bytes = q.find("f32") != std::string::npos ? 4 : 2;
+    e.kv_bytes_per_token = kv["head_dim"].get<double>() * kv["num_hidden_layers"].get<double>() *
+                           kv["num_key_value_heads"].get<double>() * bytes * 2;
+  }
+  return e;
+}
+
+std::vector<std::string> memory_report_lines(const Json& metadata) {
+  std::vector<std::string> lines;
+  if (metadata.contains("memory_usage"))
+    for (const auto& [name, bytes] : metadata["memory_usage"].items())
+      lines.push_back(
+          fmt::format("[Memory usage] Function `{}`: {:.2f} MB", name, bytes.get<double>() / kMB));
+  MemoryEstimate e = estimate_memory(metadata);
+  double total = e.params_bytes + e.temp_bytes;
+  lines.push_back(
+      fmt::format("Total memory usage without KV cache: {:.2f} MB (Parameters: {:.2f} MB. "
+                  "Temporary buffer: {:.2f} MB)",
+                  total / kMB, e.params_bytes / kMB, e.temp_bytes / kMB));
+  lines.push_back(fmt::format("KV cache size: {:.2f} MB per token in the context window",
+                              e.kv_bytes_per_token / kMB));
+  lines.push_back(fmt::format("Total memory usage with a 4K KV cache: {:.2f} MB",
+                              (total + 4096 * e.kv_bytes_per_token) / kMB));
+  lines.push_back(
+      "To reduce memory usage, tweak `prefill_chunk_size`, `context_window_size` and "
+      "`sliding_window_size`");
+  return lines;
+}
+
+}  // namespace llmcc

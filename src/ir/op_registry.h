@@ -1,0 +1,33 @@
+// The op set of the graph IR and each op's typing rule. Builders, the parser and the verifier all
+// go through infer_op_type, so an op means the same thing wherever it appears.
+//
+//   take(table[V,H], ids i32[...])            -> table.dtype[..., H]     embedding lookup
+//   rms_norm(x[...,H], w[H]) {eps}            -> x
+//   linear(x[...,K], w[N,K] [, residual])     -> [..., N] (+ residual)   x @ w^T {out_dtype?}
+//   add(a, b), mul(a, b)                      -> a                       elementwise
+//   silu(a)                                   -> a
+//   slice_last(x) {begin, end}                -> x[..., begin:end]
+//   swiglu(x[..., 2I])                        -> [..., I]                silu(x[:I]) * x[I:]
+//   attention(qkv, kv_cache) {layer, num_q_heads, num_kv_heads, head_dim, rope_theta,
+//             rope_scaling?, sm_scale}        -> [..., num_q_heads*head_dim]
+//             rope, KV append and causal paged attention, as MLC's attention_with_fused_qkv
+//   gather_rows(x[..., n, H], idx i32[b])     -> [..., b, H]
+//   last_row(x[..., n, H])                    -> [..., 1, H]
+//   cast(x) {dtype}                           -> dtype
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "ir/type.h"
+#include "support/json.h"
+
+namespace llmcc::ir {
+
+bool is_known_op(const std::string& name);
+// Throws UserError with the op name and the broken rule when the operands do not fit.
+Type infer_op_type(const std::string& name, const std::vector<Type>& operands, const Json& attrs);
+// Ops whose result may be computed in place over their first operand's storage.
+bool is_elementwise_op(const std::string& name);
+
+}  // namespace llmcc::ir

@@ -1,0 +1,9 @@
+// Everything a generated CPU model library includes.
+#pragma once
+
+#include "attention.h"
+#include "binding.h"
+#include "elementwise.h"
+#include "linear.h"
+#include "rms_norm.h"
+#include "rows.h"

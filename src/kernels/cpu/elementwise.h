@@ -1,0 +1,50 @@
+// The light ops: elementwise arithmetic and last-axis slicing. Model code calls these with its
+// static sizes; after fusion most of them are gone (swiglu and the matmul epilogue absorb them).
+#pragma once
+
+#include "common.h"
+
+namespace llmcc::cpu_kernels {
+
+inline float silu(float v) { return v / (1.0f + std::exp(-v)); }
+
+template <typename T>
+void add(const T* a, const T* b, T* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] = from_float<T>(to_float(a[i]) + to_float(b[i]));
+}
+
+template <typename T>
+void mul(const T* a, const T* b, T* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] = from_float<T>(to_float(a[i]) * to_float(b[i]));
+}
+
+template <typename T>
+void silu(const T* a, T* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] = from_float<T>(silu(to_float(a[i])));
+}
+
+template <typename TI, typename TO>
+void cast(const TI* a, TO* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] = from_float<TO>(to_float(a[i]));
+}
+
+// y[r, :] = x[r, begin:end] for x of width `width`.
+template <typename T>
+void slice_last(const T* x, T* y, int64_t rows, int64_t width, int64_t begin, int64_t end) {
+  for (int64_t r = 0; r < rows; ++r)
+    std::memcpy(y + r * (end - begin), x + r * width + begin, sizeof(T) * (end - begin));
+}
+
+// y[r, i] = silu(x[r, i]) * x[r, half + i]; the activation is rounded to T before the product,
+// as separate silu and multiply ops would.
+template <typename T>
+void swiglu(const T* x, T* y, int64_t rows, int64_t half_width) {
+#pragma omp parallel for schedule(static) if (rows > 1)
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t i = 0; i < half_width; ++i) {
+      float g = round_to<T>(silu(to_float(x[r * 2 * half_width + i])));
+      y[r * half_width + i] = from_float<T>(g * to_float(x[r * 2 * half_width + half_width + i]));
+    }
+}
+
+}  // namespace llmcc::cpu_kernels

@@ -1,0 +1,48 @@
+// y[r, n] = sum_k x[r, k] * w[n, k]  (+ residual[r, n]), accumulated in f32.
+// The weight is [N, K] as in torch.nn.Linear. Work is split over output columns so each weight row
+// is read from memory once, whatever the number of rows.
+#pragma once
+
+#include <vector>
+
+#include "dot.h"
+
+namespace llmcc::cpu_kernels {
+
+template <typename TX, typename TW, typename TO>
+void linear(const TX* x, const TW* w, const TO* residual, TO* y, int64_t rows, int64_t N,
+            int64_t K) {
+  std::vector<float> x_f32;
+  const float* xs;
+  if constexpr (std::is_same_v<TX, float>) {
+    xs = x;
+  } else {
+    x_f32.resize(static_cast<size_t>(rows * K));
+    widen(x, x_f32.data(), rows * K);
+    xs = x_f32.data();
+  }
+#pragma omp parallel
+  {
+    std::vector<float> w_f32(std::is_same_v<TW, float> ? 0 : static_cast<size_t>(K));
+#pragma omp for schedule(static)
+    for (int64_t n = 0; n < N; ++n) {
+      const float* wr;
+      if constexpr (std::is_same_v<TW, float>) {
+        wr = w + n * K;
+      } else {
+        widen(w + n * K, w_f32.data(), K);
+        wr = w_f32.data();
+      }
+      for (int64_t r = 0; r < rows; ++r) {
+        float acc = dot_f32(xs + r * K, wr, K);
+        if (residual) {
+          // Two roundings, as a framework that stores the matmul result before adding does.
+          acc = round_to<TO>(acc) + to_float(residual[r * N + n]);
+        }
+        y[r * N + n] = from_float<TO>(acc);
+      }
+    }
+  }
+}
+
+}  // namespace llmcc::cpu_kernels

@@ -1,0 +1,36 @@
+// The model registry: every model-type name of MLC's MODELS table. Each implemented entry knows
+// how to parse its config and build its graph IR.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config/model_config.h"
+#include "ir/module.h"
+#include "quant/quantization.h"
+
+namespace llmcc {
+
+struct Model {
+  std::string name;
+  std::string model_task = "chat";  // "chat" or "embedding"
+  std::function<std::unique_ptr<ModelConfig>(const Json& dict, const std::string& context)>
+      config_from_dict;  // empty when not implemented
+  std::function<ir::Module(const ModelConfig&, const Quantization&)> build;
+
+  bool implemented() const { return static_cast<bool>(build); }
+  // MLC's _infer_kv_state_kind: rnn_state, none, hybrid or kv_cache, from the name.
+  std::string kv_state_kind() const;
+
+  // Looks up a name (MLC's alias mixformer-sequential -> phi-msft applies); a UserError lists
+  // every known name for an unknown one.
+  static const Model& from_name(const std::string& name);
+  static const std::vector<Model>& all();
+  static std::vector<std::string> implemented_names();
+  // Raises NotImplementedError naming the implemented model types unless this one is.
+  void require_implemented() const;
+};
+
+}  // namespace llmcc

@@ -1,0 +1,14 @@
+#include "passes/passes.h"
+
+namespace llmcc::passes {
+
+void attach_kv_cache_metadata(ir::Module& m) {
+  if (!m.attrs.contains("kv_cache") || !m.attrs.contains("metadata")) return;
+  const Json& kv = m.attrs["kv_cache"];
+  m.attrs["metadata"]["kv_cache"] = {{"num_hidden_layers", kv["num_hidden_layers"]},
+                                     {"num_attention_heads", kv["num_attention_heads"]},
+                                     {"num_key_value_heads", kv["num_key_value_heads"]},
+                                     {"head_dim", kv["head_dim"]}};
+}
+
+}  // namespace llmcc::passes

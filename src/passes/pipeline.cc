@@ -1,0 +1,20 @@
+#include "passes/pipeline.h"
+
+#include "passes/passes.h"
+
+namespace llmcc {
+
+PassManager make_pipeline() {
+  PassManager pm;
+  pm.add_phase({"annotate",
+                {{"attach-variable-bounds", passes::attach_variable_bounds},
+                 {"attach-kv-cache-metadata", passes::attach_kv_cache_metadata}}});
+  pm.add_phase({"graph",
+                {{"fuse-swiglu", passes::fuse_swiglu},
+                 {"fuse-residual-add", passes::fuse_residual_add},
+                 {"dead-code-elimination", passes::dead_code_elimination}}});
+  pm.add_phase({"lower", {{"plan-memory", passes::plan_memory}}});
+  return pm;
+}
+
+}  // namespace llmcc

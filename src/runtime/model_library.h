@@ -1,0 +1,49 @@
+// A compiled model library, loaded with dlopen. Refuses libraries built for another ABI.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <string>
+
+#include "llmcc/model_abi.h"
+#include "support/json.h"
+
+namespace llmcc {
+
+class ModelLibrary {
+ public:
+  // Throws UserError naming the file when it cannot be loaded or its ABI differs.
+  explicit ModelLibrary(const std::filesystem::path& path);
+  ~ModelLibrary();
+  ModelLibrary(const ModelLibrary&) = delete;
+  ModelLibrary& operator=(const ModelLibrary&) = delete;
+
+  const Json& metadata() const { return metadata_; }
+  // nullptr when the library lacks the function (MLC tolerates missing optional functions).
+  const llmcc_function_info* find(const std::string& name) const;
+  const llmcc_function_info& get(const std::string& name) const;  // UserError if missing
+  const std::map<std::string, const llmcc_function_info*>& functions() const { return functions_; }
+
+  // Calls a function; a nonzero return becomes a UserError with the library's message.
+  void call(const std::string& name, const llmcc_tensor* inputs, int32_t num_inputs,
+            llmcc_tensor* outputs, int32_t num_outputs, llmcc_kv_cache* kv,
+            const void* const* params, void* workspace) const;
+
+  llmcc_kv_cache* create_kv_cache(int64_t max_batch_size, int64_t max_total_seq_len,
+                                  int64_t prefill_chunk_size, int64_t page_size) const;
+  void free_kv_cache(llmcc_kv_cache* kv) const;
+  std::string last_error() const;
+
+ private:
+  void* symbol(const char* name) const;
+
+  std::filesystem::path path_;
+  void* handle_ = nullptr;
+  Json metadata_;
+  std::map<std::string, const llmcc_function_info*> functions_;
+  const char* (*last_error_)(void) = nullptr;
+  llmcc_kv_cache* (*create_kv_)(int64_t, int64_t, int64_t, int64_t, int64_t) = nullptr;
+  void (*free_kv_)(llmcc_kv_cache*) = nullptr;
+};
+
+}  // namespace llmcc

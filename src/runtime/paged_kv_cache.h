@@ -1,0 +1,45 @@
+// The runtime's half of the paged KV cache: which pages each sequence owns. The library owns the
+// storage (llmcc_kv_cache); before each forward, begin_forward() writes the batch description
+// that the library's attention reads.
+#pragma once
+
+#include <map>
+#include <vector>
+
+#include "llmcc/model_abi.h"
+
+namespace llmcc {
+
+class PagedKVCache {
+ public:
+  // Takes ownership of nothing: `kv` stays the library's, freed by its llmcc_free_kv_cache.
+  explicit PagedKVCache(llmcc_kv_cache* kv);
+
+  void add_sequence(int64_t seq_id);
+  void remove_sequence(int64_t seq_id);
+  int64_t sequence_length(int64_t seq_id) const;
+  int64_t free_pages() const { return static_cast<int64_t>(free_pages_.size()); }
+
+  // Describes a forward over `seq_ids` appending `lengths[i]` tokens each (rows grouped in that
+  // order), allocating pages as needed. Throws UserError when pages run out.
+  void begin_forward(const std::vector<int64_t>& seq_ids, const std::vector<int64_t>& lengths);
+  // Commits the appended lengths.
+  void end_forward();
+
+  llmcc_kv_cache* raw() { return kv_; }
+
+ private:
+  struct Sequence {
+    std::vector<int32_t> pages;
+    int64_t length = 0;
+  };
+  Sequence& sequence(int64_t seq_id);
+
+  llmcc_kv_cache* kv_;
+  std::vector<int32_t> free_pages_;
+  std::map<int64_t, Sequence> sequences_;
+  std::vector<int64_t> pending_ids_, pending_lengths_;
+  std::vector<int32_t> qo_indptr_, prev_lengths_, page_indptr_, page_indices_;
+};
+
+}  // namespace llmcc

@@ -1,0 +1,327 @@
+#include "targets/cpu/codegen.h"
+
+#include <fmt/format.h>
+
+#include <map>
+
+#include "ir/verifier.h"
+#include "support/error.h"
+
+namespace llmcc::cpu {
+
+namespace {
+
+using ir::DType;
+using ir::Operand;
+using ir::Type;
+
+const char* c_type(DType d) {
+  switch (d) {
+    case DType::kF32:
+      return "float";
+    case DType::kF16:
+      return "half";
+    case DType::kBF16:
+      return "bfloat16";
+    case DType::kI32:
+      return "int32_t";
+    case DType::kU32:
+      return "uint32_t";
+  }
+  return "void";
+}
+
+const char* abi_dtype(DType d) {
+  switch (d) {
+    case DType::kF32:
+      return "LLMCC_FLOAT32";
+    case DType::kF16:
+      return "LLMCC_FLOAT16";
+    case DType::kBF16:
+      return "LLMCC_BFLOAT16";
+    case DType::kI32:
+      return "LLMCC_INT32";
+    case DType::kU32:
+      return "LLMCC_UINT32";
+  }
+  return "";
+}
+
+// A raw string literal delimiter that cannot clash with JSON content.
+std::string raw_string(const std::string& s) { return "R\"llmcc_json(" + s + ")llmcc_json\""; }
+
+class FunctionEmitter {
+ public:
+  FunctionEmitter(const ir::Module& m, const ir::Function& f) : m_(m), f_(f) {}
+
+  std::string emit() {
+    out_ += fmt::format(
+        "int32_t fn_{}(const llmcc_tensor* in, int32_t num_in, llmcc_tensor* out, int32_t "
+        "num_out,\n"
+        "              llmcc_kv_cache* kv, const void* const* params, void* workspace) {{\n",
+        f_.name);
+    out_ += "  (void)kv; (void)params; (void)workspace;\n";
+    out_ += "  char* ws = static_cast<char*>(workspace);\n  (void)ws;\n";
+    int tensor_args = 0;
+    for (int a : f_.args) tensor_args += f_.values[a].type.is_tensor();
+    line(
+        "if (num_in != {} || num_out != {}) return fail(\"{}: expects {} inputs and {} outputs, "
+        "got %d and %d\", num_in, num_out);",
+        tensor_args, f_.results.size(), f_.name, tensor_args, f_.results.size());
+    declare_symbols();
+    int input = 0;
+    for (int a : f_.args) {
+      const Type& t = f_.values[a].type;
+      if (!t.is_tensor()) continue;
+      names_[a] = fmt::format("static_cast<const {}*>(in[{}].data)", c_type(t.dtype), input);
+      bind(fmt::format("in[{}]", input), t, f_.values[a].name);
+      ++input;
+    }
+    for (size_t j = 0; j < f_.results.size(); ++j) {
+      const Type& t = f_.values[f_.results[j]].type;
+      names_[f_.results[j]] = fmt::format("static_cast<{}*>(out[{}].data)", c_type(t.dtype), j);
+      bind(fmt::format("out[{}]", j), t, fmt::format("output {}", j));
+    }
+    for (const auto& op : f_.ops) emit_op(op);
+    out_ += "  return 0;\n}\n\n";
+    return out_;
+  }
+
+ private:
+  template <typename... Args>
+  void line(fmt::format_string<Args...> format, Args&&... args) {
+    out_ += "  " + fmt::format(format, std::forward<Args>(args)...) + "\n";
+  }
+
+  void declare_symbols() {
+    std::map<std::string, bool> seen;
+    auto visit = [&](const Type& t) {
+      for (const auto& d : t.shape)
+        if (d.is_symbolic() && !seen.count(d.symbol) && !is_module_constant(d.symbol)) {
+          seen[d.symbol] = true;
+          line("int64_t {} = -1;", d.symbol);
+        }
+    };
+    for (int a : f_.args) visit(f_.values[a].type);
+    for (int r : f_.results) visit(f_.values[r].type);
+    for (const auto& op : f_.ops) visit(f_.values[op.result].type);
+  }
+
+  bool is_module_constant(const std::string& s) const {
+    return m_.attrs.contains("symbol_values") && m_.attrs["symbol_values"].contains(s) &&
+           !(f_.attrs.contains("tir_var_upper_bound") &&
+             f_.attrs["tir_var_upper_bound"].contains(s));
+  }
+
+  std::string dim_expr(const ir::Dim& d) const {
+    if (!d.is_symbolic()) return std::to_string(d.value);
+    if (is_module_constant(d.symbol))
+      return std::to_string(m_.attrs["symbol_values"][d.symbol].get<int64_t>());
+    return d.symbol;
+  }
+
+  void bind(const std::string& tensor, const Type& t, const std::string& what) {
+    std::string dims;
+    for (const auto& d : t.shape) {
+      if (!dims.empty()) dims += ", ";
+      if (d.is_symbolic() && !is_module_constant(d.symbol))
+        dims += fmt::format("{{0, &{}, {}, \"{}\"}}", d.symbol,
+                            ir::symbol_upper_bound(m_, f_, d.symbol), d.symbol);
+      else
+        dims += fmt::format("{{{}, nullptr, -1, \"\"}}", dim_expr(d));
+    }
+    line("if (bind_tensor({}, {}, {{{}}}, \"{}\", \"{}\")) return 1;", tensor, abi_dtype(t.dtype),
+         dims, f_.name, what);
+  }
+
+  // Rows = product of every dimension but the last.
+  std::string rows_expr(const Type& t) const {
+    std::string e;
+    for (size_t i = 0; i + 1 < t.shape.size(); ++i)
+      e += (e.empty() ? "" : " * ") + dim_expr(t.shape[i]);
+    return e.empty() ? "1" : "(" + e + ")";
+  }
+
+  std::string numel_expr(const Type& t) const {
+    return "(" + rows_expr(t) + " * " + dim_expr(t.shape.back()) + ")";
+  }
+
+  const Type& type(const Operand& o) const { return f_.type_of(o, m_); }
+
+  std::string ref(const Operand& o) const {
+    if (o.kind == Operand::Kind::kParam)
+      return fmt::format("static_cast<const {}*>(params[{}])", c_type(type(o).dtype), o.index);
+    auto it = names_.find(o.index);
+    if (it == names_.end()) internal_error("codegen: value used before definition in {}", f_.name);
+    return it->second;
+  }
+
+  void emit_op(const ir::Op& op) {
+    const Type& rt = f_.values[op.result].type;
+    if (!names_.count(op.result)) {
+      if (!op.attrs.contains("ws_offset"))
+        internal_error("codegen: {} in {} has no workspace offset; run plan_memory", op.name,
+                       f_.name);
+      names_[op.result] = fmt::format("reinterpret_cast<{}*>(ws + {})", c_type(rt.dtype),
+                                      op.attrs["ws_offset"].get<int64_t>());
+    }
+    std::string y = names_[op.result];
+    auto arg = [&](size_t i) { return ref(op.operands[i]); };
+    const std::string& n = op.name;
+    if (n == "take") {
+      const Type& table = type(op.operands[0]);
+      line("if (take({}, {}, {}, {}, {}, {})) return 1;", arg(0), arg(1), y,
+           numel_expr(type(op.operands[1])), dim_expr(table.shape[1]), dim_expr(table.shape[0]));
+    } else if (n == "rms_norm") {
+      line("rms_norm({}, {}, {}, {}, {}, {}f);", arg(0), arg(1), y, rows_expr(rt),
+           dim_expr(rt.shape.back()), fmt::format("{:.9g}", op.attrs["eps"].get<double>()));
+    } else if (n == "linear") {
+      const Type& w = type(op.operands[1]);
+      std::string residual = op.operands.size() == 3
+                                 ? arg(2)
+                                 : fmt::format("static_cast<const {}*>(nullptr)", c_type(rt.dtype));
+      line("linear({}, {}, {}, {}, {}, {}, {});", arg(0), arg(1), residual, y, rows_expr(rt),
+           dim_expr(w.shape[0]), dim_expr(w.shape[1]));
+    } else if (n == "add" || n == "mul") {
+      line("{}({}, {}, {}, {});", n, arg(0), arg(1), y, numel_expr(rt));
+    } else if (n == "silu") {
+      line("silu({}, {}, {});", arg(0), y, numel_expr(rt));
+    } else if (n == "cast") {
+      line("cast({}, {}, {});", arg(0), y, numel_expr(rt));
+    } else if (n == "slice_last") {
+      line("slice_last({}, {}, {}, {}, {}, {});", arg(0), y, rows_expr(rt),
+           dim_expr(type(op.operands[0]).shape.back()), op.attrs["begin"].get<int64_t>(),
+           op.attrs["end"].get<int64_t>());
+    } else if (n == "swiglu") {
+      line("swiglu({}, {}, {}, {});", arg(0), y, rows_expr(rt), dim_expr(rt.shape.back()));
+    } else if (n == "attention") {
+      emit_attention(op, y);
+    } else if (n == "gather_rows" || n == "last_row") {
+      const Type& x = type(op.operands[0]);
+      std::string outer;
+      for (size_t i = 0; i + 2 < x.shape.size(); ++i)
+        outer += (outer.empty() ? "" : " * ") + dim_expr(x.shape[i]);
+      if (outer.empty()) outer = "1";
+      std::string rows_in = dim_expr(x.shape[x.shape.size() - 2]);
+      if (n == "gather_rows") {
+        line("if (gather_rows({}, {}, {}, {}, {}, {}, {})) return 1;", arg(0), arg(1), y, outer,
+             rows_in, dim_expr(type(op.operands[1]).shape[0]), dim_expr(x.shape.back()));
+      } else {
+        line("{{ const int32_t last = static_cast<int32_t>({} - 1);", rows_in);
+        line("  if (gather_rows({}, &last, {}, {}, {}, 1, {})) return 1; }}", arg(0), y, outer,
+             rows_in, dim_expr(x.shape.back()));
+      }
+    } else {
+      internal_error("the CPU target has no lowering for op '{}'", n);
+    }
+  }
+
+  void emit_attention(const ir::Op& op, const std::string& y) {
+    const Json& a = op.attrs;
+    const Json& rs = a.contains("rope_scaling") ? a["rope_scaling"] : Json();
+    std::string rope =
+        fmt::format("RopeParams{{{:.17g}, {}, {:.17g}, {:.17g}, {:.17g}, {:.17g}}}",
+                    a["rope_theta"].get<double>(), rs.is_object() ? "true" : "false",
+                    rs.is_object() ? rs["factor"].get<double>() : 1.0,
+                    rs.is_object() ? rs["low_freq_factor"].get<double>() : 1.0,
+                    rs.is_object() ? rs["high_freq_factor"].get<double>() : 4.0,
+                    rs.is_object() ? rs["original_max_position_embeddings"].get<double>() : 8192.0);
+    line("if (attention({}, {}, kv, {}, {}, {}, {}, {}, {:.9g}f, {})) return 1;",
+         ref(op.operands[0]), y, rows_expr(f_.values[op.result].type), a["layer"].get<int64_t>(),
+         a["num_q_heads"].get<int64_t>(), a["num_kv_heads"].get<int64_t>(),
+         a["head_dim"].get<int64_t>(), a["sm_scale"].get<double>(), rope);
+  }
+
+  const ir::Module& m_;
+  const ir::Function& f_;
+  std::map<int, std::string> names_;
+  std::string out_;
+};
+
+bool uses_kv(const ir::Function& f) {
+  for (int a : f.args)
+    if (!f.values[a].type.is_tensor()) return true;
+  return false;
+}
+
+bool uses_params(const ir::Function& f) {
+  for (const auto& op : f.ops)
+    for (const auto& o : op.operands)
+      if (o.kind == Operand::Kind::kParam) return true;
+  return false;
+}
+
+}  // namespace
+
+std::string emit_source(const ir::Module& m, const std::string& prefix) {
+  if (!m.attrs.contains("metadata")) internal_error("codegen needs attrs.metadata");
+  if (!m.attrs.contains("kv_cache")) internal_error("codegen needs attrs.kv_cache");
+  const Json& kvc = m.attrs["kv_cache"];
+  auto kv_dtype = ir::dtype_from_mlc_name(kvc["dtype"].get<std::string>());
+  if (!kv_dtype) internal_error("bad kv_cache dtype");
+
+  std::string s;
+  s += "// Generated by llmcc. Do not edit: recompile the model instead.\n";
+  s += "#include \"kernels/cpu/prelude.h\"\n\nnamespace {\n#include \"kernels/cpu/all.h\"\n";
+  s += "using namespace llmcc::cpu_kernels;\n\n";
+  s += "const char kMetadata[] = " + raw_string(m.attrs["metadata"].dump()) + ";\n\n";
+  for (const auto& f : m.functions) s += FunctionEmitter(m, f).emit();
+
+  s += "const llmcc_function_info kFunctions[] = {\n";
+  for (const auto& f : m.functions) {
+    int inputs = 0;
+    for (int a : f.args) inputs += f.values[a].type.is_tensor();
+    s += fmt::format("    {{\"{}\", fn_{}, {}, {}, {}, {}, {}}},\n", f.name, f.name, inputs,
+                     f.results.size(), int(uses_kv(f)), int(uses_params(f)),
+                     f.attrs.value("workspace_bytes", int64_t{0}));
+  }
+  s += "};\n}  // namespace\n\n";
+
+  const std::string api = "extern \"C\" __attribute__((visibility(\"default\"))) ";
+  s += api +
+       fmt::format("uint32_t {}llmcc_abi_version(void) {{ return LLMCC_ABI_VERSION; }}\n", prefix);
+  s += api + fmt::format("const char* {}llmcc_metadata(void) {{ return kMetadata; }}\n", prefix);
+  s += api +
+       fmt::format("const char* {}llmcc_last_error(void) {{ return error_buffer(); }}\n", prefix);
+  s += api + fmt::format(
+                 "const llmcc_function_info* {}llmcc_functions(int32_t* count) {{\n"
+                 "  *count = static_cast<int32_t>(sizeof(kFunctions) / sizeof(kFunctions[0]));\n"
+                 "  return kFunctions;\n}}\n",
+                 prefix);
+  s += api +
+       fmt::format(
+           "llmcc_kv_cache* {}llmcc_create_tir_paged_kv_cache(int64_t max_batch_size,\n"
+           "    int64_t max_total_seq_len, int64_t prefill_chunk_size, int64_t page_size,\n"
+           "    int64_t support_sliding_window) {{\n"
+           "  (void)prefill_chunk_size;\n"
+           "  if (max_batch_size < 1 || max_total_seq_len < 1 || page_size < 1) {{\n"
+           "    fail(\"create_tir_paged_kv_cache: sizes must be positive\"); return nullptr; }}\n"
+           "  if (support_sliding_window) {{\n"
+           "    fail(\"create_tir_paged_kv_cache: this model has no sliding window\"); return "
+           "nullptr; }}\n"
+           "  llmcc_kv_cache* kv = static_cast<llmcc_kv_cache*>(std::calloc(1, "
+           "sizeof(llmcc_kv_cache)));\n"
+           "  if (!kv) {{ fail(\"out of memory\"); return nullptr; }}\n"
+           "  kv->page_size = static_cast<int32_t>(page_size);\n"
+           "  kv->num_pages = (max_total_seq_len + page_size - 1) / page_size + max_batch_size;\n"
+           "  kv->num_layers = {};\n  kv->num_kv_heads = {};\n  kv->head_dim = {};\n"
+           "  kv->dtype = {};\n  kv->max_batch_size = static_cast<int32_t>(max_batch_size);\n"
+           "  size_t bytes = static_cast<size_t>(kv->num_pages) * 2 * page_size * {} * {} * {} * "
+           "sizeof({});\n"
+           "  kv->storage = std::calloc(bytes, 1);\n"
+           "  if (!kv->storage) {{ std::free(kv); fail(\"out of memory allocating %zu bytes of KV "
+           "cache\", bytes); return nullptr; }}\n"
+           "  return kv;\n}}\n",
+           prefix, kvc["num_hidden_layers"].get<int64_t>(),
+           kvc["num_key_value_heads"].get<int64_t>(), kvc["head_dim"].get<int64_t>(),
+           abi_dtype(*kv_dtype), kvc["num_hidden_layers"].get<int64_t>(),
+           kvc["num_key_value_heads"].get<int64_t>(), kvc["head_dim"].get<int64_t>(),
+           c_type(*kv_dtype));
+  s += api + fmt::format(
+                 "void {}llmcc_free_kv_cache(llmcc_kv_cache* kv) {{\n"
+                 "  if (kv) {{ std::free(kv->storage); std::free(kv); }}\n}}\n",
+                 prefix);
+  return s;
+}
+
+}  // namespace llmcc::cpu

@@ -1,0 +1,105 @@
+#include "targets/cpu/toolchain.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+
+#include "support/embedded_sources.h"
+#include "support/error.h"
+#include "support/files.h"
+#include "support/logging.h"
+
+namespace llmcc::cpu {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string shell_quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+// Runs a command, returning its exit status and combined output.
+std::pair<int, std::string> run(const std::vector<std::string>& argv) {
+  std::string cmd;
+  for (const auto& a : argv) cmd += shell_quote(a) + " ";
+  cmd += "2>&1";
+  FILE* pipe = ::popen(cmd.c_str(), "r");
+  if (!pipe) internal_error("cannot run '{}'", cmd);
+  std::string output;
+  std::array<char, 4096> buf;
+  while (size_t n = std::fread(buf.data(), 1, buf.size(), pipe)) output.append(buf.data(), n);
+  int status = ::pclose(pipe);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : 128, output};
+}
+
+std::string compiler() {
+  const char* cxx = std::getenv("CXX");
+  return cxx && *cxx ? cxx : "c++";
+}
+
+}  // namespace
+
+LibraryKind library_kind_for(const fs::path& output) {
+  std::string ext = output.extension().string();
+  if (ext == ".tar" || ext == ".lib") return LibraryKind::kStatic;
+  if (ext != ".so" && ext != ".dylib" && ext != ".dll")
+    log_warning("Unknown output suffix '{}'. Assuming shared library.", ext);
+  return LibraryKind::kShared;
+}
+
+std::vector<std::string> cpu_flags(const Target& target) {
+  std::vector<std::string> flags = {"-march=" + target.mcpu};
+  for (const auto& attr : target.mattr)
+    flags.push_back((attr[0] == '+' ? "-m" : "-mno-") + attr.substr(1));
+  return flags;
+}
+
+void build_library(const std::string& source, const Target& target, LibraryKind kind,
+                   const fs::path& output) {
+  check_output_path(output);
+  TempPath dir = make_temp_dir("llmcc-build");
+  for (const auto& [path, text] : embedded_sources()) {
+    fs::path p = dir.path() / "include" / path;
+    fs::create_directories(p.parent_path());
+    write_file_atomic(p, text);
+  }
+  fs::path src = dir.path() / "model.cc", obj = dir.path() / "lib0.o";
+  write_file_atomic(src, source);
+
+  std::vector<std::string> cc = {compiler(),       "-std=c++17", "-O2",
+                                 "-fPIC",          "-fopenmp",   "-fvisibility=hidden",
+                                 "-fno-math-errno"};
+  for (const auto& f : cpu_flags(target)) cc.push_back(f);
+  cc.insert(cc.end(),
+            {"-I", (dir.path() / "include").string(), "-c", src.string(), "-o", obj.string()});
+  auto [status, log] = run(cc);
+  if (status != 0) {
+    if (log.find("march") != std::string::npos ||
+        log.find("unrecognized command-line option '-m") != std::string::npos)
+      user_error("the host compiler rejected the CPU options {} of target '{}':\n{}",
+                 fmt::join(cpu_flags(target), " "), target.device, log);
+    if (status == 127) user_error("no C++ compiler found: install g++ or set $CXX ({})", log);
+    internal_error("the generated model source failed to compile (an llmcc bug):\n{}", log);
+  }
+
+  fs::path built = dir.path() / (kind == LibraryKind::kShared ? "lib.so" : "lib.tar");
+  if (kind == LibraryKind::kShared) {
+    auto [link_status, link_log] =
+        run({compiler(), "-shared", "-fopenmp", obj.string(), "-o", built.string()});
+    if (link_status != 0) internal_error("linking the model library failed:\n{}", link_log);
+  } else {
+    auto [tar_status, tar_log] =
+        run({"tar", "-cf", built.string(), "-C", dir.path().string(), "lib0.o"});
+    if (tar_status != 0) user_error("writing the static library with tar failed:\n{}", tar_log);
+  }
+  install_file_atomic(built, output);
+}
+
+}  // namespace llmcc::cpu

@@ -1,0 +1,25 @@
+// Builds generated C++ into a model library with the host compiler ($CXX, else c++).
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+#include "targets/target.h"
+
+namespace llmcc::cpu {
+
+enum class LibraryKind { kShared, kStatic };
+
+// ".so"/".dylib"/".dll" -> shared, ".tar"/".lib" -> static objects; anything else is shared with a
+// warning, as MLC does.
+LibraryKind library_kind_for(const std::filesystem::path& output);
+
+// The compiler flags that select `target`'s CPU (-march=..., -mavx2, ...).
+std::vector<std::string> cpu_flags(const Target& target);
+
+// Compiles `source` and writes the library to `output` atomically. The kernel headers are taken
+// from the copy embedded in llmcc, so this works wherever llmcc is installed.
+void build_library(const std::string& source, const Target& target, LibraryKind kind,
+                   const std::filesystem::path& output);
+
+}  // namespace llmcc::cpu

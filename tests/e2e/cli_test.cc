@@ -1,0 +1,178 @@
+// The llmcc command line: compile, model_metadata, --debug-dump, and every error case leaving no
+// output file behind.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <thread>
+
+#include "config/presets.h"
+#include "support/files.h"
+#include "support/json.h"
+
+namespace llmcc {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Result {
+  int status;
+  std::string output;  // stdout and stderr together
+};
+
+Result llmcc(const std::string& args) {
+  std::string cmd = std::string(LLMCC_BINARY) + " " + args + " 2>&1";
+  FILE* pipe = ::popen(cmd.c_str(), "r");
+  std::string out;
+  char buf[4096];
+  while (size_t n = std::fread(buf, 1, sizeof buf, pipe)) out.append(buf, n);
+  int status = ::pclose(pipe);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+bool contains(const std::string& haystack, const std::string& needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
+class Cli : public ::testing::Test {
+ protected:
+  TempPath dir_ = make_temp_dir("llmcc-cli");
+  fs::path path(const std::string& name) const { return dir_.path() / name; }
+  std::string out(const std::string& name) const { return path(name).string(); }
+  // No leftovers: no output and no temporaries beside it.
+  void expect_no_output(const std::string& name) {
+    EXPECT_FALSE(fs::exists(path(name))) << name;
+    for (const auto& e : fs::directory_iterator(dir_.path()))
+      EXPECT_EQ(e.path().filename().string().find(".tmp-"), std::string::npos) << e.path();
+  }
+};
+
+TEST_F(Cli, CompileDumpsIrAndReportsMemory) {
+  Result r = llmcc("compile tiny_llama --quantization q0f32 --device cpu -o " + out("m.so") +
+                   " --debug-dump " + out("dump"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_TRUE(fs::exists(path("m.so")));
+  for (const char* f : {"debug-input.ir", "debug-phase0-annotate.ir", "debug-phase1-graph.ir",
+                        "debug-phase2-lower.ir", "model.cc"})
+    EXPECT_TRUE(fs::exists(path("dump") / f)) << f;
+  EXPECT_TRUE(contains(read_file(path("dump") / "debug-phase2-lower.ir"), "ws_offset"));
+  EXPECT_TRUE(contains(r.output, "Total memory usage without KV cache: "));
+  EXPECT_TRUE(contains(r.output, "KV cache size: 0.00 MB per token in the context window"));
+  EXPECT_TRUE(contains(r.output, "Total memory usage with a 4K KV cache: "));
+  EXPECT_TRUE(contains(r.output, "To reduce memory usage, tweak `prefill_chunk_size`"));
+
+  Result md = llmcc("model_metadata " + out("m.so"));
+  ASSERT_EQ(md.status, 0) << md.output;
+  Json j = Json::parse(md.output);
+  EXPECT_EQ(j["quantization"], "q0f32");
+  Result mem = llmcc("model_metadata " + out("m.so") + " --memory-only");
+  ASSERT_EQ(mem.status, 0);
+  EXPECT_TRUE(contains(mem.output, "Total memory usage without KV cache: "));
+  EXPECT_FALSE(contains(mem.output, "\"params\""));
+}
+
+TEST_F(Cli, OverridesReachTheLibrary) {
+  Result r = llmcc("compile tiny_llama --quantization q0f32 -o " + out("m.so") +
+                   " --overrides 'context_window_size=64;prefill_chunk_size=100;max_batch_size=4'"
+                   " --opt 'cublas_gemm=1'");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_TRUE(contains(r.output, "Overriding context_window_size from 128 to 64"));
+  EXPECT_TRUE(contains(r.output, "flashinfer disabled"));
+  Json j = Json::parse(llmcc("model_metadata " + out("m.so")).output);
+  EXPECT_EQ(j["context_window_size"], 64);
+  EXPECT_EQ(j["prefill_chunk_size"], 64);  // clamped to the context window
+  EXPECT_EQ(j["max_batch_size"], 4);
+}
+
+TEST_F(Cli, TensorParallelErrorsFollowMlc) {
+  Result ft =
+      llmcc("compile tiny_llama --quantization q4f16_ft --overrides tensor_parallel_shards=2 -o " +
+            out("a.so"));
+  EXPECT_NE(ft.status, 0);
+  EXPECT_TRUE(contains(ft.output, "NotImplementedError")) << ft.output;
+  expect_no_output("a.so");
+  for (const char* q : {"q4f16_0", "q3f16_0", "q4bf16_0"}) {
+    Result kn = llmcc(std::string("compile tiny_llama --quantization ") + q +
+                      " --overrides tensor_parallel_shards=2 -o " + out("b.so"));
+    EXPECT_NE(kn.status, 0);
+    EXPECT_TRUE(contains(kn.output,
+                         "KN layout (q3f16_0 and q4f16_0) is not supported for tensor parallelism"))
+        << kn.output;
+    expect_no_output("b.so");
+  }
+  Result bad_tp =
+      llmcc("compile tiny_llama --quantization q0f32 --overrides tensor_parallel_shards=3 -o " +
+            out("c.so"));
+  EXPECT_NE(bad_tp.status, 0);
+  EXPECT_TRUE(contains(bad_tp.output, "tensor_parallel_shards=3 does not divide")) << bad_tp.output;
+  expect_no_output("c.so");
+}
+
+TEST_F(Cli, BadInputFailsCleanly) {
+  Json config = *find_preset("tiny_llama");
+  config.erase("num_hidden_layers");
+  write_file_atomic(path("config.json"), config.dump());
+  struct Case {
+    std::string args, message;
+  } cases[] = {
+      {"compile " + out("config.json") + " --quantization q0f32",
+       "missing required field 'num_hidden_layers'"},
+      {"compile tiny_llama --quantization q9f9", "unknown quantization 'q9f9'"},
+      {"compile tiny_llama --quantization q4f16_1",
+       "not implemented in llmcc yet; implemented: q0f16"},
+      {"compile tiny_llama --quantization q0f32 --model-type gpt2",
+       "model type 'gpt2' is not implemented"},
+      {"compile tiny_llama --quantization q0f32 --model-type nope", "unknown model type 'nope'"},
+      {"compile tiny_llama --quantization q0f32 --device cuda", "target 'cuda' is not implemented"},
+      {"compile no_such_preset --quantization q0f32", "neither a config file"},
+      {"compile tiny_llama --quantization q0f32 --opt 'flashinfer=yes'", "must be 0 or 1"},
+      {"compile tiny_llama --quantization q0f32 --overrides 'window=3'", "unknown key 'window'"},
+      {"compile tiny_llama --quantization q0f32 --device 'llvm -mcpu=no-such-cpu'",
+       "rejected the CPU options"},
+  };
+  for (const auto& c : cases) {
+    Result r = llmcc(c.args + " -o " + out("x.so"));
+    EXPECT_NE(r.status, 0) << c.args;
+    EXPECT_TRUE(contains(r.output, c.message)) << c.args << "\n" << r.output;
+    EXPECT_FALSE(contains(r.output, "internal error")) << r.output;
+    expect_no_output("x.so");
+  }
+  Result missing_dir = llmcc("compile tiny_llama --quantization q0f32 -o " + out("nowhere/x.so"));
+  EXPECT_NE(missing_dir.status, 0);
+  EXPECT_TRUE(contains(missing_dir.output, "does not exist")) << missing_dir.output;
+  Result no_lib = llmcc("model_metadata " + out("absent.so"));
+  EXPECT_NE(no_lib.status, 0);
+  EXPECT_TRUE(contains(no_lib.output, "does not exist"));
+}
+
+TEST_F(Cli, FailedCompileKeepsThePreviousOutput) {
+  write_file_atomic(path("keep.so"), "previous");
+  Result r = llmcc("compile tiny_llama --quantization q0f32 --device 'llvm -mcpu=no-such-cpu' -o " +
+                   out("keep.so"));
+  EXPECT_NE(r.status, 0);
+  EXPECT_EQ(read_file(path("keep.so")), "previous");
+}
+
+TEST_F(Cli, InterruptedCompileLeavesNothing) {
+  pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::execl(LLMCC_BINARY, LLMCC_BINARY, "compile", "tinyllama_1b", "--quantization", "q0f16", "-o",
+            out("big.so").c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  // Let it reach the host compiler, then interrupt it as Ctrl-C would.
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  ::kill(pid, SIGINT);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  EXPECT_FALSE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  expect_no_output("big.so");
+}
+
+}  // namespace
+}  // namespace llmcc

@@ -1,0 +1,22 @@
+# Runs every tests/ir/*.ir through llmcc-opt with the passes named on its "# RUN: --passes=..."
+# line and compares the output with the matching .expected file.
+file(GLOB cases "${DIR}/*.ir")
+set(failed 0)
+foreach(case IN LISTS cases)
+  file(STRINGS "${case}" run_line REGEX "^# RUN: ")
+  string(REGEX REPLACE "^# RUN: " "" args "${run_line}")
+  separate_arguments(args)
+  execute_process(COMMAND ${OPT} ${case} ${args} OUTPUT_VARIABLE got ERROR_VARIABLE err
+                  RESULT_VARIABLE status)
+  string(REGEX REPLACE "\\.ir$" ".expected" expected_file "${case}")
+  file(READ "${expected_file}" expected)
+  if(NOT status EQUAL 0 OR NOT got STREQUAL expected)
+    message(SEND_ERROR "${case}: llmcc-opt ${args} gave (status ${status}):\n${got}${err}\nexpected:\n${expected}")
+    set(failed 1)
+  else()
+    message(STATUS "ok ${case}")
+  endif()
+endforeach()
+if(failed)
+  message(FATAL_ERROR "IR text tests failed")
+endif()

@@ -1,0 +1,288 @@
+// Config, override, flag, registry and target parsing, with every error case of the compiler-core
+// issue.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "config/config_source.h"
+#include "config/model_config_override.h"
+#include "config/optimization_flags.h"
+#include "config/presets.h"
+#include "models/llama_config.h"
+#include "models/model.h"
+#include "quant/quantization.h"
+#include "support/error.h"
+#include "support/files.h"
+#include "targets/target.h"
+
+namespace llmcc {
+namespace {
+
+namespace fs = std::filesystem;
+
+Json tiny() { return *find_preset("tiny_llama"); }
+
+TEST(OptimizationFlags, Presets) {
+  EXPECT_EQ(OptimizationFlags::from_str("O0").repr(),
+            "flashinfer=0;cublas_gemm=0;faster_transformer=0;cudagraph=0;cutlass=0;"
+            "ipc_allreduce_strategy=NONE");
+  EXPECT_EQ(OptimizationFlags::from_str("O1").repr(),
+            "flashinfer=0;cublas_gemm=1;faster_transformer=1;cudagraph=0;cutlass=1;"
+            "ipc_allreduce_strategy=NONE");
+  EXPECT_EQ(OptimizationFlags::from_str("O2").repr(),
+            "flashinfer=1;cublas_gemm=1;faster_transformer=0;cudagraph=1;cutlass=1;"
+            "ipc_allreduce_strategy=NONE");
+  EXPECT_EQ(OptimizationFlags::from_str("O3").repr(),
+            "flashinfer=1;cublas_gemm=1;faster_transformer=1;cudagraph=1;cutlass=1;"
+            "ipc_allreduce_strategy=AUTO");
+}
+
+TEST(OptimizationFlags, KeyValueFormDefaultsFlashinferOn) {
+  OptimizationFlags f = OptimizationFlags::from_str("cublas_gemm=1");
+  EXPECT_TRUE(f.flashinfer);
+  EXPECT_TRUE(f.cublas_gemm);
+  EXPECT_FALSE(f.faster_transformer);
+  EXPECT_FALSE(f.cudagraph);
+  EXPECT_FALSE(f.cutlass);
+  EXPECT_EQ(OptimizationFlags::from_str("").repr(),
+            "flashinfer=1;cublas_gemm=0;faster_transformer=0;cudagraph=0;cutlass=0;"
+            "ipc_allreduce_strategy=NONE");
+  f = OptimizationFlags::from_str("flashinfer=0;;ipc_allreduce_strategy=TWOSHOT;cutlass=1");
+  EXPECT_FALSE(f.flashinfer);
+  EXPECT_TRUE(f.cutlass);
+  EXPECT_EQ(f.ipc_allreduce_strategy, IPCAllReduceStrategy::kTwoShot);
+  // argparse accepts unambiguous prefixes, so MLC does too.
+  EXPECT_TRUE(OptimizationFlags::from_str("cuda=1").cudagraph);
+}
+
+TEST(OptimizationFlags, Errors) {
+  EXPECT_THROW(OptimizationFlags::from_str("flashinfer=2"), UserError);
+  EXPECT_THROW(OptimizationFlags::from_str("flashinfer=true"), UserError);
+  EXPECT_THROW(OptimizationFlags::from_str("bogus=1"), UserError);
+  EXPECT_THROW(OptimizationFlags::from_str("c=1"), UserError);  // ambiguous
+  EXPECT_THROW(OptimizationFlags::from_str("ipc_allreduce_strategy=MAYBE"), UserError);
+  EXPECT_THROW(OptimizationFlags::from_str("O4"), UserError);
+  EXPECT_THROW(OptimizationFlags::from_str("flashinfer"), UserError);
+}
+
+TEST(OptimizationFlags, CpuTargetDisablesGpuFlags) {
+  OptimizationFlags f = OptimizationFlags::from_str("O3");
+  f.update(Target::from_device("cpu"), Quantization::from_name("q0f16"));
+  EXPECT_EQ(f.repr(),
+            "flashinfer=0;cublas_gemm=0;faster_transformer=0;cudagraph=0;cutlass=0;"
+            "ipc_allreduce_strategy=AUTO");
+  // cuBLAS is kept on CUDA only for unquantized or fp8 schemes.
+  Target cuda;
+  cuda.kind = "cuda";
+  cuda.cuda_arch = 75;
+  OptimizationFlags g = OptimizationFlags::from_str("O2");
+  g.update(cuda, Quantization::from_name("q4f16_1"));
+  EXPECT_FALSE(g.cublas_gemm);
+  EXPECT_FALSE(g.flashinfer);  // arch < 80
+  EXPECT_TRUE(g.cudagraph);
+  OptimizationFlags h = OptimizationFlags::from_str("O2");
+  h.update(cuda, Quantization::from_name("q0f16"));
+  EXPECT_TRUE(h.cublas_gemm);
+}
+
+TEST(ModelConfigOverride, ParsesAllEightFields) {
+  auto o = ModelConfigOverride::from_str(
+      "context_window_size=4096;sliding_window_size=1024;prefill_chunk_size=512;"
+      "attention_sink_size=4;max_batch_size=8;tensor_parallel_shards=2;"
+      "pipeline_parallel_stages=1;disaggregation=yes");
+  EXPECT_EQ(o.context_window_size, 4096);
+  EXPECT_EQ(o.sliding_window_size, 1024);
+  EXPECT_EQ(o.prefill_chunk_size, 512);
+  EXPECT_EQ(o.attention_sink_size, 4);
+  EXPECT_EQ(o.max_batch_size, 8);
+  EXPECT_EQ(o.tensor_parallel_shards, 2);
+  EXPECT_EQ(o.pipeline_parallel_stages, 1);
+  EXPECT_EQ(o.disaggregation, true);
+  EXPECT_EQ(ModelConfigOverride::from_str("").repr(),
+            "context_window_size=None;sliding_window_size=None;prefill_chunk_size=None;"
+            "attention_sink_size=None;max_batch_size=None;tensor_parallel_shards=None;"
+            "pipeline_parallel_stages=None;disaggregation=None");
+  EXPECT_EQ(ModelConfigOverride::from_str("disaggregation=no").disaggregation, false);
+  EXPECT_EQ(ModelConfigOverride::from_str("disaggregation=TRUE").disaggregation, true);
+}
+
+TEST(ModelConfigOverride, Errors) {
+  EXPECT_THROW(ModelConfigOverride::from_str("context_window_size=big"), UserError);
+  EXPECT_THROW(ModelConfigOverride::from_str("context_window_size=12x"), UserError);
+  EXPECT_THROW(ModelConfigOverride::from_str("no_such_field=1"), UserError);
+  EXPECT_THROW(ModelConfigOverride::from_str("=4"), UserError);
+}
+
+TEST(ModelConfigOverride, ApplyRecomputesDerivedValues) {
+  auto c = LlamaConfig::from_dict(*find_preset("llama2_7b"), "test");
+  EXPECT_EQ(c->prefill_chunk_size(), 2048);
+  auto o = ModelConfigOverride::from_str("context_window_size=1024;sliding_window_size=64");
+  // sliding_window_size is not a Llama field: warned about and skipped.
+  Json d = o.apply(c->asdict(), c->class_name());
+  EXPECT_FALSE(d.contains("sliding_window_size"));
+  auto c2 = LlamaConfig::from_dict(d, "test");
+  EXPECT_EQ(c2->context_window_size(), 1024);
+  EXPECT_EQ(c2->prefill_chunk_size(), 1024);  // clamped to the new context window
+  EXPECT_EQ(c2->head_dim, 128);
+}
+
+TEST(LlamaConfig, DerivesMissingValues) {
+  Json d = tiny();
+  auto c = LlamaConfig::from_dict(d, "tiny");
+  EXPECT_EQ(c->head_dim, 16);
+  EXPECT_EQ(c->num_key_value_heads, 2);
+  EXPECT_EQ(c->context_window_size(), 128);  // from max_position_embeddings
+  EXPECT_EQ(c->prefill_chunk_size(), 32);
+  EXPECT_EQ(c->position_embedding_base, 10000.0);
+  EXPECT_FALSE(c->kwargs.contains("rope_theta"));  // consumed
+  EXPECT_TRUE(c->kwargs.contains("architectures"));
+  d.erase("num_key_value_heads");
+  d.erase("rope_theta");
+  d.erase("prefill_chunk_size");
+  d["head_dim"] = 24;
+  c = LlamaConfig::from_dict(d, "tiny");
+  EXPECT_EQ(c->num_key_value_heads, 4);
+  EXPECT_EQ(c->head_dim, 24);
+  EXPECT_EQ(c->prefill_chunk_size(), 128);
+  EXPECT_EQ(c->position_embedding_base, 10000.0);
+  Json asdict = c->asdict();
+  EXPECT_EQ(asdict.begin().key(), "hidden_size");
+  EXPECT_EQ(asdict["max_batch_size"], 1);
+}
+
+TEST(LlamaConfig, RopeScaling) {
+  Json d = *find_preset("llama3_1_8b");
+  auto c = LlamaConfig::from_dict(d, "llama3.1");
+  EXPECT_EQ(c->rope_scaling["rope_type"], "llama3");
+  d["rope_scaling"] = {{"type", "linear"}, {"factor", 2.0}};  // no rope_type: dropped, as MLC
+  EXPECT_TRUE(LlamaConfig::from_dict(d, "x")->rope_scaling.is_null());
+  d["rope_scaling"] = {{"rope_type", "yarn"}, {"factor", 2.0}};
+  EXPECT_THROW(LlamaConfig::from_dict(d, "x"), NotImplementedError);
+}
+
+TEST(LlamaConfig, ErrorsNameTheField) {
+  Json d = tiny();
+  d.erase("hidden_size");
+  try {
+    LlamaConfig::from_dict(d, "my/config.json");
+    FAIL();
+  } catch (const UserError& e) {
+    EXPECT_NE(std::string(e.what()).find("my/config.json"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("hidden_size"), std::string::npos);
+  }
+  d = tiny();
+  d["vocab_size"] = "many";
+  EXPECT_THROW(LlamaConfig::from_dict(d, "x"), UserError);
+  d = tiny();
+  d.erase("max_position_embeddings");
+  EXPECT_THROW(LlamaConfig::from_dict(d, "x"), UserError);
+  d = tiny();
+  d["num_key_value_heads"] = 3;  // 4 heads
+  EXPECT_THROW(LlamaConfig::from_dict(d, "x"), UserError);
+  d = tiny();
+  d["tensor_parallel_shards"] = 3;  // does not divide 96
+  try {
+    LlamaConfig::from_dict(d, "x");
+    FAIL();
+  } catch (const UserError& e) {
+    EXPECT_NE(std::string(e.what()).find("tensor_parallel_shards=3"), std::string::npos);
+  }
+  d["tensor_parallel_shards"] = 4;  // divides 96 but not the 2 KV heads
+  EXPECT_THROW(LlamaConfig::from_dict(d, "x"), UserError);
+  d = tiny();
+  d["pipeline_parallel_stages"] = 3;  // 2 layers
+  EXPECT_THROW(LlamaConfig::from_dict(d, "x"), UserError);
+}
+
+TEST(ConfigSource, NestedModelConfigTopLevelWins) {
+  Json chat = {{"model_type", "llama"},
+               {"quantization", "q0f32"},
+               {"context_window_size", 64},
+               {"active_vocab_size", 90},
+               {"model_config", tiny()}};
+  chat["model_config"]["context_window_size"] = 128;
+  std::optional<int64_t> active;
+  Json flat = flatten_model_config(chat, &active);
+  EXPECT_EQ(active, 90);
+  EXPECT_EQ(flat["context_window_size"], 64);
+  EXPECT_EQ(flat["hidden_size"], 64);
+  EXPECT_FALSE(flat.contains("active_vocab_size"));
+  EXPECT_FALSE(flat.contains("model_config"));
+}
+
+TEST(ConfigSource, FindsFilesFoldersAndPresets) {
+  TempPath dir = make_temp_dir("llmcc-config-test");
+  write_file_atomic(dir.path() / "config.json", tiny().dump());
+  ConfigSource s = load_config_source(dir.path().string());
+  EXPECT_EQ(s.dict["hidden_size"], 64);
+  EXPECT_EQ(detect_model_type("auto", s), "llama");
+  EXPECT_THROW(detect_quantization("", s), UserError);
+  EXPECT_EQ(detect_quantization("q0f16", s), "q0f16");
+  Json chat = {{"quantization", "q0f32"}, {"model_config", tiny()}};
+  chat["model_config"].erase("model_type");
+  chat["model_config"]["model_type"] = "llama";
+  write_file_atomic(dir.path() / "mlc-chat-config.json", chat.dump());
+  s = load_config_source(dir.path().string());  // mlc-chat-config.json is preferred
+  EXPECT_EQ(detect_quantization("", s), "q0f32");
+  EXPECT_EQ(detect_model_type("auto", s), "llama");
+  EXPECT_EQ(load_config_source("tinyllama_1b").dict["hidden_size"], 2048);
+  EXPECT_THROW(load_config_source((dir.path() / "missing.json").string()), UserError);
+  fs::create_directory(dir.path() / "empty");
+  EXPECT_THROW(load_config_source((dir.path() / "empty").string()), UserError);
+  write_file_atomic(dir.path() / "bad.json", "{not json");
+  EXPECT_THROW(load_config_source((dir.path() / "bad.json").string()), UserError);
+}
+
+TEST(Registries, EveryMlcQuantizationIsKnown) {
+  for (const char* name :
+       {"q0f16", "q0bf16", "q0f32", "q3f16_0", "q3f16_1", "q4f16_0", "q4f16_1", "q4bf16_0",
+        "q4bf16_1", "q4f32_1", "q4f16_2", "q4f16_autoawq", "q4f16_ft", "e5m2_e5m2_f16",
+        "e4m3_e4m3_f16", "e4m3_e4m3_f16_max_calibrate", "fp8_e4m3fn_bf16_block_scale",
+        "fp8_e4m3fn_bf16_block_scale_static_activation"})
+    EXPECT_EQ(Quantization::from_name(name).name, name);
+  EXPECT_EQ(Quantization::from_name("q4f16_0").linear_weight_layout, "KN");
+  EXPECT_THROW(Quantization::from_name("q5f16_1"), UserError);
+  try {
+    Quantization::from_name("q4f16_1").require_implemented();
+    FAIL();
+  } catch (const NotImplementedError& e) {
+    EXPECT_NE(std::string(e.what()).find("implemented: q0f16, q0bf16, q0f32"), std::string::npos);
+  }
+}
+
+TEST(Registries, EveryMlcModelTypeIsKnown) {
+  for (const char* name : {"llama", "mistral", "gemma", "gemma2", "gpt2", "phi3", "qwen2", "qwen3",
+                           "rwkv6", "medusa", "bert", "qwen3_5"})
+    EXPECT_EQ(Model::from_name(name).name, name);
+  EXPECT_EQ(Model::from_name("mixformer-sequential").name, "phi-msft");
+  EXPECT_EQ(Model::from_name("rwkv5").kv_state_kind(), "rnn_state");
+  EXPECT_EQ(Model::from_name("medusa").kv_state_kind(), "none");
+  EXPECT_EQ(Model::from_name("qwen3_5").kv_state_kind(), "hybrid");
+  EXPECT_EQ(Model::from_name("llama").kv_state_kind(), "kv_cache");
+  EXPECT_EQ(Model::from_name("bert").model_task, "embedding");
+  EXPECT_THROW(Model::from_name("transformer9000"), UserError);
+  EXPECT_THROW(Model::from_name("gpt2").require_implemented(), NotImplementedError);
+  EXPECT_NO_THROW(Model::from_name("llama").require_implemented());
+}
+
+TEST(Target, ParsesDevices) {
+  Target t = Target::from_device("cpu");
+  EXPECT_EQ(t.kind, "llvm");
+  EXPECT_EQ(t.mcpu, "native");
+  t = Target::from_device("llvm -mcpu=znver3 -mattr=+avx2,-avx512f");
+  EXPECT_EQ(t.mcpu, "znver3");
+  ASSERT_EQ(t.mattr.size(), 2u);
+  EXPECT_EQ(t.mattr[1], "-avx512f");
+  EXPECT_EQ(Target::from_device("auto").kind, "llvm");
+  EXPECT_EQ(Target::from_device("cpu", "aarch64-linux-gnu").mtriple, "aarch64-linux-gnu");
+  EXPECT_THROW(Target::from_device("cuda"), NotImplementedError);
+  EXPECT_THROW(Target::from_device("cuda:0"), NotImplementedError);
+  EXPECT_THROW(Target::from_device("toaster"), UserError);
+  EXPECT_THROW(Target::from_device("llvm -mfoo=1"), UserError);
+  EXPECT_THROW(Target::from_device("llvm -mattr=avx2"), UserError);
+  EXPECT_THROW(Target::from_device(""), UserError);
+}
+
+}  // namespace
+}  // namespace llmcc

@@ -1,0 +1,283 @@
+// CPU kernels against naive double-precision references: odd shapes, NMSE bounds, guard bytes.
+#include <gtest/gtest.h>
+
+#include <random>
+#include <vector>
+
+#include "kernels/cpu/all.h"
+
+namespace llmcc::cpu_kernels {
+namespace {
+
+constexpr float kGuard = 1234.5f;
+
+std::vector<float> random_vector(size_t n, uint32_t seed, float scale = 1.0f) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> dist(0.0f, scale);
+  std::vector<float> v(n);
+  for (auto& x : v) x = dist(rng);
+  return v;
+}
+
+double nmse(const std::vector<double>& ref, const float* got, size_t n) {
+  double num = 0, den = 0;
+  for (size_t i = 0; i < n; ++i) {
+    num += (ref[i] - got[i]) * (ref[i] - got[i]);
+    den += ref[i] * ref[i];
+  }
+  return den == 0 ? num : num / den;
+}
+
+// A buffer of n floats with guard values on both sides that must survive the kernel.
+struct Guarded {
+  explicit Guarded(size_t n) : data(n + 32, kGuard), size(n) {}
+  float* out() { return data.data() + 16; }
+  bool guards_intact() const {
+    for (size_t i = 0; i < 16; ++i)
+      if (data[i] != kGuard || data[16 + size + i] != kGuard) return false;
+    return true;
+  }
+  std::vector<float> data;
+  size_t size;
+};
+
+TEST(Half, RoundTripsEveryFiniteValue) {
+  for (uint32_t bits = 0; bits < 0x10000; ++bits) {
+    half h{static_cast<uint16_t>(bits)};
+    float f = to_float(h);
+    if (std::isnan(f)) continue;
+    EXPECT_EQ(from_float<half>(f).bits, bits) << std::hex << bits;
+  }
+  EXPECT_EQ(from_float<half>(1.0f).bits, 0x3c00);
+  EXPECT_EQ(from_float<half>(65504.0f).bits, 0x7bff);
+  EXPECT_EQ(from_float<half>(1e6f).bits, 0x7c00);                // overflow to infinity
+  EXPECT_EQ(from_float<half>(1.0f + 1.0f / 2048).bits, 0x3c00);  // tie rounds to even
+  EXPECT_EQ(from_float<half>(1.0f + 3.0f / 2048).bits, 0x3c02);
+  EXPECT_EQ(from_float<half>(5.9604645e-08f).bits, 0x0001);  // smallest subnormal
+  EXPECT_EQ(from_float<bfloat16>(1.0f).bits, 0x3f80);
+  EXPECT_EQ(from_float<bfloat16>(1.00390625f).bits, 0x3f80);  // tie to even
+  EXPECT_EQ(to_float(bfloat16{0x4049}), 3.140625f);
+}
+
+template <typename TW>
+void check_linear(int64_t rows, int64_t N, int64_t K, bool with_residual) {
+  auto x = random_vector(rows * K, 1);
+  auto w32 = random_vector(N * K, 2, 0.2f);
+  auto res = random_vector(rows * N, 3);
+  std::vector<TW> w(N * K);
+  for (size_t i = 0; i < w.size(); ++i) w[i] = from_float<TW>(w32[i]);
+  std::vector<double> ref(rows * N);
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t n = 0; n < N; ++n) {
+      double acc = 0;
+      for (int64_t k = 0; k < K; ++k) acc += double(x[r * K + k]) * to_float(w[n * K + k]);
+      ref[r * N + n] = acc + (with_residual ? res[r * N + n] : 0.0);
+    }
+  Guarded y(rows * N);
+  linear(x.data(), w.data(), with_residual ? res.data() : nullptr, y.out(), rows, N, K);
+  EXPECT_LT(nmse(ref, y.out(), rows * N), 1e-10) << rows << "x" << N << "x" << K;
+  EXPECT_TRUE(y.guards_intact());
+}
+
+TEST(Linear, MatchesNaiveOnOddShapes) {
+  for (auto [rows, N, K] : std::vector<std::tuple<int, int, int>>{
+           {1, 1, 1}, {1, 7, 33}, {3, 65, 72}, {5, 13, 127}, {17, 31, 64}})
+    for (bool residual : {false, true}) {
+      check_linear<float>(rows, N, K, residual);
+      check_linear<half>(rows, N, K, residual);
+      check_linear<bfloat16>(rows, N, K, residual);
+    }
+}
+
+TEST(RmsNorm, MatchesNaive) {
+  for (auto [rows, H] : std::vector<std::pair<int, int>>{{1, 1}, {3, 72}, {4, 129}}) {
+    auto x = random_vector(rows * H, 4), w = random_vector(H, 5);
+    std::vector<double> ref(rows * H);
+    for (int r = 0; r < rows; ++r) {
+      double ss = 0;
+      for (int i = 0; i < H; ++i) ss += double(x[r * H + i]) * x[r * H + i];
+      double inv = 1.0 / std::sqrt(ss / H + 1e-5);
+      for (int i = 0; i < H; ++i) ref[r * H + i] = x[r * H + i] * inv * w[i];
+    }
+    Guarded y(rows * H);
+    rms_norm(x.data(), w.data(), y.out(), rows, H, 1e-5f);
+    EXPECT_LT(nmse(ref, y.out(), rows * H), 1e-12);
+    EXPECT_TRUE(y.guards_intact());
+  }
+}
+
+TEST(Swiglu, MatchesNaive) {
+  const int rows = 3, I = 37;
+  auto x = random_vector(rows * 2 * I, 6);
+  std::vector<double> ref(rows * I);
+  for (int r = 0; r < rows; ++r)
+    for (int i = 0; i < I; ++i) {
+      double g = x[r * 2 * I + i];
+      ref[r * I + i] = g / (1 + std::exp(-g)) * x[r * 2 * I + I + i];
+    }
+  Guarded y(rows * I);
+  swiglu(x.data(), y.out(), rows, I);
+  EXPECT_LT(nmse(ref, y.out(), rows * I), 1e-12);
+  EXPECT_TRUE(y.guards_intact());
+}
+
+TEST(Rows, TakeAndGatherCheckIndices) {
+  std::vector<float> table = {0, 1, 10, 11, 20, 21};
+  std::vector<int32_t> ids = {2, 0};
+  Guarded out(4);
+  ASSERT_EQ(take(table.data(), ids.data(), out.out(), 2, 2, 3), 0);
+  EXPECT_EQ(out.out()[0], 20);
+  EXPECT_EQ(out.out()[3], 1);
+  EXPECT_TRUE(out.guards_intact());
+  ids[1] = 3;
+  EXPECT_NE(take(table.data(), ids.data(), out.out(), 2, 2, 3), 0);
+  EXPECT_NE(std::string(error_buffer()).find("token id 3"), std::string::npos);
+  std::vector<int32_t> rows = {1};
+  Guarded picked(2);
+  ASSERT_EQ(gather_rows(table.data(), rows.data(), picked.out(), 1, 3, 1, 2), 0);
+  EXPECT_EQ(picked.out()[0], 10);
+  rows[0] = -1;
+  EXPECT_NE(gather_rows(table.data(), rows.data(), picked.out(), 1, 3, 1, 2), 0);
+}
+
+// Naive attention for one sequence: rope on q and k, causal softmax, GQA.
+std::vector<double> naive_attention(const std::vector<float>& qkv, int64_t n, int64_t hq,
+                                    int64_t hkv, int64_t d, int64_t offset_positions,
+                                    const std::vector<float>& past_qkv, double theta) {
+  // Concatenate past rows (already in the cache) and new rows; positions start at 0.
+  std::vector<float> all = past_qkv;
+  all.insert(all.end(), qkv.begin(), qkv.end());
+  const int64_t total = offset_positions + n, width = (hq + 2 * hkv) * d;
+  auto rope = [&](const float* x, int64_t pos, std::vector<double>& out) {
+    out.resize(d);
+    for (int64_t i = 0; i < d / 2; ++i) {
+      double inv = 1.0 / std::pow(theta, double(2 * i) / d);
+      double c = std::cos(pos * inv), s = std::sin(pos * inv);
+      out[i] = x[i] * c - x[i + d / 2] * s;
+      out[i + d / 2] = x[i + d / 2] * c + x[i] * s;
+    }
+  };
+  std::vector<double> result(n * hq * d);
+  for (int64_t t = 0; t < n; ++t) {
+    int64_t pos = offset_positions + t;
+    for (int64_t h = 0; h < hq; ++h) {
+      std::vector<double> q, k;
+      rope(&all[pos * width + h * d], pos, q);
+      int64_t kvh = h / (hq / hkv);
+      std::vector<double> scores(pos + 1);
+      double mx = -1e300;
+      for (int64_t j = 0; j <= pos; ++j) {
+        rope(&all[j * width + (hq + kvh) * d], j, k);
+        double s = 0;
+        for (int64_t i = 0; i < d; ++i) s += q[i] * k[i];
+        scores[j] = s / std::sqrt(double(d));
+        mx = std::max(mx, scores[j]);
+      }
+      double sum = 0;
+      for (auto& s : scores) sum += (s = std::exp(s - mx));
+      for (int64_t i = 0; i < d; ++i) {
+        double acc = 0;
+        for (int64_t j = 0; j <= pos; ++j)
+          acc += scores[j] * all[j * width + (hq + hkv + kvh) * d + i];
+        result[(t * hq + h) * d + i] = acc / sum;
+      }
+    }
+  }
+  (void)total;
+  return result;
+}
+
+TEST(Attention, PagedPrefillThenDecodeMatchesNaive) {
+  const int64_t hq = 4, hkv = 2, d = 24, page_size = 4, num_pages = 8, layers = 2, layer = 1;
+  std::vector<float> storage(layers * num_pages * 2 * hkv * page_size * d, 0.0f);
+  llmcc_kv_cache kv{};
+  kv.storage = storage.data();
+  kv.num_pages = num_pages;
+  kv.page_size = page_size;
+  kv.num_layers = layers;
+  kv.num_kv_heads = hkv;
+  kv.head_dim = d;
+  kv.max_batch_size = 1;
+  // Deliberately scattered pages.
+  std::vector<int32_t> pages = {5, 2, 7};
+  std::vector<int32_t> page_indptr = {0, 3};
+  const int64_t width = (hq + 2 * hkv) * d;
+  RopeParams rope;
+  rope.theta = 10000.0;
+  const float scale = 1.0f / std::sqrt(float(d));
+
+  // Prefill 7 tokens, then decode 2 one at a time (positions 7 and 8, crossing into page 3).
+  std::vector<float> past;
+  int64_t cached = 0;
+  uint32_t seed = 10;
+  for (int64_t n : {7, 1, 1}) {
+    auto qkv = random_vector(n * width, seed++);
+    std::vector<int32_t> qo = {0, static_cast<int32_t>(n)}, prev = {static_cast<int32_t>(cached)};
+    kv.num_seqs = 1;
+    kv.qo_indptr = qo.data();
+    kv.prev_lengths = prev.data();
+    kv.page_indptr = page_indptr.data();
+    kv.page_indices = pages.data();
+    Guarded out(n * hq * d);
+    ASSERT_EQ(attention(qkv.data(), out.out(), &kv, n, layer, hq, hkv, d, scale, rope), 0)
+        << error_buffer();
+    auto ref = naive_attention(qkv, n, hq, hkv, d, cached, past, 10000.0);
+    EXPECT_LT(nmse(ref, out.out(), ref.size()), 1e-10) << "step with " << n << " tokens";
+    EXPECT_TRUE(out.guards_intact());
+    past.insert(past.end(), qkv.begin(), qkv.end());
+    cached += n;
+  }
+  // Layer 0 was never written.
+  for (int64_t i = 0; i < num_pages * 2 * hkv * page_size * d; ++i) ASSERT_EQ(storage[i], 0.0f);
+}
+
+TEST(Attention, RejectsBadBatches) {
+  llmcc_kv_cache kv{};
+  std::vector<float> storage(2 * 2 * 1 * 4 * 8);
+  kv.storage = storage.data();
+  kv.num_pages = 2;
+  kv.page_size = 4;
+  kv.num_layers = 1;
+  kv.num_kv_heads = 1;
+  kv.head_dim = 8;
+  std::vector<float> qkv(5 * 24), out(5 * 8);
+  RopeParams rope;
+  EXPECT_NE(attention(qkv.data(), out.data(), &kv, 5, 0, 1, 1, 8, 1.0f, rope), 0);  // no batch
+  std::vector<int32_t> qo = {0, 5}, prev = {0}, indptr = {0, 1}, pages = {0};
+  kv.num_seqs = 1;
+  kv.qo_indptr = qo.data();
+  kv.prev_lengths = prev.data();
+  kv.page_indptr = indptr.data();
+  kv.page_indices = pages.data();
+  EXPECT_NE(attention(qkv.data(), out.data(), &kv, 5, 0, 1, 1, 8, 1.0f, rope), 0);  // 1 page < 5
+  EXPECT_NE(std::string(error_buffer()).find("needs 5 slots"), std::string::npos);
+}
+
+TEST(Rope, Llama3ScalingMatchesFormula) {
+  RopeParams p;
+  p.theta = 500000.0;
+  p.llama3 = true;
+  p.factor = 8;
+  p.low_freq_factor = 1;
+  p.high_freq_factor = 4;
+  p.original_max_position = 8192;
+  const int d = 128;
+  std::vector<float> inv(d / 2);
+  rope_inv_freq(p, d, inv.data());
+  for (int i = 0; i < d / 2; ++i) {
+    double base = 1.0 / std::pow(500000.0, 2.0 * i / d);
+    double wavelen = 2 * M_PI / base, expected;
+    if (wavelen < 8192.0 / 4)
+      expected = base;
+    else if (wavelen > 8192.0 / 1)
+      expected = base / 8;
+    else {
+      double smooth = (8192.0 / wavelen - 1) / (4 - 1);
+      expected = (1 - smooth) * base / 8 + smooth * base;
+    }
+    EXPECT_NEAR(inv[i], expected, 1e-6 * expected + 1e-12) << i;
+  }
+}
+
+}  // namespace
+}  // namespace llmcc::cpu_kernels

@@ -1,0 +1,197 @@
+// Each pass on printed IR: input text in, expected text (or property) out.
+#include "passes/passes.h"
+
+#include <gtest/gtest.h>
+
+#include "config/presets.h"
+#include "ir/parser.h"
+#include "ir/printer.h"
+#include "ir/verifier.h"
+#include "models/llama.h"
+#include "passes/pipeline.h"
+
+namespace llmcc {
+namespace {
+
+std::string run(const std::string& text, void (*pass)(ir::Module&)) {
+  ir::Module m = ir::parse_module(text);
+  pass(m);
+  return ir::print_module(m);
+}
+
+TEST(FuseSwiglu, RewritesTheGatedActivation) {
+  const char* in = R"(module
+func @f(%x: f32[n, 6]) -> (f32[n, 3]) {
+  %0 = slice_last(%x) {"begin":0,"end":3} : f32[n, 3]
+  %1 = slice_last(%x) {"begin":3,"end":6} : f32[n, 3]
+  %2 = silu(%0) : f32[n, 3]
+  %3 = mul(%2, %1) : f32[n, 3]
+  return %3
+}
+)";
+  const char* out = R"(module
+
+func @f(%x: f32[n, 6]) -> (f32[n, 3]) {
+  %0 = swiglu(%x) : f32[n, 3]
+  return %0
+}
+)";
+  EXPECT_EQ(run(in, passes::fuse_swiglu), out);
+}
+
+TEST(FuseSwiglu, LeavesOtherSlicesAlone) {
+  // The up half is not the second half, so this is not a swiglu.
+  const char* in = R"(module
+
+func @f(%x: f32[n, 6]) -> (f32[n, 2]) {
+  %0 = slice_last(%x) {"begin":0,"end":2} : f32[n, 2]
+  %1 = slice_last(%x) {"begin":4,"end":6} : f32[n, 2]
+  %2 = silu(%0) : f32[n, 2]
+  %3 = mul(%2, %1) : f32[n, 2]
+  return %3
+}
+)";
+  EXPECT_EQ(run(in, passes::fuse_swiglu), in);
+}
+
+TEST(FuseResidualAdd, MovesTheAddIntoTheMatmul) {
+  const char* in = R"(module
+param @w : f32[4, 4]
+func @f(%x: f32[n, 4], %r: f32[n, 4]) -> (f32[n, 4]) {
+  %0 = linear(%x, @w) : f32[n, 4]
+  %1 = add(%r, %0) : f32[n, 4]
+  return %1
+}
+)";
+  const char* out = R"(module
+param @w : f32[4, 4]
+
+func @f(%x: f32[n, 4], %r: f32[n, 4]) -> (f32[n, 4]) {
+  %0 = linear(%x, @w, %r) : f32[n, 4]
+  return %0
+}
+)";
+  EXPECT_EQ(run(in, passes::fuse_residual_add), out);
+}
+
+TEST(FuseResidualAdd, KeepsAMatmulWithOtherUses) {
+  const char* in = R"(module
+param @w : f32[4, 4]
+
+func @f(%x: f32[n, 4], %r: f32[n, 4]) -> (f32[n, 4]) {
+  %0 = linear(%x, @w) : f32[n, 4]
+  %1 = add(%r, %0) : f32[n, 4]
+  %2 = mul(%1, %0) : f32[n, 4]
+  return %2
+}
+)";
+  EXPECT_EQ(run(in, passes::fuse_residual_add), in);
+}
+
+TEST(DeadCodeElimination, RemovesChainsOfUnusedOps) {
+  const char* in = R"(module
+func @f(%x: f32[n, 4]) -> (f32[n, 4]) {
+  %0 = silu(%x) : f32[n, 4]
+  %1 = mul(%0, %0) : f32[n, 4]
+  %2 = add(%x, %x) : f32[n, 4]
+  return %2
+}
+)";
+  const char* out = R"(module
+
+func @f(%x: f32[n, 4]) -> (f32[n, 4]) {
+  %0 = add(%x, %x) : f32[n, 4]
+  return %0
+}
+)";
+  EXPECT_EQ(run(in, passes::dead_code_elimination), out);
+}
+
+TEST(AttachVariableBounds, FollowsMlcRules) {
+  const char* in =
+      R"(module {"model_config":{"context_window_size":512,"prefill_chunk_size":64,"max_batch_size":4}}
+func @f(%x: f32[seq_len, 4]) -> (f32[seq_len, 4]) {
+  %0 = silu(%x) : f32[seq_len, 4]
+  return %0
+}
+)";
+  ir::Module m = ir::parse_module(in);
+  passes::attach_variable_bounds(m);
+  EXPECT_EQ(m.functions[0].attrs["tir_var_upper_bound"].dump(),
+            R"({"seq_len":64,"batch_size":4,"total_seq_len":512})");
+  EXPECT_EQ(m.functions[0].attrs["tir_non_negative_var"].dump(), R"(["vocab_size"])");
+  // Sliding-window models bound the rolling cache instead; bounds <= 0 are dropped.
+  m.attrs["model_config"]["sliding_window_size"] = -1;
+  passes::attach_variable_bounds(m);
+  EXPECT_EQ(m.functions[0].attrs["tir_var_upper_bound"].dump(),
+            R"({"seq_len":64,"batch_size":4,"kv_seq_len":63})");
+}
+
+TEST(PlanMemory, ReusesDeadStorage) {
+  const char* in = R"(module
+func @f(%x: f32[n, 16]) -> (f32[n, 16]) {"tir_var_upper_bound":{"n":4}} {
+  %0 = silu(%x) : f32[n, 16]
+  %1 = silu(%0) : f32[n, 16]
+  %2 = silu(%1) : f32[n, 16]
+  %3 = silu(%2) : f32[n, 16]
+  return %3
+}
+)";
+  ir::Module m = ir::parse_module(in);
+  passes::plan_memory(m);
+  std::string text = ir::print_module(m);
+  // 4x16 f32 = 256 bytes per value; two live at once, so two slots alternate.
+  EXPECT_NE(text.find(R"(%0 = silu(%x) {"ws_offset":0})"), std::string::npos) << text;
+  EXPECT_NE(text.find(R"(%1 = silu(%0) {"ws_offset":256})"), std::string::npos) << text;
+  EXPECT_NE(text.find(R"(%2 = silu(%1) {"ws_offset":0})"), std::string::npos) << text;
+  EXPECT_NE(text.find("%3 = silu(%2) : f32[n, 16]"), std::string::npos) << text;  // the output
+  EXPECT_EQ(m.functions[0].attrs["workspace_bytes"], 512);
+  EXPECT_EQ(m.attrs["memory_usage"]["f"], 512 + 256);
+}
+
+int64_t bytes(const ir::Module& m, const ir::Function& f, const ir::Type& t) {
+  int64_t n = ir::dtype_bytes(t.dtype);
+  for (const auto& d : t.shape)
+    n *= d.is_symbolic() ? ir::symbol_upper_bound(m, f, d.symbol) : d.value;
+  return n;
+}
+
+TEST(PlanMemory, NeverOverlapsLiveValues) {
+  // Every pair of values live at the same time must occupy disjoint byte ranges.
+  auto config = LlamaConfig::from_dict(*find_preset("tiny_llama"), "tiny");
+  ir::Module m = build_llama(*config, Quantization::from_name("q0f32"));
+  make_pipeline().run(m);
+  for (const auto& f : m.functions) {
+    std::vector<int> last(f.values.size(), -1), def(f.values.size(), -1);
+    for (size_t i = 0; i < f.ops.size(); ++i) {
+      def[f.ops[i].result] = static_cast<int>(i);
+      for (const auto& o : f.ops[i].operands)
+        if (o.kind == ir::Operand::Kind::kValue) last[o.index] = static_cast<int>(i);
+    }
+    for (size_t a = 0; a < f.ops.size(); ++a)
+      for (size_t b = a + 1; b < f.ops.size(); ++b) {
+        const auto &oa = f.ops[a], &ob = f.ops[b];
+        if (!oa.attrs.contains("ws_offset") || !ob.attrs.contains("ws_offset")) continue;
+        if (last[oa.result] < static_cast<int>(b)) continue;  // a is dead before b is made
+        int64_t a0 = oa.attrs["ws_offset"], b0 = ob.attrs["ws_offset"];
+        int64_t a1 = a0 + bytes(m, f, f.values[oa.result].type);
+        int64_t b1 = b0 + bytes(m, f, f.values[ob.result].type);
+        EXPECT_FALSE(a0 < b1 && b0 < a1) << f.name << " ops " << a << " and " << b;
+      }
+  }
+}
+
+TEST(Pipeline, FusesTheLlamaGraph) {
+  auto config = LlamaConfig::from_dict(*find_preset("tiny_llama"), "tiny");
+  ir::Module m = build_llama(*config, Quantization::from_name("q0f32"));
+  make_pipeline().run(m);
+  std::string text = ir::print_module(m);
+  for (const char* gone : {"= silu(", "= mul(", "= add(", "= slice_last("})
+    EXPECT_EQ(text.find(gone), std::string::npos) << gone;
+  EXPECT_NE(text.find("= swiglu("), std::string::npos);
+  EXPECT_NE(text.find("@model.layers.1.self_attn.o_proj.weight, %"), std::string::npos);
+  EXPECT_TRUE(m.attrs["memory_usage"].contains("batch_prefill"));
+}
+
+}  // namespace
+}  // namespace llmcc

@@ -1,0 +1,15 @@
+// The llmcc subcommands. Each registers its options on a CLI11 subcommand and returns the action
+// to run once parsing succeeded.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <functional>
+
+namespace llmcc::cli {
+
+using Action = std::function<int()>;
+
+Action add_compile_command(CLI::App& app);
+Action add_model_metadata_command(CLI::App& app);
+
+}  // namespace llmcc::cli

@@ -1,0 +1,39 @@
+// llmcc: compile language models into libraries, and run them.
+#include <cstdio>
+#include <map>
+
+#include "support/error.h"
+#include "support/version.h"
+#include "tools/llmcc/commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"llmcc: an ahead-of-time compiler and runtime for large language models"};
+  app.set_version_flag("--version", llmcc::kCompilerVersion);
+  app.require_subcommand(1);
+  std::map<CLI::App*, llmcc::cli::Action> actions;
+  auto add = [&](const char* name, const char* help, auto register_fn) {
+    CLI::App* sub = app.add_subcommand(name, help);
+    actions[sub] = register_fn(*sub);
+  };
+  add("compile", "Compile a model config into a model library (.so or .tar)",
+      llmcc::cli::add_compile_command);
+  add("model_metadata", "Print the metadata of a compiled model library",
+      llmcc::cli::add_model_metadata_command);
+  CLI11_PARSE(app, argc, argv);
+  try {
+    for (auto* sub : app.get_subcommands()) return actions.at(sub)();
+  } catch (const llmcc::NotImplementedError& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  } catch (const llmcc::UserError& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  } catch (const llmcc::InternalError& e) {
+    std::fprintf(stderr, "internal error (an llmcc bug, please report it): %s\n", e.what());
+    return 3;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "internal error (an llmcc bug, please report it): %s\n", e.what());
+    return 3;
+  }
+  return 0;
+}
