@@ -9,6 +9,8 @@
  *                                   int64_t max_total_seq_len, int64_t prefill_chunk_size,
  *                                   int64_t page_size, int64_t support_sliding_window);
  *   void                        llmcc_free_kv_cache(llmcc_kv_cache*);
+ *   void                        llmcc_kv_cache_copy_page(llmcc_kv_cache*, int64_t src_page,
+ *                                   int64_t dst_page);     every layer's K and V of one page
  *   const char*                 llmcc_last_error(void);
  *
  * Bump LLMCC_ABI_VERSION whenever anything in this file changes meaning.

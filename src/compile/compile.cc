@@ -139,6 +139,7 @@ CompileResult compile(const Json& config, const Quantization& quantization, cons
   metadata["target"] = target.to_json();
   metadata["compiler_version"] = kCompilerVersion;
   metadata["model_config"] = model_config->asdict();
+  metadata["model_dtype"] = quantization.model_dtype;  // dtype of embeddings and hidden states
   module.attrs["metadata"] = metadata;
 
   // 10. Optimise and build.

@@ -10,4 +10,8 @@ namespace llmcc {
 
 ir::Module build_llama(const LlamaConfig& config, const Quantization& quantization);
 
+// The Hugging Face tensors an MLC Llama param is made of (llama_loader.cc).
+std::vector<std::string> llama_hf_sources(const std::string& mlc_param);
+bool llama_hf_ignored(const std::string& hf_name, const LlamaConfig& config);
+
 }  // namespace llmcc

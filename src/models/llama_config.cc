@@ -59,6 +59,12 @@ std::unique_ptr<LlamaConfig> LlamaConfig::from_dict(const Json& dict, const std:
     c->tie_word_embeddings = dict["tie_word_embeddings"].get<bool>();
   }
 
+  // transformers >= 5 writes rope_theta and the scaling into one "rope_parameters" object.
+  if (c->kwargs.contains("rope_parameters") && c->kwargs["rope_parameters"].is_object()) {
+    const Json& rp = c->kwargs["rope_parameters"];
+    if (rp.contains("rope_theta") && !c->kwargs.contains("rope_theta"))
+      c->kwargs["rope_theta"] = rp["rope_theta"];
+  }
   // position_embedding_base: 0 means "take rope_theta, else 10000".
   if (dict.contains("position_embedding_base") && !dict["position_embedding_base"].is_null())
     c->position_embedding_base = json_number(dict, "position_embedding_base", ctx);
@@ -72,8 +78,12 @@ std::unique_ptr<LlamaConfig> LlamaConfig::from_dict(const Json& dict, const std:
   }
 
   // rope_scaling is kept only with a rope_type, and only "llama3" is a Llama rope scaling.
-  if (dict.contains("rope_scaling") && dict["rope_scaling"].is_object()) {
-    const Json& rs = dict["rope_scaling"];
+  Json rope_scaling = dict.contains("rope_scaling") ? dict["rope_scaling"] : Json();
+  if (!rope_scaling.is_object() && c->kwargs.contains("rope_parameters"))
+    rope_scaling = c->kwargs["rope_parameters"];
+  if (rope_scaling.is_object()) {
+    Json rs = rope_scaling;
+    rs.erase("rope_theta");
     if (rs.contains("rope_type")) {
       std::string type = rs["rope_type"].is_string() ? rs["rope_type"].get<std::string>() : "";
       if (type == "llama3") {

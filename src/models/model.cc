@@ -22,6 +22,10 @@ std::vector<Model> make_registry() {
   llama.build = [](const ModelConfig& c, const Quantization& q) {
     return build_llama(dynamic_cast<const LlamaConfig&>(c), q);
   };
+  llama.hf_sources = llama_hf_sources;
+  llama.hf_ignored = [](const std::string& name, const ModelConfig& c) {
+    return llama_hf_ignored(name, dynamic_cast<const LlamaConfig&>(c));
+  };
   models.push_back(std::move(llama));
   // Recognised, not yet implemented (MLC's MODELS keys).
   for (const char* name :

@@ -19,6 +19,11 @@ struct Model {
   std::function<std::unique_ptr<ModelConfig>(const Json& dict, const std::string& context)>
       config_from_dict;  // empty when not implemented
   std::function<ir::Module(const ModelConfig&, const Quantization&)> build;
+  // Where an MLC param comes from in a Hugging Face checkpoint: the tensors concatenated along
+  // axis 0 (e.g. qkv_proj <- q_proj, k_proj, v_proj).
+  std::function<std::vector<std::string>(const std::string& mlc_param)> hf_sources;
+  // HF tensors that have no MLC param and are skipped (e.g. rotary_emb.inv_freq).
+  std::function<bool(const std::string& hf_name, const ModelConfig&)> hf_ignored;
 
   bool implemented() const { return static_cast<bool>(build); }
   // MLC's _infer_kv_state_kind: rnn_state, none, hybrid or kv_cache, from the name.

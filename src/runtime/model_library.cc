@@ -31,7 +31,8 @@ ModelLibrary::ModelLibrary(const fs::path& path) : path_(path) {
   last_error_ = reinterpret_cast<const char* (*)(void)>(symbol("llmcc_last_error"));
   create_kv_ = reinterpret_cast<decltype(create_kv_)>(symbol("llmcc_create_tir_paged_kv_cache"));
   free_kv_ = reinterpret_cast<decltype(free_kv_)>(symbol("llmcc_free_kv_cache"));
-  if (!metadata || !functions || !last_error_ || !create_kv_ || !free_kv_)
+  copy_page_ = reinterpret_cast<decltype(copy_page_)>(symbol("llmcc_kv_cache_copy_page"));
+  if (!metadata || !functions || !last_error_ || !create_kv_ || !free_kv_ || !copy_page_)
     user_error("model library '{}' lacks required llmcc symbols", path.string());
   try {
     metadata_ = Json::parse(metadata());

@@ -32,6 +32,7 @@ class ModelLibrary {
   llmcc_kv_cache* create_kv_cache(int64_t max_batch_size, int64_t max_total_seq_len,
                                   int64_t prefill_chunk_size, int64_t page_size) const;
   void free_kv_cache(llmcc_kv_cache* kv) const;
+  void copy_kv_page(llmcc_kv_cache* kv, int64_t src, int64_t dst) const { copy_page_(kv, src, dst); }
   std::string last_error() const;
 
  private:
@@ -44,6 +45,7 @@ class ModelLibrary {
   const char* (*last_error_)(void) = nullptr;
   llmcc_kv_cache* (*create_kv_)(int64_t, int64_t, int64_t, int64_t, int64_t) = nullptr;
   void (*free_kv_)(llmcc_kv_cache*) = nullptr;
+  void (*copy_page_)(llmcc_kv_cache*, int64_t, int64_t) = nullptr;
 };
 
 }  // namespace llmcc

@@ -4,7 +4,8 @@
 
 namespace llmcc {
 
-PagedKVCache::PagedKVCache(llmcc_kv_cache* kv) : kv_(kv) {
+PagedKVCache::PagedKVCache(llmcc_kv_cache* kv, CopyPage copy_page)
+    : kv_(kv), copy_page_(std::move(copy_page)), refs_(kv->num_pages, 0) {
   // Hand out low page numbers first.
   for (int64_t p = kv->num_pages; p-- > 0;) free_pages_.push_back(static_cast<int32_t>(p));
 }
@@ -22,10 +23,40 @@ void PagedKVCache::add_sequence(int64_t seq_id) {
   sequences_[seq_id] = Sequence{};
 }
 
+int32_t PagedKVCache::take_page() {
+  if (free_pages_.empty()) user_error("KV cache is full: no free page left");
+  int32_t page = free_pages_.back();
+  free_pages_.pop_back();
+  refs_[page] = 1;
+  return page;
+}
+
+void PagedKVCache::drop_page(int32_t page) {
+  if (--refs_[page] == 0) free_pages_.push_back(page);
+}
+
 void PagedKVCache::remove_sequence(int64_t seq_id) {
   Sequence& s = sequence(seq_id);
-  free_pages_.insert(free_pages_.end(), s.pages.rbegin(), s.pages.rend());
+  for (auto it = s.pages.rbegin(); it != s.pages.rend(); ++it) drop_page(*it);
   sequences_.erase(seq_id);
+}
+
+void PagedKVCache::fork_sequence(int64_t parent, int64_t child) {
+  const Sequence& p = sequence(parent);
+  add_sequence(child);
+  Sequence& c = sequences_[child];
+  c.length = p.length;
+  const bool partial_last = p.length % kv_->page_size != 0;
+  for (size_t i = 0; i < p.pages.size(); ++i) {
+    if (partial_last && i + 1 == p.pages.size()) {
+      int32_t copy = take_page();
+      copy_page_(p.pages[i], copy);
+      c.pages.push_back(copy);
+    } else {
+      ++refs_[p.pages[i]];
+      c.pages.push_back(p.pages[i]);
+    }
+  }
 }
 
 int64_t PagedKVCache::sequence_length(int64_t seq_id) const {
@@ -49,8 +80,7 @@ void PagedKVCache::begin_forward(const std::vector<int64_t>& seq_ids,
       if (free_pages_.empty())
         user_error("KV cache is full: sequence {} needs {} tokens", seq_ids[i],
                    s.length + lengths[i]);
-      s.pages.push_back(free_pages_.back());
-      free_pages_.pop_back();
+      s.pages.push_back(take_page());
     }
     qo_indptr_.push_back(static_cast<int32_t>(qo_indptr_.back() + lengths[i]));
     prev_lengths_.push_back(static_cast<int32_t>(s.length));

@@ -3,6 +3,7 @@
 // that the library's attention reads.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <vector>
 
@@ -12,11 +13,17 @@ namespace llmcc {
 
 class PagedKVCache {
  public:
+  // Copies one page's contents (the library's llmcc_kv_cache_copy_page).
+  using CopyPage = std::function<void(int64_t src, int64_t dst)>;
+
   // Takes ownership of nothing: `kv` stays the library's, freed by its llmcc_free_kv_cache.
-  explicit PagedKVCache(llmcc_kv_cache* kv);
+  PagedKVCache(llmcc_kv_cache* kv, CopyPage copy_page);
 
   void add_sequence(int64_t seq_id);
   void remove_sequence(int64_t seq_id);
+  // `child` starts as a copy of `parent`: full pages are shared (they never change again), the
+  // partly filled last page is copied, since both sequences will write into it.
+  void fork_sequence(int64_t parent, int64_t child);
   int64_t sequence_length(int64_t seq_id) const;
   int64_t free_pages() const { return static_cast<int64_t>(free_pages_.size()); }
 
@@ -34,8 +41,12 @@ class PagedKVCache {
     int64_t length = 0;
   };
   Sequence& sequence(int64_t seq_id);
+  int32_t take_page();
+  void drop_page(int32_t page);
 
   llmcc_kv_cache* kv_;
+  CopyPage copy_page_;
+  std::vector<int32_t> refs_;  // sequences holding each page
   std::vector<int32_t> free_pages_;
   std::map<int64_t, Sequence> sequences_;
   std::vector<int64_t> pending_ids_, pending_lengths_;

@@ -118,7 +118,8 @@ class Runner {
     for (const auto& [name, f] : lib_.functions()) ws = std::max(ws, f->workspace_bytes);
     workspace_.resize(ws / 8 + 64);
     raw_kv_ = lib_.create_kv_cache(4, 128, 32, 16);
-    kv_ = std::make_unique<PagedKVCache>(raw_kv_);
+    kv_ = std::make_unique<PagedKVCache>(
+        raw_kv_, [this](int64_t src, int64_t dst) { lib_.copy_kv_page(raw_kv_, src, dst); });
   }
   ~Runner() { lib_.free_kv_cache(raw_kv_); }
 

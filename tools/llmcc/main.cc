@@ -17,6 +17,10 @@ int main(int argc, char** argv) {
   };
   add("compile", "Compile a model config into a model library (.so or .tar)",
       llmcc::cli::add_compile_command);
+  add("convert_weight", "Convert Hugging Face weights into MLC's tensor-cache layout",
+      llmcc::cli::add_convert_weight_command);
+  add("generate", "Generate tokens from a prompt with a compiled model and converted weights",
+      llmcc::cli::add_generate_command);
   add("model_metadata", "Print the metadata of a compiled model library",
       llmcc::cli::add_model_metadata_command);
   CLI11_PARSE(app, argc, argv);

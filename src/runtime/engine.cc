@@ -1,0 +1,131 @@
+#include "runtime/engine.h"
+
+#include <chrono>
+#include <cstdlib>
+
+#include "support/error.h"
+#include "support/logging.h"
+
+namespace llmcc {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+llmcc_tensor make_tensor(void* data, int32_t dtype, std::initializer_list<int64_t> shape) {
+  llmcc_tensor t{};
+  t.data = data;
+  t.dtype = dtype;
+  t.ndim = static_cast<int32_t>(shape.size());
+  int i = 0;
+  for (int64_t d : shape) t.shape[i++] = d;
+  return t;
+}
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+}  // namespace
+
+Engine::Engine(const fs::path& model_dir, const fs::path& model_lib, const EngineOptions& options)
+    : library_(model_lib), weights_(model_dir, library_.metadata(), options.verify_md5) {
+  const Json& md = library_.metadata();
+  const Json& config = md.at("model_config");
+  vocab_size_ = config.at("vocab_size");
+  hidden_size_ = config.at("hidden_size");
+  context_window_ = md.at("context_window_size");
+  prefill_chunk_ = md.at("prefill_chunk_size");
+  std::string dtype = md.value("model_dtype", "float32");
+  model_dtype_ = dtype == "float32" ? LLMCC_FLOAT32 : dtype == "float16" ? LLMCC_FLOAT16 : LLMCC_BFLOAT16;
+  dtype_bytes_ = model_dtype_ == LLMCC_FLOAT32 ? 4 : 2;
+  int64_t ws = 0;
+  for (const auto& [name, f] : library_.functions()) ws = std::max(ws, f->workspace_bytes);
+  workspace_ = std::aligned_alloc(64, static_cast<size_t>((ws + 63) / 64 * 64 + 64));
+  if (!workspace_) user_error("out of memory allocating a {} byte workspace", ws);
+  raw_kv_ = library_.create_kv_cache(1, context_window_, prefill_chunk_, options.page_size);
+  kv_ = std::make_unique<PagedKVCache>(raw_kv_, [this](int64_t src, int64_t dst) {
+    library_.copy_kv_page(raw_kv_, src, dst);
+  });
+}
+
+Engine::~Engine() {
+  kv_.reset();
+  if (raw_kv_) library_.free_kv_cache(raw_kv_);
+  std::free(workspace_);
+}
+
+std::vector<float> Engine::forward(const std::string& fn, const std::vector<int32_t>& ids, int64_t seq) {
+  const int64_t n = static_cast<int64_t>(ids.size());
+  std::vector<int32_t> copy = ids;
+  embed_buffer_.resize(static_cast<size_t>(n * hidden_size_ * dtype_bytes_));
+  llmcc_tensor in = make_tensor(copy.data(), LLMCC_INT32, {n});
+  llmcc_tensor hidden = make_tensor(embed_buffer_.data(), model_dtype_, {n, hidden_size_});
+  library_.call("embed", &in, 1, &hidden, 1, nullptr, weights_.pointers(), workspace_);
+  std::vector<float> logits(static_cast<size_t>(vocab_size_));
+  llmcc_tensor x = make_tensor(embed_buffer_.data(), model_dtype_, {1, n, hidden_size_});
+  llmcc_tensor out = make_tensor(logits.data(), LLMCC_FLOAT32, {1, 1, vocab_size_});
+  kv_->begin_forward({seq}, {n});
+  library_.call(fn, &x, 1, &out, 1, kv_->raw(), weights_.pointers(), workspace_);
+  kv_->end_forward();
+  return logits;
+}
+
+GenerationResult Engine::generate(const std::vector<int32_t>& prompt, const GenerationConfig& config,
+                                  const StepCallback& on_step) {
+  if (prompt.empty()) user_error("the prompt is empty");
+  for (size_t i = 0; i < prompt.size(); ++i)
+    if (prompt[i] < 0 || prompt[i] >= vocab_size_)
+      user_error("prompt token {} at position {} is outside the vocabulary [0, {})", prompt[i], i,
+                 vocab_size_);
+  if (static_cast<int64_t>(prompt.size()) > context_window_)
+    user_error("the prompt has {} tokens but the context window is {}", prompt.size(), context_window_);
+  if (config.max_tokens < 1) user_error("max_tokens must be at least 1");
+
+  const int64_t seq = 0;
+  kv_->add_sequence(seq);
+  struct Cleanup {
+    PagedKVCache& kv;
+    ~Cleanup() { kv.remove_sequence(0); }
+  } cleanup{*kv_};
+
+  GenerationResult result;
+  auto start = std::chrono::steady_clock::now();
+  std::vector<float> logits;
+  for (size_t begin = 0; begin < prompt.size(); begin += prefill_chunk_) {
+    size_t end = std::min(prompt.size(), begin + static_cast<size_t>(prefill_chunk_));
+    logits = forward("prefill", std::vector<int32_t>(prompt.begin() + begin, prompt.begin() + end), seq);
+  }
+  result.prefill_tokens = static_cast<int64_t>(prompt.size());
+  result.prefill_seconds = seconds_since(start);
+
+  Sampler sampler(config.sampling);
+  std::vector<int32_t> history = prompt;
+  start = std::chrono::steady_clock::now();
+  for (int64_t step = 0;; ++step) {
+    std::vector<float> sampled_from = logits;
+    int32_t token = sampler.sample(logits, history);
+    if (on_step) on_step(step, sampled_from, token);
+    result.tokens.push_back(token);
+    history.push_back(token);
+    if (std::find(config.stop_token_ids.begin(), config.stop_token_ids.end(), token) !=
+        config.stop_token_ids.end()) {
+      result.finish_reason = "stop";
+      break;
+    }
+    if (static_cast<int64_t>(result.tokens.size()) >= config.max_tokens) {
+      result.finish_reason = "length";
+      break;
+    }
+    if (static_cast<int64_t>(history.size()) >= context_window_) {
+      log_warning("generation stopped: the context window of {} tokens is full", context_window_);
+      result.finish_reason = "context";
+      break;
+    }
+    logits = forward("decode", {token}, seq);
+  }
+  result.decode_seconds = seconds_since(start);
+  return result;
+}
+
+}  // namespace llmcc

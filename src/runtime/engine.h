@@ -1,0 +1,67 @@
+// Runs a compiled model on converted weights: loads both, owns the KV cache and workspace, and
+// generates tokens for a prompt with chunked prefill and step-by-step decode.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "runtime/model_library.h"
+#include "runtime/model_weights.h"
+#include "runtime/paged_kv_cache.h"
+#include "runtime/sampler.h"
+
+namespace llmcc {
+
+struct EngineOptions {
+  bool verify_md5 = true;
+  int64_t page_size = 16;
+};
+
+struct GenerationConfig {
+  int64_t max_tokens = 32;
+  SamplingParams sampling;
+  std::vector<int32_t> stop_token_ids;
+};
+
+struct GenerationResult {
+  std::vector<int32_t> tokens;
+  std::string finish_reason;  // "stop", "length" (max_tokens) or "context" (window full)
+  int64_t prefill_tokens = 0;
+  double prefill_seconds = 0;
+  double decode_seconds = 0;
+};
+
+class Engine {
+ public:
+  // Throws UserError for a library or weight folder that cannot be used together.
+  Engine(const std::filesystem::path& model_dir, const std::filesystem::path& model_lib,
+         const EngineOptions& options = {});
+  ~Engine();
+
+  const Json& metadata() const { return library_.metadata(); }
+  int64_t vocab_size() const { return vocab_size_; }
+  int64_t context_window_size() const { return context_window_; }
+
+  // `on_step(step, logits, token)` sees the logits each token was sampled from.
+  using StepCallback = std::function<void(int64_t step, const std::vector<float>& logits, int32_t token)>;
+  GenerationResult generate(const std::vector<int32_t>& prompt, const GenerationConfig& config,
+                            const StepCallback& on_step = nullptr);
+
+ private:
+  std::vector<float> forward(const std::string& fn, const std::vector<int32_t>& ids, int64_t seq);
+
+  ModelLibrary library_;
+  ModelWeights weights_;
+  int64_t vocab_size_ = 0, hidden_size_ = 0, context_window_ = 0, prefill_chunk_ = 0;
+  int32_t model_dtype_ = LLMCC_FLOAT32;
+  int64_t dtype_bytes_ = 4;
+  llmcc_kv_cache* raw_kv_ = nullptr;
+  std::unique_ptr<PagedKVCache> kv_;
+  void* workspace_ = nullptr;
+  std::vector<uint8_t> embed_buffer_;
+};
+
+}  // namespace llmcc

@@ -1,0 +1,150 @@
+#include "weights/convert_weight.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <unistd.h>
+
+#include <set>
+
+#include "ir/module.h"
+#include "support/error.h"
+#include "support/files.h"
+#include "support/logging.h"
+#include "support/progress.h"
+#include "weights/convert_dtype.h"
+#include "weights/safetensors.h"
+#include "weights/tensor_cache.h"
+
+namespace llmcc {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+fs::path resolve_source(const ConfigSource& config, const ConvertWeightOptions& options) {
+  if (options.source_format != "auto" && options.source_format != "huggingface-safetensor")
+    throw NotImplementedError(fmt::format(
+        "--source-format {} is not implemented; implemented: auto, huggingface-safetensor",
+        options.source_format));
+  if (!options.source.empty()) return options.source;
+  if (!config.file) user_error("{} has no folder to find weights in; pass --source", config.context);
+  return config.file->parent_path();
+}
+
+std::vector<int64_t> resolve_shape(const ir::Type& type, const Json& symbols) {
+  std::vector<int64_t> shape;
+  for (const auto& d : type.shape)
+    shape.push_back(d.is_symbolic() ? symbols.at(d.symbol).get<int64_t>() : d.value);
+  return shape;
+}
+
+std::string shape_str(const std::vector<int64_t>& s) { return fmt::format("[{}]", fmt::join(s, ", ")); }
+
+// Moves the finished folder into place: the old output (if any) is only removed after the new one
+// is complete.
+void install_folder(const fs::path& built, const fs::path& output) {
+  std::error_code ec;
+  if (fs::exists(output)) {
+    if (!fs::is_directory(output)) user_error("output '{}' exists and is not a folder", output.string());
+    fs::path old = output.string() + ".old-" + std::to_string(::getpid());
+    fs::rename(output, old, ec);
+    if (ec) user_error("cannot replace '{}': {}", output.string(), ec.message());
+    fs::rename(built, output, ec);
+    if (ec) {
+      fs::rename(old, output);
+      user_error("cannot move the converted weights to '{}': {}", output.string(), ec.message());
+    }
+    fs::remove_all(old, ec);
+    return;
+  }
+  fs::rename(built, output, ec);
+  if (ec) user_error("cannot move the converted weights to '{}': {}", output.string(), ec.message());
+}
+
+}  // namespace
+
+ConvertWeightStats convert_weight(const ConfigSource& config, const Quantization& quantization,
+                                  const Model& model, const ConvertWeightOptions& options) {
+  model.require_implemented();
+  quantization.require_implemented();
+  if (options.output.empty()) user_error("convert_weight needs an output folder (-o)");
+  fs::path output = fs::absolute(options.output).lexically_normal();
+  if (!fs::is_directory(output.parent_path()))
+    user_error("the folder of output '{}' does not exist", output.string());
+
+  std::optional<int64_t> active_vocab_size;
+  Json flat = flatten_model_config(config.dict, &active_vocab_size);
+  auto model_config = model.config_from_dict(flat, config.context);
+  if (model_config->tensor_parallel_shards() > 1 && quantization.kind == "ft-quant")
+    throw NotImplementedError("NotImplementedError: q4f16_ft does not support tensor parallelism");
+  ir::Module module = model.build(*model_config, quantization);
+  const Json symbols = module.attrs["symbol_values"];
+
+  fs::path source = resolve_source(config, options);
+  log_info("Loading weights from {}", source.string());
+  SafetensorsCheckpoint ckpt = SafetensorsCheckpoint::open(source);
+
+  // Every checkpoint tensor must be used exactly once or be known to be unused.
+  std::set<std::string> used;
+  for (const auto& p : module.params)
+    for (const auto& src : model.hf_sources(p.name)) {
+      if (!ckpt.find(src))
+        user_error("checkpoint '{}' lacks tensor '{}' (needed for {})", source.string(), src, p.name);
+      if (!used.insert(src).second) internal_error("tensor {} is mapped twice", src);
+    }
+  for (const auto& [name, t] : ckpt.tensors())
+    if (!used.count(name) && !model.hf_ignored(name, *model_config))
+      user_error("checkpoint '{}' has tensor '{}', which the {} model does not use", source.string(),
+                 name, model.name);
+
+  TempPath building(output.parent_path() / ("." + output.filename().string() + ".tmp-" +
+                                            std::to_string(::getpid())));
+  fs::remove_all(building.path());
+  fs::create_directories(building.path());
+  TensorCacheWriter writer(building.path());
+  ProgressBar progress("convert_weight", static_cast<int64_t>(module.params.size()));
+  std::vector<uint8_t> buffer;
+  for (size_t i = 0; i < module.params.size(); ++i) {
+    const ir::Param& p = module.params[i];
+    std::vector<int64_t> shape = resolve_shape(p.type, symbols);
+    const std::string dtype = ir::dtype_mlc_name(p.type.dtype);
+    const int elem = mlc_dtype_bytes(dtype);
+    int64_t count = 1;
+    for (int64_t d : shape) count *= d;
+    buffer.resize(static_cast<size_t>(count) * elem);
+    // Concatenate the sources along axis 0, converting each to the param's dtype.
+    int64_t rows = 0, row_elems = count / (shape.empty() ? 1 : std::max<int64_t>(shape[0], 1));
+    for (const auto& src_name : model.hf_sources(p.name)) {
+      const SafetensorsTensor& t = *ckpt.find(src_name);
+      bool fits = !t.shape.empty() && t.shape.size() == shape.size();
+      for (size_t d = 1; fits && d < shape.size(); ++d) fits = t.shape[d] == shape[d];
+      int64_t t_rows = fits ? t.shape[0] : 0;
+      if (!fits || rows + t_rows > (shape.empty() ? 1 : shape[0]))
+        user_error("tensor '{}' in '{}' has shape {} and dtype {}, which does not fit {} {} {}",
+                   src_name, t.file.string(), shape_str(t.shape), t.dtype, p.name, shape_str(shape), dtype);
+      convert_elements(t.data, t.dtype, buffer.data() + rows * row_elems * elem, dtype,
+                       static_cast<size_t>(t_rows * row_elems));
+      rows += t_rows;
+      ckpt.release(t);
+    }
+    if (rows != (shape.empty() ? 1 : shape[0]))
+      user_error("the tensors for {} give {} rows, expected shape {}", p.name, rows, shape_str(shape));
+    writer.add(p.name, shape, dtype, buffer.data(), buffer.size());
+    progress.update(static_cast<int64_t>(i + 1), p.name);
+  }
+  progress.finish();
+  writer.finish({{"quantization", quantization.name}, {"model_type", model.name}});
+
+  ConvertWeightStats stats{static_cast<int64_t>(module.params.size()), writer.total_elements(),
+                           static_cast<double>(writer.total_bytes())};
+  install_folder(building.path(), output);
+  building.release();
+  log_info("Parameter size after quantization: {:.3f} GB", stats.bytes / (1 << 30));
+  log_info("Total parameters: {}", stats.num_elements);
+  log_info("Bits per parameter: {:.3f}", 8.0 * stats.bytes / std::max<int64_t>(stats.num_elements, 1));
+  log_info("Saved to directory: {}", output.string());
+  return stats;
+}
+
+}  // namespace llmcc

@@ -1,0 +1,108 @@
+#!/usr/bin/env python3
+"""Creates tiny random-weight Llama checkpoints with Hugging Face transformers and records their
+logits, the correctness oracle for llmcc's end-to-end tests.
+
+For each model it writes tests/data/models/<name>/ (config.json plus safetensors, in the dtype and
+sharding given below) and tests/data/goldens/<name>.json:
+  {"prompt": [...], "tokens": [32 greedy tokens], "logits": [[vocab floats] x 33]}
+logits[0] is the prediction after the prompt, logits[i] the one after greedy token i.
+
+Needs torch and transformers (PyPI). CI does not run this: it reads the committed files.
+  python3 tools/python/make_goldens.py [--out tests/data]
+"""
+import argparse
+import json
+import os
+import shutil
+
+import torch
+from transformers import LlamaConfig, LlamaForCausalLM
+
+PROMPT = [1, 17, 200, 33, 5, 91, 142, 7, 250, 64, 12, 180]
+STEPS = 32
+# Seeds are searched until every step's top-2 logit gap is at least this fraction of max|logit|,
+# so that a reduced-precision run (q0f16) can be required to pick the same greedy tokens.
+MIN_RELATIVE_MARGIN = 0.01
+
+MODELS = {
+    # name: (config overrides, storage dtype, max shard size or None)
+    "llama_mha": (dict(num_attention_heads=4, num_key_value_heads=4), torch.float32, None),
+    "llama_gqa_tied": (dict(num_attention_heads=4, num_key_value_heads=2, tie_word_embeddings=True),
+                       torch.bfloat16, None),
+    "llama3_rope_scaling": (dict(num_attention_heads=8, num_key_value_heads=2, rope_theta=500000.0,
+                                 rope_scaling={"rope_type": "llama3", "factor": 8.0,
+                                               "low_freq_factor": 1.0, "high_freq_factor": 4.0,
+                                               "original_max_position_embeddings": 32}),
+                            torch.float16, "150KB"),
+    "llama_odd_sizes": (dict(hidden_size=72, head_dim=24, num_attention_heads=4,
+                             num_key_value_heads=1, intermediate_size=100, num_hidden_layers=3),
+                        torch.float32, None),
+}
+
+
+def base_config(**overrides):
+    fields = dict(vocab_size=256, hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+                  num_attention_heads=4, num_key_value_heads=4, max_position_embeddings=128,
+                  rms_norm_eps=1e-5, rope_theta=10000.0, tie_word_embeddings=False,
+                  bos_token_id=1, eos_token_id=2, initializer_range=0.25,
+                  attn_implementation="eager")
+    fields.update(overrides)
+    return LlamaConfig(**fields)
+
+
+def greedy(model, prompt, steps):
+    """Greedy decoding with HF's KV cache; returns (tokens, logits per step) in float32."""
+    ids = torch.tensor([prompt])
+    out = model(input_ids=ids, use_cache=True)
+    past, logits = out.past_key_values, [out.logits[0, -1].float()]
+    tokens = []
+    for _ in range(steps):
+        nxt = int(torch.argmax(logits[-1]))
+        tokens.append(nxt)
+        out = model(input_ids=torch.tensor([[nxt]]), past_key_values=past, use_cache=True)
+        past = out.past_key_values
+        logits.append(out.logits[0, -1].float())
+    return tokens, logits[:steps + 1]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "../../tests/data"))
+    args = parser.parse_args()
+    torch.manual_seed(0)
+    for name, (overrides, dtype, shard) in MODELS.items():
+        for seed in range(1000):
+            torch.manual_seed(seed)
+            model = LlamaForCausalLM(base_config(**overrides)).eval()
+            # Round the weights to the storage dtype first, so the f32 reference run sees exactly
+            # the weights llmcc will read back.
+            with torch.no_grad():
+                for p in model.parameters():
+                    p.copy_(p.to(dtype).float())
+                tokens, logits = greedy(model, PROMPT, STEPS)
+            top2 = [float(torch.topk(l, 2).values[0] - torch.topk(l, 2).values[1]) for l in logits]
+            scale = max(float(l.abs().max()) for l in logits)
+            if min(top2) >= MIN_RELATIVE_MARGIN * scale:
+                break
+        else:
+            raise SystemExit(f"{name}: no seed gives a top-2 margin of {MIN_RELATIVE_MARGIN}")
+        model_dir = os.path.join(args.out, "models", name)
+        shutil.rmtree(model_dir, ignore_errors=True)
+        os.makedirs(model_dir)
+        save_kwargs = {"safe_serialization": True}
+        if shard:
+            save_kwargs["max_shard_size"] = shard
+        model.to(dtype).save_pretrained(model_dir, **save_kwargs)
+        golden = {"model": name, "seed": seed, "transformers": __import__("transformers").__version__,
+                  "prompt": PROMPT, "tokens": tokens,
+                  "min_top2_margin": min(top2), "max_abs_logit": scale,
+                  "logits": [[float(f"{v:.8g}") for v in l.tolist()] for l in logits]}
+        os.makedirs(os.path.join(args.out, "goldens"), exist_ok=True)
+        with open(os.path.join(args.out, "goldens", name + ".json"), "w") as f:
+            json.dump(golden, f, separators=(",", ":"))
+        print(f"{name}: seed {seed}, tokens {tokens[:6]}..., max|logit| {scale:.3f}, "
+              f"min top-2 margin {min(top2):.4f}")
+
+
+if __name__ == "__main__":
+    main()
