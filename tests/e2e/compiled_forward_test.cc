@@ -270,6 +270,27 @@ TEST(CompiledForward, BatchedFunctionsServeSeveralSequences) {
   EXPECT_LT(relative_error(logits.data(), ref_a[1]), 1e-4);
 }
 
+TEST(CompiledForward, ForkedSequencesContinueIndependently) {
+  Json config = *find_preset("tiny_llama");
+  auto m = compile_model(config, "q0f32");
+  Weights w = make_weights(m->result.metadata, config, 11);
+  Runner run(m->lib, w, LLMCC_FLOAT32);
+  const int64_t H = w.ref.hidden;
+  // 13 tokens leave the second page partly filled, so the fork must copy it.
+  std::vector<int32_t> prompt = {9, 8, 7, 6, 5, 4, 3, 2, 1, 10, 20, 30, 40};
+  run.kv().add_sequence(0);
+  run.forward("prefill", {0}, {13}, run.embed(prompt), {1, 13, H});
+  run.kv().fork_sequence(0, 1);
+  for (auto [seq, next] : std::vector<std::pair<int64_t, int32_t>>{{0, 50}, {1, 60}, {0, 51}, {1, 61}}) {
+    std::vector<int32_t> full = prompt;
+    full.push_back(seq == 0 ? 50 : 60);
+    if (next % 10 == 1) full.push_back(next);
+    auto ref = w.ref.forward(full);
+    auto logits = run.forward("decode", {seq}, {1}, run.embed({next}), {1, 1, H});
+    EXPECT_LT(relative_error(logits.data(), ref.back()), 1e-4) << "seq " << seq << " token " << next;
+  }
+}
+
 TEST(CompiledForward, HiddenStateFunctionsComposeWithGetLogits) {
   Json config = *find_preset("tiny_llama");
   auto m = compile_model(config, "q0f32");

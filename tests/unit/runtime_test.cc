@@ -1,0 +1,154 @@
+// The sampler and the runtime's page bookkeeping, without a compiled model.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <map>
+
+#include "runtime/paged_kv_cache.h"
+#include "runtime/sampler.h"
+#include "support/error.h"
+
+namespace llmcc {
+namespace {
+
+TEST(Sampler, GreedyAtZeroTemperature) {
+  Sampler s({.temperature = 0.0});
+  std::vector<float> logits = {0.1f, 2.0f, -1.0f, 1.9f};
+  EXPECT_EQ(s.sample(logits, {}), 1);
+}
+
+TEST(Sampler, TopKOneAndTinyTopPAreGreedy) {
+  for (SamplingParams p : {SamplingParams{.temperature = 1.0, .top_k = 1, .seed = 3},
+                           SamplingParams{.temperature = 1.0, .top_p = 1e-6, .seed = 3}}) {
+    Sampler s(p);
+    for (int i = 0; i < 50; ++i) {
+      std::vector<float> logits = {0.1f, 2.0f, -1.0f, 1.9f};
+      EXPECT_EQ(s.sample(logits, {}), 1);
+    }
+  }
+}
+
+TEST(Sampler, SeededDrawsAreReproducibleAndFollowSoftmax) {
+  const std::vector<float> base = {0.0f, 1.0f, 2.0f, 0.5f};
+  std::vector<int32_t> a, b;
+  Sampler s1({.temperature = 0.7, .seed = 42}), s2({.temperature = 0.7, .seed = 42});
+  std::map<int32_t, int> counts;
+  const int n = 20000;
+  for (int i = 0; i < n; ++i) {
+    std::vector<float> l1 = base, l2 = base;
+    a.push_back(s1.sample(l1, {}));
+    b.push_back(s2.sample(l2, {}));
+    ++counts[a.back()];
+  }
+  EXPECT_EQ(a, b);
+  double z = 0;
+  for (float l : base) z += std::exp(l / 0.7);
+  for (int t = 0; t < 4; ++t) {
+    double p = std::exp(base[t] / 0.7) / z;
+    double sigma = std::sqrt(p * (1 - p) / n);
+    EXPECT_NEAR(counts[t] / double(n), p, 5 * sigma) << t;
+  }
+}
+
+TEST(Sampler, TopPKeepsTheSmallestPrefixReachingTheMass) {
+  // Probabilities at T=1: ~0.64, 0.24, 0.09, 0.03. top_p = 0.8 keeps the first two only.
+  Sampler s({.temperature = 1.0, .top_p = 0.8, .seed = 1});
+  std::map<int32_t, int> counts;
+  for (int i = 0; i < 5000; ++i) {
+    std::vector<float> logits = {3.0f, 2.0f, 1.0f, 0.0f};
+    ++counts[s.sample(logits, {})];
+  }
+  EXPECT_EQ(counts[2] + counts[3], 0);
+  EXPECT_GT(counts[1], 1000);
+}
+
+TEST(Sampler, Penalties) {
+  std::vector<float> logits = {2.0f, -2.0f, 1.0f, 1.0f};
+  apply_penalties(logits, {0, 1, 1, 3}, {.repetition_penalty = 2.0});
+  EXPECT_FLOAT_EQ(logits[0], 1.0f);   // positive: divided
+  EXPECT_FLOAT_EQ(logits[1], -4.0f);  // negative: multiplied (once, however often it occurred)
+  EXPECT_FLOAT_EQ(logits[2], 1.0f);   // unseen
+  EXPECT_FLOAT_EQ(logits[3], 0.5f);
+  logits = {2.0f, 2.0f, 2.0f};
+  apply_penalties(logits, {0, 0, 0, 1}, {.presence_penalty = 0.5, .frequency_penalty = 0.25});
+  EXPECT_FLOAT_EQ(logits[0], 2.0f - 0.5f - 0.75f);
+  EXPECT_FLOAT_EQ(logits[1], 2.0f - 0.5f - 0.25f);
+  EXPECT_FLOAT_EQ(logits[2], 2.0f);
+}
+
+TEST(Sampler, RejectsBadParameters) {
+  EXPECT_THROW(Sampler({.temperature = -1}), UserError);
+  EXPECT_THROW(Sampler({.top_p = 0}), UserError);
+  EXPECT_THROW(Sampler({.top_p = 1.5}), UserError);
+  EXPECT_THROW(Sampler({.repetition_penalty = 0}), UserError);
+}
+
+struct FakeCache {
+  llmcc_kv_cache kv{};
+  std::vector<std::pair<int64_t, int64_t>> copies;
+  FakeCache(int64_t pages, int32_t page_size, int32_t max_batch) {
+    kv.num_pages = pages;
+    kv.page_size = page_size;
+    kv.max_batch_size = max_batch;
+  }
+  PagedKVCache manager() {
+    return PagedKVCache(&kv, [this](int64_t s, int64_t d) { copies.emplace_back(s, d); });
+  }
+};
+
+TEST(PagedKVCache, AllocatesPagesAndDescribesTheBatch) {
+  FakeCache f(6, 4, 2);
+  PagedKVCache kv = f.manager();
+  kv.add_sequence(7);
+  kv.add_sequence(9);
+  kv.begin_forward({7, 9}, {5, 2});
+  EXPECT_EQ(f.kv.num_seqs, 2);
+  EXPECT_EQ(std::vector<int32_t>(f.kv.qo_indptr, f.kv.qo_indptr + 3), (std::vector<int32_t>{0, 5, 7}));
+  EXPECT_EQ(std::vector<int32_t>(f.kv.prev_lengths, f.kv.prev_lengths + 2), (std::vector<int32_t>{0, 0}));
+  EXPECT_EQ(std::vector<int32_t>(f.kv.page_indptr, f.kv.page_indptr + 3), (std::vector<int32_t>{0, 2, 3}));
+  kv.end_forward();
+  EXPECT_EQ(kv.sequence_length(7), 5);
+  EXPECT_EQ(kv.free_pages(), 3);
+  kv.begin_forward({9}, {3});  // 2 + 3 = 5 tokens: a second page
+  EXPECT_EQ(f.kv.prev_lengths[0], 2);
+  kv.end_forward();
+  EXPECT_EQ(kv.free_pages(), 2);
+  EXPECT_THROW(kv.add_sequence(11), UserError);  // max_batch_size 2
+  EXPECT_THROW(kv.add_sequence(7), UserError);   // exists
+  kv.remove_sequence(7);
+  EXPECT_EQ(kv.free_pages(), 4);
+  EXPECT_THROW(kv.remove_sequence(7), UserError);
+  EXPECT_THROW(kv.begin_forward({9}, {100}), UserError);  // more than the pages left
+}
+
+TEST(PagedKVCache, ForkSharesFullPagesAndCopiesThePartialOne) {
+  FakeCache f(8, 4, 3);
+  PagedKVCache kv = f.manager();
+  kv.add_sequence(0);
+  kv.begin_forward({0}, {6});  // pages: one full, one with 2 of 4 slots
+  std::vector<int32_t> parent_pages(f.kv.page_indices, f.kv.page_indices + 2);
+  kv.end_forward();
+  kv.fork_sequence(0, 1);
+  EXPECT_EQ(kv.sequence_length(1), 6);
+  ASSERT_EQ(f.copies.size(), 1u);
+  EXPECT_EQ(f.copies[0].first, parent_pages[1]);
+  kv.begin_forward({1}, {1});
+  EXPECT_EQ(f.kv.page_indices[0], parent_pages[0]);  // shared
+  EXPECT_NE(f.kv.page_indices[1], parent_pages[1]);  // its own copy
+  EXPECT_EQ(f.kv.page_indices[1], f.copies[0].second);
+  kv.end_forward();
+  int64_t free_before = kv.free_pages();
+  kv.remove_sequence(0);  // the shared page stays with the child
+  EXPECT_EQ(kv.free_pages(), free_before + 1);
+  kv.remove_sequence(1);
+  EXPECT_EQ(kv.free_pages(), 8);
+  // Forking at a page boundary copies nothing.
+  kv.add_sequence(2);
+  kv.begin_forward({2}, {8});
+  kv.end_forward();
+  kv.fork_sequence(2, 3);
+  EXPECT_EQ(f.copies.size(), 1u);
+}
+
+}  // namespace
+}  // namespace llmcc
