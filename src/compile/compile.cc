@@ -10,6 +10,7 @@
 #include "ir/verifier.h"
 #include "llmcc/model_abi.h"
 #include "passes/pipeline.h"
+#include "quant/model_quantization.h"
 #include "support/error.h"
 #include "support/files.h"
 #include "support/logging.h"
@@ -115,7 +116,7 @@ CompileResult compile(const Json& config, const Quantization& quantization, cons
   if (model_config->pipeline_parallel_stages() > 1)
     throw NotImplementedError("pipeline_parallel_stages > 1 is not implemented yet; use 1");
   log_info("Creating model from: {}", model_config->class_name());
-  ir::Module module = model_type.build(*model_config, quantization);
+  ir::Module module = build_quantized_model(model_type, *model_config, quantization);
   ir::verify_or_throw(module);
 
   // 9. Metadata registration (MLC's _metadata schema plus llmcc's own keys).

@@ -50,6 +50,29 @@ Type with_last(const Type& t, Dim d) {
   return r;
 }
 
+// Checks packed weights q_weight/q_scale against K = in_features and returns N.
+Dim quantized_rows(const std::string& op, const Type& qw, const Type& qs, const Json& a, const Dim& k) {
+  int64_t bits = int_attr(op, a, "bits"), G = int_attr(op, a, "group_size");
+  int64_t K = int_attr(op, a, "in_features");
+  if (bits != 3 && bits != 4 && bits != 8) bad(op, "bits must be 3, 4 or 8");
+  if (G <= 0 || G % (32 / bits) != 0) bad(op, "group_size must be a multiple of 32/bits");
+  if (k.is_symbolic() || k.value != K)
+    bad(op, fmt::format("in_features {} does not match the input's {}", K, k.str()));
+  if (!qw.is_tensor() || qw.dtype != DType::kU32 || qw.shape.size() != 2)
+    bad(op, "q_weight must be u32[*, *], got " + qw.str());
+  if (!qs.is_tensor() || qs.shape.size() != 2) bad(op, "q_scale must be 2-D, got " + qs.str());
+  const int64_t groups = (K + G - 1) / G, words = groups * G / (32 / bits);
+  const bool kn = a.value("layout", "NK") == "KN";
+  const Dim n = kn ? qw.shape[1] : qw.shape[0];
+  const Dim w = kn ? qw.shape[0] : qw.shape[1];
+  const Dim sn = kn ? qs.shape[1] : qs.shape[0];
+  const Dim sg = kn ? qs.shape[0] : qs.shape[1];
+  if (!(w == Dim::constant(words)) || !(sg == Dim::constant(groups)) || !(sn == n))
+    bad(op, fmt::format("packed shapes {} and {} do not fit K={} in groups of {} ({})", qw.str(),
+                        qs.str(), K, G, kn ? "KN" : "NK"));
+  return n;
+}
+
 const std::map<std::string, Rule>& rules() {
   static const std::map<std::string, Rule> table = {
       {"take",
@@ -88,6 +111,33 @@ const std::map<std::string, Rule>& rules() {
          }
          if (t.size() == 3 && !(tensor("linear", t, 2, 1) == r))
            bad("linear", fmt::format("residual {} does not match result {}", t[2].str(), r.str()));
+         return r;
+       }},
+      {"linear_q",
+       [](const std::vector<Type>& t, const Json& a) {
+         expect_arity("linear_q", t, 3, 4);
+         const Type& x = tensor("linear_q", t, 0, 1);
+         const Dim n = quantized_rows("linear_q", t[1], t[2], a, x.shape.back());
+         Type r = with_last(x, n);
+         if (a.contains("out_dtype")) {
+           auto d = dtype_from_short_name(a["out_dtype"].get<std::string>());
+           if (!d || !is_float(*d)) bad("linear_q", "bad out_dtype " + a["out_dtype"].dump());
+           r.dtype = *d;
+         }
+         if (t.size() == 4 && !(tensor("linear_q", t, 3, 1) == r))
+           bad("linear_q", fmt::format("residual {} does not match result {}", t[3].str(), r.str()));
+         return r;
+       }},
+      {"take_q",
+       [](const std::vector<Type>& t, const Json& a) {
+         expect_arity("take_q", t, 3, 3);
+         const Type& ids = tensor("take_q", t, 2, 1);
+         if (ids.dtype != DType::kI32) bad("take_q", "ids must be i32, got " + ids.str());
+         if (a.value("layout", "NK") != "NK") bad("take_q", "embeddings use the NK layout");
+         int64_t K = int_attr("take_q", a, "in_features");
+         quantized_rows("take_q", t[0], t[1], a, Dim::constant(K));
+         Type r = Type::tensor(t[1].dtype, ids.shape);
+         r.shape.push_back(Dim::constant(K));
          return r;
        }},
       {"add",

@@ -4,6 +4,10 @@
 //   take(table[V,H], ids i32[...])            -> table.dtype[..., H]     embedding lookup
 //   rms_norm(x[...,H], w[H]) {eps}            -> x
 //   linear(x[...,K], w[N,K] [, residual])     -> [..., N] (+ residual)   x @ w^T {out_dtype?}
+//   linear_q(x[...,K], q_weight u32, q_scale [, residual]) {bits, group_size, in_features,
+//            layout NK|KN, out_dtype?}       -> [..., N]   group-dequantizing matmul
+//   take_q(q_weight u32[V,*], q_scale[V,*], ids) {bits, group_size, in_features}
+//                                             -> q_scale.dtype[..., in_features]
 //   add(a, b), mul(a, b)                      -> a                       elementwise
 //   silu(a)                                   -> a
 //   slice_last(x) {begin, end}                -> x[..., begin:end]

@@ -27,9 +27,6 @@ class LlamaBuilder {
   }
 
   ir::Module build() {
-    q_.require_implemented();
-    if (q_.kind != "no-quant")
-      throw NotImplementedError("llama: only unquantized schemes are built so far; got " + q_.name);
     m_.attrs["model_type"] = "llama";
     m_.attrs["quantization"] = q_.name;
     m_.attrs["model_config"] = c_.asdict();

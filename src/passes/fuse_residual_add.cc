@@ -14,12 +14,15 @@ void fuse_residual_add(ir::Module& m) {
         const ir::Operand& mm = add.operands[side];
         if (mm.kind != ir::Operand::Kind::kValue || def[mm.index] < 0) continue;
         ir::Op& linear = f.ops[def[mm.index]];
-        if (linear.name != "linear" || linear.operands.size() != 2 || uses[mm.index] != 1) continue;
+        // linear(x, w) and linear_q(x, q_weight, q_scale) take the residual as an extra operand.
+        const size_t arity = linear.name == "linear" ? 2 : linear.name == "linear_q" ? 3 : 0;
+        if (arity == 0 || linear.operands.size() != arity || uses[mm.index] != 1) continue;
         if (!(f.values[linear.result].type == f.values[add.result].type)) continue;
         ir::Operand residual = add.operands[1 - side];
         // The add takes the fused op's place so the residual is defined before it is read.
-        add.name = "linear";
-        add.operands = {linear.operands[0], linear.operands[1], residual};
+        add.name = linear.name;
+        add.operands = linear.operands;
+        add.operands.push_back(residual);
         add.attrs = linear.attrs;
         break;
       }

@@ -17,7 +17,8 @@ void attach_kv_cache_metadata(ir::Module& m);
 // graph: slice_last(x,[0,I)) -> silu, times slice_last(x,[I,2I)) becomes swiglu(x).
 void fuse_swiglu(ir::Module& m);
 
-// graph: add(r, linear(x, w)) with a single-use linear becomes linear(x, w, r), so the residual
+// graph: add(r, linear(x, w)) with a single-use linear becomes linear(x, w, r) (likewise for
+// linear_q), so the residual
 // add happens in the matmul epilogue instead of a separate pass over memory.
 void fuse_residual_add(ir::Module& m);
 

@@ -23,7 +23,7 @@ Quantization group(const char* name, const char* dtype, const char* elem, int g,
           layout,
           quantize_embedding_and_head,
           quantize_embedding_and_head,
-          /*implemented=*/false};
+          /*implemented=*/true};
 }
 
 std::vector<Quantization> make_registry() {
@@ -39,6 +39,8 @@ std::vector<Quantization> make_registry() {
       group("q4bf16_1", "bfloat16", "int4", 32, "NK"),
       group("q4f32_1", "float32", "int4", 32, "NK"),
       group("q4f16_2", "float16", "int4", 32, "NK", /*quantize_embedding_and_head=*/false),
+      // llmcc's own: int8 groups of 32 with an f16 scale (MLC has no int8 weight scheme).
+      group("q8f16_1", "float16", "int8", 32, "NK"),
       {"q4f16_autoawq", "awq", "float16", "int4", 128, "KN", false, false, false},
       {"q4f16_ft", "ft-quant", "float16", "int4", 0, "KN", true, true, false},
       {"e5m2_e5m2_f16", "per-tensor-quant", "float16", "float8_e5m2", 0, "NK", false, false, false},

@@ -6,12 +6,15 @@
 #include <unistd.h>
 
 #include <set>
+#include <thread>
 
 #include "ir/module.h"
 #include "support/error.h"
 #include "support/files.h"
 #include "support/logging.h"
 #include "support/progress.h"
+#include "quant/group_quantize.h"
+#include "quant/model_quantization.h"
 #include "weights/convert_dtype.h"
 #include "weights/safetensors.h"
 #include "weights/tensor_cache.h"
@@ -40,6 +43,86 @@ std::vector<int64_t> resolve_shape(const ir::Type& type, const Json& symbols) {
 }
 
 std::string shape_str(const std::vector<int64_t>& s) { return fmt::format("[{}]", fmt::join(s, ", ")); }
+
+// Concatenates the checkpoint tensors of MLC param `name` along axis 0 into `out`, converted to
+// `dtype`, checking each against `shape`.
+void gather_sources(const SafetensorsCheckpoint& ckpt, const Model& model, const std::string& name,
+                    const std::vector<int64_t>& shape, const std::string& dtype,
+                    std::vector<uint8_t>& out) {
+  const int elem = mlc_dtype_bytes(dtype);
+  int64_t count = 1;
+  for (int64_t d : shape) count *= d;
+  out.resize(static_cast<size_t>(count) * elem);
+  const int64_t total_rows = shape.empty() ? 1 : shape[0];
+  const int64_t row_elems = count / std::max<int64_t>(total_rows, 1);
+  int64_t rows = 0;
+  for (const auto& src_name : model.hf_sources(name)) {
+    const SafetensorsTensor& t = *ckpt.find(src_name);
+    bool fits = !t.shape.empty() && t.shape.size() == shape.size();
+    for (size_t d = 1; fits && d < shape.size(); ++d) fits = t.shape[d] == shape[d];
+    const int64_t t_rows = fits ? t.shape[0] : 0;
+    if (!fits || rows + t_rows > total_rows)
+      user_error("tensor '{}' in '{}' has shape {} and dtype {}, which does not fit {} {} {}",
+                 src_name, t.file.string(), shape_str(t.shape), t.dtype, name, shape_str(shape),
+                 dtype);
+    convert_elements(t.data, t.dtype, out.data() + rows * row_elems * elem, dtype,
+                     static_cast<size_t>(t_rows * row_elems));
+    rows += t_rows;
+    ckpt.release(t);
+  }
+  if (rows != total_rows)
+    user_error("the tensors for {} give {} rows, expected shape {}", name, rows, shape_str(shape));
+}
+
+struct QuantizedTensor {
+  std::vector<uint8_t> weight, scale;
+};
+
+// Group-quantizes w [N, K] (model dtype `dtype`) on every core.
+template <typename T>
+void quantize_parallel(const T* w, const GroupQuantLayout& L, uint32_t* qw, T* qs) {
+  const int64_t threads = std::max(1u, std::thread::hardware_concurrency());
+  const int64_t chunk = (L.rows + threads - 1) / threads;
+  std::vector<std::thread> pool;
+  for (int64_t begin = 0; begin < L.rows; begin += chunk)
+    pool.emplace_back([=] { group_quantize_rows(w, L, begin, std::min(L.rows, begin + chunk), qw, qs); });
+  for (auto& t : pool) t.join();
+}
+
+template <typename T>
+std::vector<uint8_t> transpose(const std::vector<uint8_t>& bytes, int64_t rows, int64_t cols) {
+  std::vector<uint8_t> out(bytes.size());
+  const T* in = reinterpret_cast<const T*>(bytes.data());
+  T* o = reinterpret_cast<T*>(out.data());
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < cols; ++c) o[c * rows + r] = in[r * cols + c];
+  return out;
+}
+
+QuantizedTensor group_quantize(const uint8_t* w, const std::string& dtype, const GroupQuantLayout& L,
+                               bool transposed) {
+  QuantizedTensor q;
+  q.weight.resize(static_cast<size_t>(L.rows * L.words_per_row()) * 4);
+  const int elem = mlc_dtype_bytes(dtype);
+  q.scale.resize(static_cast<size_t>(L.rows * L.num_groups()) * elem);
+  auto* qw = reinterpret_cast<uint32_t*>(q.weight.data());
+  if (dtype == "float16")
+    quantize_parallel(reinterpret_cast<const cpu_kernels::half*>(w), L, qw,
+                      reinterpret_cast<cpu_kernels::half*>(q.scale.data()));
+  else if (dtype == "bfloat16")
+    quantize_parallel(reinterpret_cast<const cpu_kernels::bfloat16*>(w), L, qw,
+                      reinterpret_cast<cpu_kernels::bfloat16*>(q.scale.data()));
+  else if (dtype == "float32")
+    quantize_parallel(reinterpret_cast<const float*>(w), L, qw, reinterpret_cast<float*>(q.scale.data()));
+  else
+    internal_error("cannot group-quantize {} weights", dtype);
+  if (transposed) {
+    q.weight = transpose<uint32_t>(q.weight, L.rows, L.words_per_row());
+    q.scale = elem == 4 ? transpose<uint32_t>(q.scale, L.rows, L.num_groups())
+                        : transpose<uint16_t>(q.scale, L.rows, L.num_groups());
+  }
+  return q;
+}
 
 // Moves the finished folder into place: the old output (if any) is only removed after the new one
 // is complete.
@@ -78,16 +161,16 @@ ConvertWeightStats convert_weight(const ConfigSource& config, const Quantization
   auto model_config = model.config_from_dict(flat, config.context);
   if (model_config->tensor_parallel_shards() > 1 && quantization.kind == "ft-quant")
     throw NotImplementedError("NotImplementedError: q4f16_ft does not support tensor parallelism");
-  ir::Module module = model.build(*model_config, quantization);
+  ir::Module base = model.build(*model_config, quantization);  // unquantized params
+  ir::Module module = build_quantized_model(model, *model_config, quantization);
   const Json symbols = module.attrs["symbol_values"];
-
   fs::path source = resolve_source(config, options);
   log_info("Loading weights from {}", source.string());
   SafetensorsCheckpoint ckpt = SafetensorsCheckpoint::open(source);
 
   // Every checkpoint tensor must be used exactly once or be known to be unused.
   std::set<std::string> used;
-  for (const auto& p : module.params)
+  for (const auto& p : base.params)
     for (const auto& src : model.hf_sources(p.name)) {
       if (!ckpt.find(src))
         user_error("checkpoint '{}' lacks tensor '{}' (needed for {})", source.string(), src, p.name);
@@ -103,34 +186,29 @@ ConvertWeightStats convert_weight(const ConfigSource& config, const Quantization
   fs::remove_all(building.path());
   fs::create_directories(building.path());
   TensorCacheWriter writer(building.path());
-  ProgressBar progress("convert_weight", static_cast<int64_t>(module.params.size()));
+  ProgressBar progress("convert_weight", static_cast<int64_t>(base.params.size()));
   std::vector<uint8_t> buffer;
-  for (size_t i = 0; i < module.params.size(); ++i) {
-    const ir::Param& p = module.params[i];
+  for (size_t i = 0; i < base.params.size(); ++i) {
+    const ir::Param& p = base.params[i];
     std::vector<int64_t> shape = resolve_shape(p.type, symbols);
     const std::string dtype = ir::dtype_mlc_name(p.type.dtype);
-    const int elem = mlc_dtype_bytes(dtype);
-    int64_t count = 1;
-    for (int64_t d : shape) count *= d;
-    buffer.resize(static_cast<size_t>(count) * elem);
-    // Concatenate the sources along axis 0, converting each to the param's dtype.
-    int64_t rows = 0, row_elems = count / (shape.empty() ? 1 : std::max<int64_t>(shape[0], 1));
-    for (const auto& src_name : model.hf_sources(p.name)) {
-      const SafetensorsTensor& t = *ckpt.find(src_name);
-      bool fits = !t.shape.empty() && t.shape.size() == shape.size();
-      for (size_t d = 1; fits && d < shape.size(); ++d) fits = t.shape[d] == shape[d];
-      int64_t t_rows = fits ? t.shape[0] : 0;
-      if (!fits || rows + t_rows > (shape.empty() ? 1 : shape[0]))
-        user_error("tensor '{}' in '{}' has shape {} and dtype {}, which does not fit {} {} {}",
-                   src_name, t.file.string(), shape_str(t.shape), t.dtype, p.name, shape_str(shape), dtype);
-      convert_elements(t.data, t.dtype, buffer.data() + rows * row_elems * elem, dtype,
-                       static_cast<size_t>(t_rows * row_elems));
-      rows += t_rows;
-      ckpt.release(t);
+    gather_sources(ckpt, model, p.name, shape, dtype, buffer);
+    const std::string stem = p.name.substr(0, p.name.size() - std::string(".weight").size());
+    int qw = module.find_param(stem + ".q_weight");
+    if (qw < 0) {
+      writer.add(p.name, shape, dtype, buffer.data(), buffer.size());
+    } else {
+      const ir::Param& q_weight = module.params[qw];
+      const ir::Param& q_scale = module.params[qw + 1];
+      GroupQuantLayout layout{group_quant_bits(quantization), quantization.group_size, shape[0], shape[1]};
+      // KN stores both tensors transposed: [words, N] rather than [N, words].
+      bool transposed = module.attrs["quantized_layout"][stem] == "KN";
+      QuantizedTensor qt = group_quantize(buffer.data(), dtype, layout, transposed);
+      writer.add(q_weight.name, resolve_shape(q_weight.type, symbols), "uint32", qt.weight.data(),
+                 qt.weight.size());
+      writer.add(q_scale.name, resolve_shape(q_scale.type, symbols), dtype, qt.scale.data(),
+                 qt.scale.size());
     }
-    if (rows != (shape.empty() ? 1 : shape[0]))
-      user_error("the tensors for {} give {} rows, expected shape {}", p.name, rows, shape_str(shape));
-    writer.add(p.name, shape, dtype, buffer.data(), buffer.size());
     progress.update(static_cast<int64_t>(i + 1), p.name);
   }
   progress.finish();

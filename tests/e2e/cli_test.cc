@@ -122,7 +122,7 @@ TEST_F(Cli, BadInputFailsCleanly) {
       {"compile " + out("config.json") + " --quantization q0f32",
        "missing required field 'num_hidden_layers'"},
       {"compile tiny_llama --quantization q9f9", "unknown quantization 'q9f9'"},
-      {"compile tiny_llama --quantization q4f16_1",
+      {"compile tiny_llama --quantization q4f16_autoawq",
        "not implemented in llmcc yet; implemented: q0f16"},
       {"compile tiny_llama --quantization q0f32 --model-type gpt2",
        "model type 'gpt2' is not implemented"},

@@ -244,10 +244,11 @@ TEST(Registries, EveryMlcQuantizationIsKnown) {
   EXPECT_EQ(Quantization::from_name("q4f16_0").linear_weight_layout, "KN");
   EXPECT_THROW(Quantization::from_name("q5f16_1"), UserError);
   try {
-    Quantization::from_name("q4f16_1").require_implemented();
+    Quantization::from_name("q4f16_autoawq").require_implemented();
     FAIL();
   } catch (const NotImplementedError& e) {
-    EXPECT_NE(std::string(e.what()).find("implemented: q0f16, q0bf16, q0f32"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("implemented: q0f16, q0bf16, q0f32, q3f16_0, q3f16_1"),
+              std::string::npos);
   }
 }
 

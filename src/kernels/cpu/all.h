@@ -5,5 +5,6 @@
 #include "binding.h"
 #include "elementwise.h"
 #include "linear.h"
+#include "quantized.h"
 #include "rms_norm.h"
 #include "rows.h"

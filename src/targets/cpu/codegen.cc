@@ -182,6 +182,20 @@ class FunctionEmitter {
                                  : fmt::format("static_cast<const {}*>(nullptr)", c_type(rt.dtype));
       line("linear({}, {}, {}, {}, {}, {}, {});", arg(0), arg(1), residual, y, rows_expr(rt),
            dim_expr(w.shape[0]), dim_expr(w.shape[1]));
+    } else if (n == "linear_q") {
+      const Type& x = type(op.operands[0]);
+      std::string residual = op.operands.size() == 4
+                                 ? arg(3)
+                                 : fmt::format("static_cast<const {}*>(nullptr)", c_type(rt.dtype));
+      line("linear_q<{}, {}>({}, {}, {}, {}, {}, {}, {}, {}, {});", op.attrs["bits"].get<int>(),
+           op.attrs["group_size"].get<int>(), arg(0), arg(1), arg(2), residual, y, rows_expr(rt),
+           dim_expr(rt.shape.back()), dim_expr(x.shape.back()),
+           op.attrs.value("layout", "NK") == "KN" ? "true" : "false");
+    } else if (n == "take_q") {
+      line("if (take_q<{}, {}>({}, {}, {}, {}, {}, {}, {})) return 1;", op.attrs["bits"].get<int>(),
+           op.attrs["group_size"].get<int>(), arg(0), arg(1), arg(2), y,
+           numel_expr(type(op.operands[2])), dim_expr(rt.shape.back()),
+           dim_expr(type(op.operands[0]).shape[0]));
     } else if (n == "add" || n == "mul") {
       line("{}({}, {}, {}, {});", n, arg(0), arg(1), y, numel_expr(rt));
     } else if (n == "silu") {

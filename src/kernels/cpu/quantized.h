@@ -1,0 +1,75 @@
+// Consumers of group-quantized weights (MLC's q_weight/q_scale, see src/quant/group_quantize.h).
+// Each dequantizes what it needs on the fly; no dequantized copy of a weight is ever made.
+#pragma once
+
+#include <vector>
+
+#include "dot.h"
+
+namespace llmcc::cpu_kernels {
+
+// Dequantizes row n of NK-layout data into out[0, K).
+template <int BITS, int G, typename TS>
+inline void dequantize_row_nk(const uint32_t* q_row, const TS* scale_row, float* out, int64_t K) {
+  constexpr int E = 32 / BITS, MAX = (1 << (BITS - 1)) - 1;
+  constexpr uint32_t MASK = (1u << BITS) - 1;
+  for (int64_t k = 0; k < K; k += G) {
+    const float s = to_float(scale_row[k / G]);
+    const int64_t end = k + G < K ? k + G : K;
+    for (int64_t i = k; i < end; ++i) {
+      const uint32_t code = (q_row[i / E] >> ((i % E) * BITS)) & MASK;
+      out[i] = static_cast<float>(static_cast<int>(code) - MAX) * s;
+    }
+  }
+}
+
+// y[r, n] = sum_k x[r, k] * W[n, k] (+ residual), W group-quantized. `transposed` is MLC's KN
+// layout: q_weight [words, N], q_scale [groups, N].
+template <int BITS, int G, typename TX, typename TS, typename TO>
+void linear_q(const TX* x, const uint32_t* qw, const TS* qs, const TO* residual, TO* y,
+              int64_t rows, int64_t N, int64_t K, bool transposed) {
+  constexpr int E = 32 / BITS;
+  const int64_t groups = (K + G - 1) / G, words = groups * G / E;
+  std::vector<float> x_f32(static_cast<size_t>(rows * K));
+  widen(x, x_f32.data(), rows * K);
+#pragma omp parallel
+  {
+    std::vector<float> w(static_cast<size_t>(K));
+    std::vector<uint32_t> q_row(transposed ? static_cast<size_t>(words) : 0);
+    std::vector<TS> s_row(transposed ? static_cast<size_t>(groups) : 0);
+#pragma omp for schedule(static)
+    for (int64_t n = 0; n < N; ++n) {
+      if (transposed) {
+        for (int64_t j = 0; j < words; ++j) q_row[j] = qw[j * N + n];
+        for (int64_t g = 0; g < groups; ++g) s_row[g] = qs[g * N + n];
+        dequantize_row_nk<BITS, G>(q_row.data(), s_row.data(), w.data(), K);
+      } else {
+        dequantize_row_nk<BITS, G>(qw + n * words, qs + n * groups, w.data(), K);
+      }
+      for (int64_t r = 0; r < rows; ++r) {
+        float acc = dot_f32(x_f32.data() + r * K, w.data(), K);
+        if (residual) acc = round_to<TO>(acc) + to_float(residual[r * N + n]);
+        y[r * N + n] = from_float<TO>(acc);
+      }
+    }
+  }
+}
+
+// out[i, :] = dequantized row ids[i] of an NK-layout embedding.
+template <int BITS, int G, typename TS>
+int take_q(const uint32_t* qw, const TS* qs, const int32_t* ids, TS* out, int64_t n, int64_t K,
+           int64_t vocab) {
+  constexpr int E = 32 / BITS;
+  const int64_t groups = (K + G - 1) / G, words = groups * G / E;
+  std::vector<float> row(static_cast<size_t>(K));
+  for (int64_t i = 0; i < n; ++i) {
+    if (ids[i] < 0 || ids[i] >= vocab)
+      return fail("token id %d at position %lld is outside the vocabulary [0, %lld)", ids[i],
+                  static_cast<long long>(i), static_cast<long long>(vocab));
+    dequantize_row_nk<BITS, G>(qw + ids[i] * words, qs + ids[i] * groups, row.data(), K);
+    for (int64_t k = 0; k < K; ++k) out[i * K + k] = from_float<TS>(row[k]);
+  }
+  return 0;
+}
+
+}  // namespace llmcc::cpu_kernels
