@@ -55,31 +55,56 @@ Engine::~Engine() {
   std::free(workspace_);
 }
 
-std::vector<float> Engine::forward(const std::string& fn, const std::vector<int32_t>& ids, int64_t seq) {
+std::vector<float> Engine::forward(const std::string& fn, const std::vector<int32_t>& ids, int64_t seq,
+                                   int64_t logit_rows) {
   const int64_t n = static_cast<int64_t>(ids.size());
   std::vector<int32_t> copy = ids;
   embed_buffer_.resize(static_cast<size_t>(n * hidden_size_ * dtype_bytes_));
   llmcc_tensor in = make_tensor(copy.data(), LLMCC_INT32, {n});
   llmcc_tensor hidden = make_tensor(embed_buffer_.data(), model_dtype_, {n, hidden_size_});
   library_.call("embed", &in, 1, &hidden, 1, nullptr, weights_.pointers(), workspace_);
-  std::vector<float> logits(static_cast<size_t>(vocab_size_));
+  std::vector<float> logits(static_cast<size_t>(logit_rows * vocab_size_));
   llmcc_tensor x = make_tensor(embed_buffer_.data(), model_dtype_, {1, n, hidden_size_});
-  llmcc_tensor out = make_tensor(logits.data(), LLMCC_FLOAT32, {1, 1, vocab_size_});
+  llmcc_tensor out = make_tensor(logits.data(), LLMCC_FLOAT32, {1, logit_rows, vocab_size_});
   kv_->begin_forward({seq}, {n});
   library_.call(fn, &x, 1, &out, 1, kv_->raw(), weights_.pointers(), workspace_);
   kv_->end_forward();
   return logits;
 }
 
+void Engine::check_tokens(const std::vector<int32_t>& tokens, const char* what) const {
+  if (tokens.empty()) user_error("the {} is empty", what);
+  for (size_t i = 0; i < tokens.size(); ++i)
+    if (tokens[i] < 0 || tokens[i] >= vocab_size_)
+      user_error("{} token {} at position {} is outside the vocabulary [0, {})", what, tokens[i], i,
+                 vocab_size_);
+  if (static_cast<int64_t>(tokens.size()) > context_window_)
+    user_error("the {} has {} tokens but the context window is {}", what, tokens.size(), context_window_);
+}
+
+std::vector<std::vector<float>> Engine::score(const std::vector<int32_t>& tokens) {
+  check_tokens(tokens, "scored text");
+  const int64_t seq = 0;
+  kv_->add_sequence(seq);
+  struct Cleanup {
+    PagedKVCache& kv;
+    ~Cleanup() { kv.remove_sequence(0); }
+  } cleanup{*kv_};
+  std::vector<std::vector<float>> rows;
+  for (size_t begin = 0; begin < tokens.size(); begin += prefill_chunk_) {
+    size_t end = std::min(tokens.size(), begin + static_cast<size_t>(prefill_chunk_));
+    const int64_t n = static_cast<int64_t>(end - begin);
+    std::vector<float> logits =
+        forward("batch_verify", std::vector<int32_t>(tokens.begin() + begin, tokens.begin() + end), seq, n);
+    for (int64_t r = 0; r < n; ++r)
+      rows.emplace_back(logits.begin() + r * vocab_size_, logits.begin() + (r + 1) * vocab_size_);
+  }
+  return rows;
+}
+
 GenerationResult Engine::generate(const std::vector<int32_t>& prompt, const GenerationConfig& config,
                                   const StepCallback& on_step) {
-  if (prompt.empty()) user_error("the prompt is empty");
-  for (size_t i = 0; i < prompt.size(); ++i)
-    if (prompt[i] < 0 || prompt[i] >= vocab_size_)
-      user_error("prompt token {} at position {} is outside the vocabulary [0, {})", prompt[i], i,
-                 vocab_size_);
-  if (static_cast<int64_t>(prompt.size()) > context_window_)
-    user_error("the prompt has {} tokens but the context window is {}", prompt.size(), context_window_);
+  check_tokens(prompt, "prompt");
   if (config.max_tokens < 1) user_error("max_tokens must be at least 1");
 
   const int64_t seq = 0;

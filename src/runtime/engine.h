@@ -50,8 +50,15 @@ class Engine {
   GenerationResult generate(const std::vector<int32_t>& prompt, const GenerationConfig& config,
                             const StepCallback& on_step = nullptr);
 
+  // Teacher-forced scoring: the logits after each token of `tokens` (row i predicts token i+1),
+  // computed chunk by chunk with batch_verify on a fresh sequence.
+  std::vector<std::vector<float>> score(const std::vector<int32_t>& tokens);
+
  private:
-  std::vector<float> forward(const std::string& fn, const std::vector<int32_t>& ids, int64_t seq);
+  // Embeds `ids` and runs `fn` on them as the next tokens of `seq`; returns `logit_rows` rows.
+  std::vector<float> forward(const std::string& fn, const std::vector<int32_t>& ids, int64_t seq,
+                             int64_t logit_rows = 1);
+  void check_tokens(const std::vector<int32_t>& tokens, const char* what) const;
 
   ModelLibrary library_;
   ModelWeights weights_;

@@ -212,10 +212,19 @@ ConvertWeightStats convert_weight(const ConfigSource& config, const Quantization
     progress.update(static_cast<int64_t>(i + 1), p.name);
   }
   progress.finish();
-  writer.finish({{"quantization", quantization.name}, {"model_type", model.name}});
-
-  ConvertWeightStats stats{static_cast<int64_t>(module.params.size()), writer.total_elements(),
-                           static_cast<double>(writer.total_bytes())};
+  // MLC counts parameters before quantization, so BitsPerParam reads 4.5 for q4f16_1.
+  int64_t params = 0;
+  for (const auto& p : base.params) {
+    int64_t n = 1;
+    for (int64_t d : resolve_shape(p.type, symbols)) n *= d;
+    params += n;
+  }
+  const double bytes = static_cast<double>(writer.total_bytes());
+  writer.finish({{"ParamSize", params},
+                 {"BitsPerParam", 8.0 * bytes / std::max<int64_t>(params, 1)},
+                 {"quantization", quantization.name},
+                 {"model_type", model.name}});
+  ConvertWeightStats stats{static_cast<int64_t>(module.params.size()), params, bytes};
   install_folder(building.path(), output);
   building.release();
   log_info("Parameter size after quantization: {:.3f} GB", stats.bytes / (1 << 30));

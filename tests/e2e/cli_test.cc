@@ -104,6 +104,13 @@ TEST_F(Cli, TensorParallelErrorsFollowMlc) {
         << kn.output;
     expect_no_output("b.so");
   }
+  // Group schemes: the groups of each linear's per-shard input must split evenly over the shards.
+  // tiny_llama's down_proj reads 96 / 2 = 48 features per shard: 96 // 32 = 3 groups for 2 shards.
+  Result groups = llmcc("compile tiny_llama --quantization q4f16_1 --overrides tensor_parallel_shards=2 -o " +
+                        out("d.so"));
+  EXPECT_NE(groups.status, 0);
+  EXPECT_TRUE(contains(groups.output, "groups cannot be evenly distributed on 2 GPUs")) << groups.output;
+  expect_no_output("d.so");
   Result bad_tp =
       llmcc("compile tiny_llama --quantization q0f32 --overrides tensor_parallel_shards=3 -o " +
             out("c.so"));
