@@ -64,8 +64,10 @@ TEST_P(QuantizedModels, KlDivergenceAgainstQ0f32StaysBounded) {
     EXPECT_LE(r.kld, bound) << scheme;
     kld[scheme] = r.kld;
   }
-  // Layouts change where bits live, not their values: NK and KN give the same model.
-  EXPECT_NEAR(kld["q4f16_0"], kld["q4f16_1"], 1e-6);
+  // Layouts change where bits live, not their values: NK and KN give the same model. On SIMD
+  // machines q4f16_1 (NK, f16 scales) runs the int8-activation kernel and q4f16_0 (KN) the f32
+  // one, so those two agree to 1% rather than exactly; the others share a kernel.
+  EXPECT_NEAR(kld["q4f16_0"], kld["q4f16_1"], 0.01 * kld["q4f16_1"]);
   EXPECT_NEAR(kld["q3f16_0"], kld["q3f16_1"], 1e-6);
   EXPECT_NEAR(kld["q4bf16_0"], kld["q4bf16_1"], 1e-6);
   // More bits, less divergence.

@@ -14,5 +14,6 @@ Action add_model_metadata_command(CLI::App& app);
 Action add_convert_weight_command(CLI::App& app);
 Action add_generate_command(CLI::App& app);
 Action add_eval_ppl_command(CLI::App& app);
+Action add_bench_command(CLI::App& app);
 
 }  // namespace llmcc::cli

@@ -23,6 +23,8 @@ int main(int argc, char** argv) {
       llmcc::cli::add_generate_command);
   add("eval_ppl", "Perplexity, and KL divergence and top-1 agreement against a base model",
       llmcc::cli::add_eval_ppl_command);
+  add("bench", "Prefill and decode speed, against the memory-bandwidth roofline",
+      llmcc::cli::add_bench_command);
   add("model_metadata", "Print the metadata of a compiled model library",
       llmcc::cli::add_model_metadata_command);
   CLI11_PARSE(app, argc, argv);

@@ -6,6 +6,7 @@
 // Storage layout (owned by the library): [layer][page][k|v][kv_head][slot][head_dim], dtype T.
 #pragma once
 
+#include <algorithm>
 #include <vector>
 
 #include "dot.h"
@@ -119,32 +120,57 @@ int attention(const T* qkv, T* out, llmcc_kv_cache* kv, int64_t rows, int64_t la
     }
   }
 
-  // 2. Causal attention, one (row, head) per task.
-  const int64_t group = hq / hkv;
-#pragma omp parallel for schedule(dynamic, 4) collapse(2)
-  for (int64_t r = 0; r < rows; ++r)
-    for (int64_t h = 0; h < hq; ++h) {
-      float x[1024], q[1024], k[1024], acc[1024];
-      widen(qkv + r * width + h * d, x, d);
-      rope_rotate<T>(x, q, d, inv.data(), row_pos[r]);
-      const int64_t kvh = h / group;
-      float running_max = -INFINITY, denom = 0.0f;
-      for (int64_t i = 0; i < d; ++i) acc[i] = 0.0f;
-      for (int64_t pos = 0; pos <= row_pos[r]; ++pos) {
-        const int64_t page = page_of(r, pos), slot = pos % kv->page_size;
-        widen(kv_slot<T>(kv, layer, page, 0, kvh, slot), k, d);
-        float score = dot_f32(q, k, d) * sm_scale;
-        float new_max = score > running_max ? score : running_max;
-        float correction = std::exp(running_max - new_max);
-        float weight = std::exp(score - new_max);
-        denom = denom * correction + weight;
-        const T* v = kv_slot<T>(kv, layer, page, 1, kvh, slot);
-        for (int64_t i = 0; i < d; ++i) acc[i] = acc[i] * correction + weight * to_float(v[i]);
-        running_max = new_max;
+  // 2. Causal attention with an online softmax. One task is a row and a KV head: the query heads
+  // that share the KV head (GQA) walk the cache together, so each page of keys and values is
+  // widened once for all of them, a page at a time.
+  const int64_t group = hq / hkv, ps = kv->page_size;
+#pragma omp parallel
+  {
+    std::vector<float> q(group * d), acc(group * d), kf(ps * d), vf(ps * d), scores(ps), x(d);
+    std::vector<float> running_max(group), denom(group);
+#pragma omp for schedule(dynamic, 1) collapse(2)
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t kvh = 0; kvh < hkv; ++kvh) {
+        const int64_t last = row_pos[r];
+        for (int64_t g = 0; g < group; ++g) {
+          widen(qkv + r * width + (kvh * group + g) * d, x.data(), d);
+          rope_rotate<T>(x.data(), q.data() + g * d, d, inv.data(), last);
+          running_max[g] = -INFINITY;
+          denom[g] = 0.0f;
+        }
+        std::fill(acc.begin(), acc.end(), 0.0f);
+        for (int64_t start = 0; start <= last; start += ps) {
+          const int64_t n = std::min(ps, last + 1 - start), page = page_of(r, start);
+          widen(kv_slot<T>(kv, layer, page, 0, kvh, 0), kf.data(), n * d);
+          widen(kv_slot<T>(kv, layer, page, 1, kvh, 0), vf.data(), n * d);
+          for (int64_t g = 0; g < group; ++g) {
+            float block_max = -INFINITY;
+            for (int64_t j = 0; j < n; ++j) {
+              scores[j] = dot_f32(q.data() + g * d, kf.data() + j * d, d) * sm_scale;
+              block_max = std::max(block_max, scores[j]);
+            }
+            const float new_max = std::max(running_max[g], block_max);
+            const float correction = std::exp(running_max[g] - new_max);
+            for (int64_t j = 0; j < n; ++j) scores[j] -= new_max;
+            exp_f32(scores.data(), scores.data(), n);
+            float* a = acc.data() + g * d;
+            scale_f32(correction, a, d);
+            float sum = 0.0f;
+            for (int64_t j = 0; j < n; ++j) {
+              sum += scores[j];
+              axpy_f32(scores[j], vf.data() + j * d, a, d);
+            }
+            denom[g] = denom[g] * correction + sum;
+            running_max[g] = new_max;
+          }
+        }
+        for (int64_t g = 0; g < group; ++g) {
+          T* o = out + r * hq * d + (kvh * group + g) * d;
+          const float inv_denom = 1.0f / denom[g];
+          for (int64_t i = 0; i < d; ++i) o[i] = from_float<T>(acc[g * d + i] * inv_denom);
+        }
       }
-      T* o = out + r * hq * d + h * d;
-      for (int64_t i = 0; i < d; ++i) o[i] = from_float<T>(acc[i] / denom);
-    }
+  }
   return 0;
 }
 

@@ -31,6 +31,57 @@ inline float dot_f32(const float* a, const float* b, int64_t n) {
   return sum;
 }
 
+// y += a * x over n floats.
+inline void axpy_f32(float a, const float* x, float* y, int64_t n) {
+  int64_t i = 0;
+#if defined(__AVX2__) && defined(__FMA__)
+  const __m256 va = _mm256_set1_ps(a);
+  for (; i + 8 <= n; i += 8)
+    _mm256_storeu_ps(y + i, _mm256_fmadd_ps(va, _mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i)));
+#endif
+  for (; i < n; ++i) y[i] += a * x[i];
+}
+
+// y *= a over n floats.
+inline void scale_f32(float a, float* y, int64_t n) {
+  int64_t i = 0;
+#if defined(__AVX2__)
+  const __m256 va = _mm256_set1_ps(a);
+  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_mul_ps(va, _mm256_loadu_ps(y + i)));
+#endif
+  for (; i < n; ++i) y[i] *= a;
+}
+
+// out[i] = exp(x[i]) for n floats; the SIMD path is Cephes' single-precision polynomial
+// (within 2 ulp of expf over the range attention uses).
+inline void exp_f32(const float* x, float* out, int64_t n) {
+  int64_t i = 0;
+#if defined(__AVX2__) && defined(__FMA__)
+  const __m256 hi = _mm256_set1_ps(88.3762626647949f), lo = _mm256_set1_ps(-88.3762626647949f);
+  const __m256 log2e = _mm256_set1_ps(1.44269504088896341f), half_v = _mm256_set1_ps(0.5f);
+  const __m256 c1 = _mm256_set1_ps(0.693359375f), c2 = _mm256_set1_ps(-2.12194440e-4f);
+  const __m256 p0 = _mm256_set1_ps(1.9875691500e-4f), p1 = _mm256_set1_ps(1.3981999507e-3f),
+               p2 = _mm256_set1_ps(8.3334519073e-3f), p3 = _mm256_set1_ps(4.1665795894e-2f),
+               p4 = _mm256_set1_ps(1.6666665459e-1f), p5 = _mm256_set1_ps(5.0000001201e-1f);
+  const __m256 one = _mm256_set1_ps(1.0f);
+  for (; i + 8 <= n; i += 8) {
+    __m256 v = _mm256_max_ps(_mm256_min_ps(_mm256_loadu_ps(x + i), hi), lo);
+    __m256 fx = _mm256_floor_ps(_mm256_fmadd_ps(v, log2e, half_v));
+    v = _mm256_fnmadd_ps(fx, c1, v);
+    v = _mm256_fnmadd_ps(fx, c2, v);
+    __m256 y = _mm256_fmadd_ps(p0, v, p1);
+    y = _mm256_fmadd_ps(y, v, p2);
+    y = _mm256_fmadd_ps(y, v, p3);
+    y = _mm256_fmadd_ps(y, v, p4);
+    y = _mm256_fmadd_ps(y, v, p5);
+    y = _mm256_fmadd_ps(y, _mm256_mul_ps(v, v), _mm256_add_ps(v, one));
+    __m256i pow2 = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvttps_epi32(fx), _mm256_set1_epi32(127)), 23);
+    _mm256_storeu_ps(out + i, _mm256_mul_ps(y, _mm256_castsi256_ps(pow2)));
+  }
+#endif
+  for (; i < n; ++i) out[i] = std::exp(x[i]);
+}
+
 // Widens n elements of T to f32.
 template <typename T>
 inline void widen(const T* src, float* dst, int64_t n) {

@@ -2,6 +2,7 @@
 // every kernel symbol private to the library.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstdarg>
 #include <cstdint>

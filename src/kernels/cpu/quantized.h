@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "dot.h"
+#include "int8_dot.h"
 
 namespace llmcc::cpu_kernels {
 
@@ -28,6 +29,14 @@ inline void dequantize_row_nk(const uint32_t* q_row, const TS* scale_row, float*
 template <int BITS, int G, typename TX, typename TS, typename TO>
 void linear_q(const TX* x, const uint32_t* qw, const TS* qs, const TO* residual, TO* y,
               int64_t rows, int64_t N, int64_t K, bool transposed) {
+#if defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
+  if constexpr ((BITS == 4 || BITS == 8) && G == 32 && std::is_same_v<TS, half>) {
+    if (!transposed) {
+      linear_int8_dot<BITS>(x, qw, qs, residual, y, rows, N, K);
+      return;
+    }
+  }
+#endif
   constexpr int E = 32 / BITS;
   const int64_t groups = (K + G - 1) / G, words = groups * G / E;
   std::vector<float> x_f32(static_cast<size_t>(rows * K));

@@ -1,0 +1,100 @@
+// Kernel microbenchmarks (Google Benchmark), built with the flags model libraries use
+// (-O2 -march=native -fopenmp). Byte rates count the weight bytes each call must read.
+//   build/bench/llmcc_kernel_bench --benchmark_filter=Gemv
+#include <benchmark/benchmark.h>
+#include <omp.h>
+
+#include <random>
+#include <vector>
+
+#include "kernels/cpu/all.h"
+
+namespace llmcc::cpu_kernels {
+namespace {
+
+// A large read of a 1 GiB array: the machine's memory bandwidth roofline for decode.
+void BM_ReadBandwidth(benchmark::State& state) {
+  const size_t n = (size_t{1} << 30) / sizeof(float);
+  static std::vector<float> data(n, 1.0f);
+  omp_set_num_threads(static_cast<int>(state.range(0)));
+  for (auto _ : state) {
+    float total = 0;
+#pragma omp parallel for reduction(+ : total) schedule(static)
+    for (size_t i = 0; i < n; i += 8) {
+      __m256 v = _mm256_loadu_ps(data.data() + i);
+      total += _mm256_cvtss_f32(v);
+    }
+    benchmark::DoNotOptimize(total);
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * n * sizeof(float));
+}
+BENCHMARK(BM_ReadBandwidth)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+struct Q4Matrix {
+  int64_t N, K, groups;
+  std::vector<uint32_t> qw;
+  std::vector<half> qs;
+  Q4Matrix(int64_t n, int64_t k, int bits) : N(n), K(k), groups((k + 31) / 32) {
+    std::mt19937 rng(1);
+    qw.resize(N * groups * 32 * bits / 32);
+    for (auto& w : qw) w = rng() & (bits == 4 ? 0xEEEEEEEEu : 0xFEFEFEFEu);
+    qs.resize(N * groups, from_float<half>(0.01f));
+  }
+};
+
+// args: rows (1 = decode GEMV), N, K, threads
+void BM_GemvQ4(benchmark::State& state) {
+  const int64_t rows = state.range(0), N = state.range(1), K = state.range(2);
+  omp_set_num_threads(static_cast<int>(state.range(3)));
+  Q4Matrix m(N, K, 4);
+  std::vector<float> x(rows * K, 0.5f), y(rows * N);
+  for (auto _ : state) {
+    linear_q<4, 32>(x.data(), m.qw.data(), m.qs.data(), static_cast<const float*>(nullptr), y.data(),
+                    rows, N, K, false);
+    benchmark::DoNotOptimize(y.data());
+  }
+  state.SetBytesProcessed(state.iterations() * (m.qw.size() * 4 + m.qs.size() * 2));
+  state.counters["GMAC/s"] = benchmark::Counter(static_cast<double>(rows * N * K) * state.iterations() / 1e9,
+                                                benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_GemvQ4)
+    ->Args({1, 11264, 2048, 1})
+    ->Args({1, 11264, 2048, 2})
+    ->Args({1, 2048, 5632, 2})
+    ->Args({1, 32000, 2048, 2})
+    ->Args({128, 11264, 2048, 1})
+    ->Args({128, 11264, 2048, 2})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+
+void BM_GemvQ8(benchmark::State& state) {
+  const int64_t rows = state.range(0), N = state.range(1), K = state.range(2);
+  omp_set_num_threads(static_cast<int>(state.range(3)));
+  Q4Matrix m(N, K, 8);
+  std::vector<float> x(rows * K, 0.5f), y(rows * N);
+  for (auto _ : state) {
+    linear_q<8, 32>(x.data(), m.qw.data(), m.qs.data(), static_cast<const float*>(nullptr), y.data(),
+                    rows, N, K, false);
+    benchmark::DoNotOptimize(y.data());
+  }
+  state.SetBytesProcessed(state.iterations() * (m.qw.size() * 4 + m.qs.size() * 2));
+}
+BENCHMARK(BM_GemvQ8)->Args({1, 11264, 2048, 2})->Args({128, 11264, 2048, 2})->Unit(benchmark::kMillisecond)->UseRealTime();
+
+void BM_GemvF16(benchmark::State& state) {
+  const int64_t rows = state.range(0), N = state.range(1), K = state.range(2);
+  omp_set_num_threads(static_cast<int>(state.range(3)));
+  std::vector<half> w(N * K, from_float<half>(0.01f));
+  std::vector<half> x(rows * K, from_float<half>(0.5f)), y(rows * N);
+  for (auto _ : state) {
+    linear(x.data(), w.data(), static_cast<const half*>(nullptr), y.data(), rows, N, K);
+    benchmark::DoNotOptimize(y.data());
+  }
+  state.SetBytesProcessed(state.iterations() * w.size() * 2);
+}
+BENCHMARK(BM_GemvF16)->Args({1, 11264, 2048, 2})->Args({128, 11264, 2048, 2})->Unit(benchmark::kMillisecond)->UseRealTime();
+
+}  // namespace
+}  // namespace llmcc::cpu_kernels
+
+BENCHMARK_MAIN();

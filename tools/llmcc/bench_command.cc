@@ -1,0 +1,139 @@
+// llmcc bench: prefill and decode speed of a compiled model on converted weights, as the median
+// of several runs, with decode measured against the machine's memory-bandwidth roofline.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <numeric>
+#include <thread>
+
+#include "runtime/engine.h"
+#include "support/error.h"
+#include "support/json.h"
+#include "tools/llmcc/commands.h"
+
+namespace llmcc::cli {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Options {
+  std::string model_dir, model_lib;
+  int64_t prompt = 512, decode = 128, runs = 3, threads = 0;
+  double bandwidth_gbs = 0;
+  bool json = false;
+};
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
+}
+
+// Reads a 1 GiB buffer with `threads` threads and returns GB/s (best of 3), the roofline for a
+// decode step that must stream every weight once.
+double measure_read_bandwidth(int threads) {
+  const size_t n = (size_t{1} << 30) / sizeof(uint64_t);
+  std::vector<uint64_t> data(n, 1);
+  double best = 0;
+  for (int rep = 0; rep < 3; ++rep) {
+    std::vector<uint64_t> sums(threads);
+    auto start = std::chrono::steady_clock::now();
+    std::vector<std::thread> pool;
+    for (int t = 0; t < threads; ++t)
+      pool.emplace_back([&, t] {
+        uint64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        for (size_t i = n * t / threads; i + 4 <= n * (t + 1) / threads; i += 4) {
+          s0 += data[i];
+          s1 += data[i + 1];
+          s2 += data[i + 2];
+          s3 += data[i + 3];
+        }
+        sums[t] = s0 + s1 + s2 + s3;
+      });
+    for (auto& p : pool) p.join();
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (std::accumulate(sums.begin(), sums.end(), uint64_t{0}) != n) internal_error("bandwidth probe");
+    best = std::max(best, (n * sizeof(uint64_t)) / secs / 1e9);
+  }
+  return best;
+}
+
+double weight_bytes(const fs::path& dir) {
+  Json index = read_json_file(dir / "tensor-cache.json");
+  double bytes = 0;
+  for (const auto& shard : index.at("records")) bytes += shard.at("nbytes").get<double>();
+  return bytes;
+}
+
+int run(const Options& o) {
+  if (o.threads > 0) ::setenv("OMP_NUM_THREADS", std::to_string(o.threads).c_str(), 1);
+  const int threads = o.threads > 0 ? static_cast<int>(o.threads)
+                                    : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  Engine engine(o.model_dir, o.model_lib, EngineOptions{.verify_md5 = false});
+  if (o.prompt < 1 || o.decode < 1 || o.runs < 1) user_error("--prompt, --decode and --runs must be >= 1");
+  if (o.prompt + o.decode > engine.context_window_size())
+    user_error("--prompt {} plus --decode {} exceed the context window of {}", o.prompt, o.decode,
+               engine.context_window_size());
+  std::vector<int32_t> prompt(o.prompt);
+  for (int64_t i = 0; i < o.prompt; ++i) prompt[i] = static_cast<int32_t>((i * 7919 + 13) % engine.vocab_size());
+  GenerationConfig config;
+  config.max_tokens = o.decode;
+  config.sampling.temperature = 0;
+  engine.generate(prompt, {.max_tokens = 2});  // warm-up: page in weights, start threads
+  std::vector<double> prefill, decode;
+  for (int64_t r = 0; r < o.runs; ++r) {
+    auto result = engine.generate(prompt, config);
+    prefill.push_back(o.prompt / result.prefill_seconds);
+    // The first token comes from the prefill's logits; every later one costs a decode step.
+    decode.push_back((result.tokens.size() - 1) / result.decode_seconds);
+  }
+  const double bytes = weight_bytes(o.model_dir);
+  const double bandwidth = o.bandwidth_gbs > 0 ? o.bandwidth_gbs : measure_read_bandwidth(threads);
+  const double roofline = bandwidth * 1e9 / bytes;  // tok/s if decode only streamed the weights
+  Json out = {{"model_lib", o.model_lib},
+              {"quantization", engine.metadata().value("quantization", "")},
+              {"threads", threads},
+              {"prompt_tokens", o.prompt},
+              {"decode_tokens", o.decode},
+              {"runs", o.runs},
+              {"prefill_tok_s", median(prefill)},
+              {"decode_tok_s", median(decode)},
+              {"prefill_tok_s_all", prefill},
+              {"decode_tok_s_all", decode},
+              {"weight_bytes", bytes},
+              {"read_bandwidth_gb_s", bandwidth},
+              {"bandwidth_measured", o.bandwidth_gbs <= 0},
+              {"decode_roofline_tok_s", roofline},
+              {"decode_roofline_fraction", median(decode) / roofline}};
+  if (o.json) {
+    std::printf("%s\n", out.dump(2).c_str());
+    return 0;
+  }
+  std::printf("prefill (pp%lld): %.1f tok/s    decode (tg%lld): %.1f tok/s    median of %lld runs, %d threads\n",
+              static_cast<long long>(o.prompt), median(prefill), static_cast<long long>(o.decode),
+              median(decode), static_cast<long long>(o.runs), threads);
+  std::printf("decode roofline: %.2f GB of weights at %.1f GB/s (%s) = %.1f tok/s; reached %.0f%%\n",
+              bytes / 1e9, bandwidth, o.bandwidth_gbs > 0 ? "given" : "measured", roofline,
+              100 * median(decode) / roofline);
+  return 0;
+}
+
+}  // namespace
+
+Action add_bench_command(CLI::App& app) {
+  auto o = std::make_shared<Options>();
+  app.add_option("model_dir", o->model_dir, "Folder of converted weights")->required();
+  app.add_option("--model-lib", o->model_lib, "Compiled model library (.so)")->required();
+  app.add_option("--prompt", o->prompt, "Prompt tokens to prefill (ppN)")->capture_default_str();
+  app.add_option("--decode", o->decode, "Tokens to generate (tgN)")->capture_default_str();
+  app.add_option("--runs", o->runs, "Runs; the median is reported")->capture_default_str();
+  app.add_option("--threads", o->threads, "Threads (default: all cores)");
+  app.add_option("--bandwidth-gbs", o->bandwidth_gbs,
+                 "Memory read bandwidth for the roofline, GB/s (default: measured)");
+  app.add_flag("--json", o->json, "Print the results as JSON");
+  return [o] { return run(*o); };
+}
+
+}  // namespace llmcc::cli
