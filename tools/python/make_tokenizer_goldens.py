@@ -1,0 +1,146 @@
+#!/usr/bin/env python3
+"""Trains small tokenizers with Hugging Face `tokenizers` and records the ids it gives for a test
+corpus: the oracle for llmcc's C++ tokenizer tests.
+
+Writes tests/data/tokenizers/<name>/tokenizer.json and tests/data/tokenizers/goldens.json:
+  {"<name>": [{"text": ..., "ids": [...], "ids_with_special": [...], "decoded": ...}, ...]}
+
+Three families:
+  bytelevel  GPT-2 / Llama-3 / Qwen2 / SmolLM style: Digits + ByteLevel pre-tokenizer, ByteLevel
+             decoder, special tokens <|endoftext|>, <|im_start|>, <|im_end|>.
+  llama      Llama-2 / TinyLlama style converted from SentencePiece: Prepend + Replace
+             normalizer, BPE with byte fallback, <unk>/<s>/</s>, <s> prepended.
+  metaspace  the same model with transformers' newer Metaspace pre-tokenizer (prepend "first").
+
+The training text is the project's own prose (tests/data/text/sample.txt) plus a few lines of
+code. Needs `tokenizers` (PyPI). CI reads the committed files.
+  python3 tools/python/make_tokenizer_goldens.py
+"""
+import json
+import os
+
+from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DATA = os.path.join(HERE, "..", "..", "tests", "data")
+
+EXTRA_TRAINING = """
+def add(a, b):
+    return a + b
+
+for (int i = 0; i < n; ++i) { total += values[i]; }
+The quick brown fox jumps over the lazy dog. 1234567890
+"""
+
+CORPUS = [
+    "",
+    "Hello, world!",
+    "The river came down from the hills in the spring, brown and loud.",
+    "  leading spaces and trailing spaces   ",
+    "a   b\t\tc\n\n\nd \n e",
+    "def add(a, b):\n    return a + b\n",
+    "for (int i = 0; i < n; ++i) { total += values[i]; }  // sum",
+    "Numbers: 12345, 3.14159, 1e-5 and 007.",
+    "café naïve résumé Ångström façade",
+    "I ❤️ 🦙 llamas 👍🏽!",
+    "机器学习很有趣。日本語のテキストです。한국어",
+    "Mixed: Hello,World!!! ... ??? --- ___",
+    "don't won't it's I'm we'll they've",
+    "\u00a0non-breaking\u00a0space and zero\u200bwidth",
+    "tabs\tand\rcarriage\r\nreturns",
+]
+
+SPECIAL_TEXT = {
+    "bytelevel": ["<|im_start|>user\nWhat is 2+2?<|im_end|>\n<|im_start|>assistant\n",
+                  "text<|endoftext|>more text"],
+    "llama": ["<s>[INST] Hi there [/INST]</s>", "a</s>b<unk>c"],
+    "metaspace": ["<s>[INST] Hi there [/INST]</s>", "a</s>b<unk>c"],
+}
+
+
+def training_text():
+    with open(os.path.join(DATA, "text", "sample.txt")) as f:
+        return [line for line in (f.read() + EXTRA_TRAINING).split("\n") if line.strip()]
+
+
+def make_bytelevel():
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.Sequence(
+        [pre_tokenizers.Digits(individual_digits=True),
+         pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)])
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=700, min_frequency=2,
+                                  special_tokens=["<|endoftext|>", "<|im_start|>", "<|im_end|>"],
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    tok.train_from_iterator(training_text(), trainer)
+    tok.post_processor = processors.ByteLevel(trim_offsets=False)
+    return tok
+
+
+def make_llama(metaspace_pre_tokenizer):
+    # Train the merges on "▁"-joined text, then lay the vocabulary out as SentencePiece
+    # conversions do: <unk>, <s>, </s>, the 256 byte tokens, then the learned pieces.
+    trainer_tok = Tokenizer(models.BPE())
+    trainer_tok.normalizer = normalizers.Sequence([normalizers.Prepend("▁"), normalizers.Replace(" ", "▁")])
+    trainer_tok.pre_tokenizer = pre_tokenizers.Split("▁", behavior="merged_with_next")
+    trainer = trainers.BpeTrainer(vocab_size=600, min_frequency=2)
+    trainer_tok.train_from_iterator(training_text(), trainer)
+    learned = json.loads(trainer_tok.to_str())["model"]
+    vocab = {"<unk>": 0, "<s>": 1, "</s>": 2}
+    for b in range(256):
+        vocab[f"<0x{b:02X}>"] = len(vocab)
+    for piece in sorted(learned["vocab"], key=lambda p: learned["vocab"][p]):
+        if piece not in vocab:
+            vocab[piece] = len(vocab)
+    merges = learned["merges"]
+    spec = {
+        "version": "1.0",
+        "truncation": None,
+        "padding": None,
+        "added_tokens": [
+            {"id": i, "content": c, "single_word": False, "lstrip": False, "rstrip": False,
+             "normalized": False, "special": True} for i, c in enumerate(["<unk>", "<s>", "</s>"])],
+        "normalizer": None if metaspace_pre_tokenizer else {
+            "type": "Sequence", "normalizers": [{"type": "Prepend", "prepend": "▁"},
+                                                {"type": "Replace", "pattern": {"String": " "}, "content": "▁"}]},
+        "pre_tokenizer": {"type": "Metaspace", "replacement": "▁", "prepend_scheme": "first", "split": False}
+        if metaspace_pre_tokenizer else None,
+        "post_processor": {
+            "type": "TemplateProcessing",
+            "single": [{"SpecialToken": {"id": "<s>", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}}],
+            "pair": [{"SpecialToken": {"id": "<s>", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}},
+                     {"SpecialToken": {"id": "<s>", "type_id": 1}}, {"Sequence": {"id": "B", "type_id": 1}}],
+            "special_tokens": {"<s>": {"id": "<s>", "ids": [1], "tokens": ["<s>"]}}},
+        "decoder": {"type": "Sequence", "decoders": [
+            {"type": "Replace", "pattern": {"String": "▁"}, "content": " "},
+            {"type": "ByteFallback"}, {"type": "Fuse"},
+            {"type": "Strip", "content": " ", "start": 1, "stop": 0}]},
+        "model": {"type": "BPE", "dropout": None, "unk_token": "<unk>", "continuing_subword_prefix": None,
+                  "end_of_word_suffix": None, "fuse_unk": True, "byte_fallback": True,
+                  "ignore_merges": False, "vocab": vocab, "merges": merges},
+    }
+    return Tokenizer.from_str(json.dumps(spec))
+
+
+def main():
+    goldens = {}
+    for name, tok in [("bytelevel", make_bytelevel()), ("llama", make_llama(False)),
+                      ("metaspace", make_llama(True))]:
+        out_dir = os.path.join(DATA, "tokenizers", name)
+        os.makedirs(out_dir, exist_ok=True)
+        tok.save(os.path.join(out_dir, "tokenizer.json"))
+        tok = Tokenizer.from_file(os.path.join(out_dir, "tokenizer.json"))
+        cases = []
+        for text in CORPUS + SPECIAL_TEXT[name]:
+            ids = tok.encode(text, add_special_tokens=False).ids
+            cases.append({"text": text, "ids": ids,
+                          "ids_with_special": tok.encode(text, add_special_tokens=True).ids,
+                          "decoded": tok.decode(ids, skip_special_tokens=False)})
+        goldens[name] = cases
+        print(f"{name}: vocab {tok.get_vocab_size()}, {len(cases)} cases")
+    with open(os.path.join(DATA, "tokenizers", "goldens.json"), "w") as f:
+        json.dump(goldens, f, ensure_ascii=False, indent=1)
+
+
+if __name__ == "__main__":
+    main()
