@@ -130,9 +130,13 @@ GenerationResult Engine::generate(const std::vector<int32_t>& prompt, const Gene
   for (int64_t step = 0;; ++step) {
     std::vector<float> sampled_from = logits;
     int32_t token = sampler.sample(logits, history);
-    if (on_step) on_step(step, sampled_from, token);
+    const bool go_on = on_step ? on_step(step, sampled_from, token) : true;
     result.tokens.push_back(token);
     history.push_back(token);
+    if (!go_on) {
+      result.finish_reason = "stop";
+      break;
+    }
     if (std::find(config.stop_token_ids.begin(), config.stop_token_ids.end(), token) !=
         config.stop_token_ids.end()) {
       result.finish_reason = "stop";

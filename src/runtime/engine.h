@@ -45,8 +45,10 @@ class Engine {
   int64_t vocab_size() const { return vocab_size_; }
   int64_t context_window_size() const { return context_window_; }
 
-  // `on_step(step, logits, token)` sees the logits each token was sampled from.
-  using StepCallback = std::function<void(int64_t step, const std::vector<float>& logits, int32_t token)>;
+  // `on_step(step, logits, token)` sees the logits each token was sampled from; returning false
+  // ends generation after that token (finish reason "stop").
+  using StepCallback =
+      std::function<bool(int64_t step, const std::vector<float>& logits, int32_t token)>;
   GenerationResult generate(const std::vector<int32_t>& prompt, const GenerationConfig& config,
                             const StepCallback& on_step = nullptr);
 

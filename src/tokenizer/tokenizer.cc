@@ -14,12 +14,23 @@ std::unique_ptr<Tokenizer> Tokenizer::from_dir(const fs::path& dir) {
 }
 
 std::string utf8_lossy(const std::string& bytes) {
+  // As Rust's String::from_utf8_lossy: a lead byte with too few continuation bytes is replaced,
+  // together with the continuations it has, by one U+FFFD; a stray byte by one U+FFFD.
   std::string out;
-  for (const auto& c : utf8::chars(bytes)) {
-    unsigned char b = static_cast<unsigned char>(c[0]);
-    // utf8::chars yields valid characters whole and anything else one byte at a time.
-    if (c.size() == 1 && b >= 0x80) out += "\xEF\xBF\xBD";
-    else out += c;
+  for (size_t i = 0; i < bytes.size();) {
+    unsigned char b = static_cast<unsigned char>(bytes[i]);
+    size_t n = b < 0x80 ? 1 : (b & 0xE0) == 0xC0 ? 2 : (b & 0xF0) == 0xE0 ? 3 : (b & 0xF8) == 0xF0 ? 4 : 0;
+    size_t k = 0;
+    while (n > 1 && k + 1 < n && i + 1 + k < bytes.size() &&
+           (static_cast<unsigned char>(bytes[i + 1 + k]) & 0xC0) == 0x80)
+      ++k;
+    if (n >= 1 && k + 1 == n) {
+      out.append(bytes, i, n);
+      i += n;
+    } else {
+      out += "\xEF\xBF\xBD";
+      i += 1 + k;
+    }
   }
   return out;
 }

@@ -124,25 +124,31 @@ QuantizedTensor group_quantize(const uint8_t* w, const std::string& dtype, const
   return q;
 }
 
-// Moves the finished folder into place: the old output (if any) is only removed after the new one
-// is complete.
+// Moves the finished files into place. A new output folder appears whole (one rename). Into an
+// existing folder (which may hold mlc-chat-config.json and the tokenizer) the shards move first
+// and tensor-cache.json last, so the index never points at missing shards; stale shards go after.
 void install_folder(const fs::path& built, const fs::path& output) {
   std::error_code ec;
-  if (fs::exists(output)) {
-    if (!fs::is_directory(output)) user_error("output '{}' exists and is not a folder", output.string());
-    fs::path old = output.string() + ".old-" + std::to_string(::getpid());
-    fs::rename(output, old, ec);
-    if (ec) user_error("cannot replace '{}': {}", output.string(), ec.message());
+  if (!fs::exists(output)) {
     fs::rename(built, output, ec);
-    if (ec) {
-      fs::rename(old, output);
-      user_error("cannot move the converted weights to '{}': {}", output.string(), ec.message());
-    }
-    fs::remove_all(old, ec);
+    if (ec) user_error("cannot move the converted weights to '{}': {}", output.string(), ec.message());
     return;
   }
-  fs::rename(built, output, ec);
-  if (ec) user_error("cannot move the converted weights to '{}': {}", output.string(), ec.message());
+  if (!fs::is_directory(output)) user_error("output '{}' exists and is not a folder", output.string());
+  std::set<std::string> fresh;
+  for (const auto& e : fs::directory_iterator(built)) fresh.insert(e.path().filename().string());
+  for (const auto& name : fresh) {
+    if (name == "tensor-cache.json") continue;
+    fs::rename(built / name, output / name, ec);
+    if (ec) user_error("cannot write '{}': {}", (output / name).string(), ec.message());
+  }
+  fs::rename(built / "tensor-cache.json", output / "tensor-cache.json", ec);
+  if (ec) user_error("cannot write '{}': {}", (output / "tensor-cache.json").string(), ec.message());
+  for (const auto& e : fs::directory_iterator(output)) {
+    const std::string name = e.path().filename().string();
+    if (name.rfind("params_shard_", 0) == 0 && !fresh.count(name)) fs::remove(e.path(), ec);
+  }
+  fs::remove_all(built, ec);
 }
 
 }  // namespace

@@ -23,8 +23,9 @@ struct ConvertWeightStats {
   double bytes = 0;
 };
 
-// Streams tensor by tensor: memory use stays near the largest (fused) tensor. The output folder
-// appears complete or not at all.
+// Streams tensor by tensor: memory use stays near the largest (fused) tensor. A new output folder
+// appears complete or not at all; into an existing one (beside mlc-chat-config.json, as MLC lays
+// out a model) the shards are written first and tensor-cache.json last.
 ConvertWeightStats convert_weight(const ConfigSource& config, const Quantization& quantization,
                                   const Model& model, const ConvertWeightOptions& options);
 

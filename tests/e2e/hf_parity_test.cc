@@ -55,7 +55,10 @@ TEST_P(HfParity, GreedyTokensAndLogitsMatchTransformers) {
   config.sampling.temperature = 0;
   std::vector<std::vector<float>> logits;
   auto result = engine.generate(golden["prompt"].get<std::vector<int32_t>>(), config,
-                                [&](int64_t, const std::vector<float>& l, int32_t) { logits.push_back(l); });
+                                [&](int64_t, const std::vector<float>& l, int32_t) {
+                                  logits.push_back(l);
+                                  return true;
+                                });
 
   EXPECT_EQ(result.tokens, golden["tokens"].get<std::vector<int32_t>>());
   ASSERT_EQ(logits.size(), result.tokens.size());

@@ -15,5 +15,7 @@ Action add_convert_weight_command(CLI::App& app);
 Action add_generate_command(CLI::App& app);
 Action add_eval_ppl_command(CLI::App& app);
 Action add_bench_command(CLI::App& app);
+Action add_gen_config_command(CLI::App& app);
+Action add_chat_command(CLI::App& app);
 
 }  // namespace llmcc::cli

@@ -1,9 +1,13 @@
 // llmcc generate: runs a compiled model on converted weights for one prompt of token ids.
 #include <cstdio>
 #include <memory>
+#include <algorithm>
 #include <sstream>
 
+#include "chat/conversation.h"
 #include "runtime/engine.h"
+#include "tokenizer/tokenizer.h"
+#include "tools/llmcc/model_lib_resolver.h"
 #include "support/error.h"
 #include "support/npy.h"
 #include "tools/llmcc/commands.h"
@@ -15,7 +19,11 @@ namespace {
 struct Options {
   std::string model_dir;
   std::string model_lib;
+  std::string device = "auto";
+  std::string overrides;
   std::string prompt_ids;
+  std::string prompt;
+  bool raw = false;
   int64_t max_tokens = 32;
   SamplingParams sampling{.temperature = 0.0};
   std::string stop_ids;
@@ -43,19 +51,52 @@ std::vector<int32_t> parse_ids(const std::string& text, const char* what) {
 }
 
 int run(const Options& o) {
-  std::vector<int32_t> prompt = parse_ids(o.prompt_ids, "--prompt-ids");
-  if (prompt.empty()) user_error("--prompt-ids is empty; give comma-separated token ids");
-  Engine engine(o.model_dir, o.model_lib, EngineOptions{.verify_md5 = !o.no_verify});
+  const std::filesystem::path dir = o.model_dir;
+  if (o.prompt.empty() == o.prompt_ids.empty()) user_error("give exactly one of --prompt and --prompt-ids");
   GenerationConfig config;
   config.max_tokens = o.max_tokens;
   config.sampling = o.sampling;
   config.stop_token_ids = parse_ids(o.stop_ids, "--stop-ids");
+  // Text prompts go through the tokenizer and, unless --raw, the model's conversation template.
+  std::unique_ptr<Tokenizer> tokenizer;
+  std::vector<int32_t> prompt;
+  if (!o.prompt.empty()) {
+    tokenizer = Tokenizer::from_dir(dir);
+    const auto chat_config = dir / "mlc-chat-config.json";
+    if (!o.raw && std::filesystem::exists(chat_config)) {
+      Conversation conv = Conversation::from_json(read_json_file(chat_config).at("conv_template"));
+      conv.messages.emplace_back("user", o.prompt);
+      conv.messages.emplace_back("assistant", std::nullopt);
+      prompt = conv.system_prefix_token_ids;
+      auto text = tokenizer->encode(conv.as_prompt());
+      prompt.insert(prompt.end(), text.begin(), text.end());
+      config.stop_token_ids.insert(config.stop_token_ids.end(), conv.stop_token_ids.begin(),
+                                   conv.stop_token_ids.end());
+    } else {
+      prompt = tokenizer->encode(o.prompt, /*add_special_tokens=*/true);
+    }
+  } else {
+    prompt = parse_ids(o.prompt_ids, "--prompt-ids");
+    if (prompt.empty()) user_error("--prompt-ids is empty; give comma-separated token ids");
+  }
+  Engine engine(dir, resolve_model_lib(dir, o.model_lib, o.device, o.overrides),
+                EngineOptions{.verify_md5 = !o.no_verify});
   std::vector<std::vector<float>> logits;
+  std::unique_ptr<StreamDecoder> stream;
+  if (tokenizer) stream = std::make_unique<StreamDecoder>(*tokenizer);
   auto result = engine.generate(prompt, config, [&](int64_t step, const std::vector<float>& l, int32_t token) {
     if (!o.logits_out.empty()) logits.push_back(l);
-    std::printf(step ? " %d" : "%d", token);  // streamed as they come
+    if (stream) {
+      bool stop = std::find(config.stop_token_ids.begin(), config.stop_token_ids.end(), token) !=
+                  config.stop_token_ids.end();
+      if (!stop) std::fputs(stream->push(token).c_str(), stdout);
+    } else {
+      std::printf(step ? " %d" : "%d", token);  // streamed as they come
+    }
     std::fflush(stdout);
+    return true;
   });
+  if (stream) std::fputs(stream->finish().c_str(), stdout);
   std::printf("\n");
   if (!o.logits_out.empty()) write_npy_f32(o.logits_out, logits);
   double decode_rate = result.tokens.size() > 1 ? (result.tokens.size() - 1) / result.decode_seconds : 0;
@@ -70,9 +111,16 @@ int run(const Options& o) {
 
 Action add_generate_command(CLI::App& app) {
   auto o = std::make_shared<Options>();
-  app.add_option("model_dir", o->model_dir, "Folder of converted weights (tensor-cache.json)")->required();
-  app.add_option("--model-lib", o->model_lib, "Compiled model library (.so)")->required();
-  app.add_option("--prompt-ids", o->prompt_ids, "Prompt as comma-separated token ids")->required();
+  app.add_option("model_dir", o->model_dir,
+                 "Folder of converted weights (tensor-cache.json), and for text prompts the tokenizer")
+      ->required();
+  app.add_option("--model-lib", o->model_lib, "Compiled model library; compiled on demand when absent");
+  app.add_option("--device", o->device, "Device for on-demand compilation")->capture_default_str();
+  app.add_option("--overrides", o->overrides, "Model config overrides for on-demand compilation");
+  app.add_option("--prompt", o->prompt,
+                 "Prompt text, put in the model's conversation template (mlc-chat-config.json)");
+  app.add_flag("--raw", o->raw, "Tokenize --prompt as it is, without the conversation template");
+  app.add_option("--prompt-ids", o->prompt_ids, "Prompt as comma-separated token ids");
   app.add_option("--max-tokens", o->max_tokens, "Tokens to generate")->capture_default_str();
   app.add_option("--temperature", o->sampling.temperature, "0 = greedy")->capture_default_str();
   app.add_option("--top-p", o->sampling.top_p, "Nucleus sampling mass")->capture_default_str();

@@ -17,10 +17,13 @@ int main(int argc, char** argv) {
   };
   add("compile", "Compile a model config into a model library (.so or .tar)",
       llmcc::cli::add_compile_command);
+  add("gen_config", "Write mlc-chat-config.json and copy the tokenizer for a model",
+      llmcc::cli::add_gen_config_command);
   add("convert_weight", "Convert Hugging Face weights into MLC's tensor-cache layout",
       llmcc::cli::add_convert_weight_command);
   add("generate", "Generate tokens from a prompt with a compiled model and converted weights",
       llmcc::cli::add_generate_command);
+  add("chat", "Chat with a model interactively (reads stdin)", llmcc::cli::add_chat_command);
   add("eval_ppl", "Perplexity, and KL divergence and top-1 agreement against a base model",
       llmcc::cli::add_eval_ppl_command);
   add("bench", "Prefill and decode speed, against the memory-bandwidth roofline",

@@ -1,0 +1,110 @@
+#include "config/gen_config.h"
+
+#include "chat/conversation.h"
+#include "config/config_source.h"
+#include "models/model.h"
+#include "quant/quantization.h"
+#include "support/error.h"
+#include "support/files.h"
+#include "support/logging.h"
+#include "tokenizer/tokenizer.h"
+
+namespace llmcc {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+const char* kTokenizerFiles[] = {"tokenizer.model",  "tokenizer.json",        "vocab.json",
+                                 "merges.txt",       "added_tokens.json",     "tokenizer_config.json"};
+
+// MLC's tokenizer_info: how decoded pieces become text.
+Json tokenizer_info(const fs::path& dir) {
+  Json info = {{"token_postproc_method", "byte_fallback"},
+               {"prepend_space_in_encode", false},
+               {"strip_space_in_decode", false}};
+  if (!fs::exists(dir / "tokenizer.json")) return info;
+  Json t = read_json_file(dir / "tokenizer.json");
+  std::string dump = t.value("decoder", Json()).dump();
+  if (dump.find("\"ByteLevel\"") != std::string::npos) info["token_postproc_method"] = "byte_level";
+  if (dump.find("\"Strip\"") != std::string::npos || dump.find("\"Metaspace\"") != std::string::npos)
+    info["strip_space_in_decode"] = true;
+  std::string front = t.value("normalizer", Json()).dump() + t.value("pre_tokenizer", Json()).dump();
+  if (front.find("\"Prepend\"") != std::string::npos || front.find("\"Metaspace\"") != std::string::npos)
+    info["prepend_space_in_encode"] = true;
+  return info;
+}
+
+}  // namespace
+
+Json gen_config(const GenConfigOptions& o) {
+  if (o.output.empty()) user_error("gen_config needs an output folder (-o)");
+  ConfigSource source = load_config_source(o.config);
+  const Quantization& q = Quantization::from_name(o.quantization);
+  const Model& model = Model::from_name(detect_model_type(o.model_type, source));
+  model.require_implemented();
+  Conversation conv = Conversation::from_template(o.conv_template);
+
+  std::optional<int64_t> active_vocab_size;
+  Json flat = flatten_model_config(source.dict, &active_vocab_size);
+  auto config = model.config_from_dict(flat, source.context);
+  ModelConfigOverride overrides = o.overrides;
+  if (!overrides.max_batch_size) overrides.max_batch_size = 128;  // MLC's gen_config default
+  Json model_config = overrides.apply(config->asdict(), config->class_name());
+  config = model.config_from_dict(model_config, source.context + " after overrides");
+  model_config = config->asdict();
+
+  // Defaults: generation_config.json, then config.json, then MLC's system defaults.
+  const fs::path dir = source.file ? source.file->parent_path() : fs::path();
+  Json generation = !dir.empty() && fs::exists(dir / "generation_config.json")
+                        ? read_json_file(dir / "generation_config.json")
+                        : Json::object();
+  auto pick = [&](const char* key, Json fallback) -> Json {
+    if (generation.contains(key) && !generation[key].is_null()) return generation[key];
+    if (source.dict.contains(key) && !source.dict[key].is_null()) return source.dict[key];
+    return fallback;
+  };
+
+  fs::create_directories(o.output);
+  std::vector<std::string> copied;
+  for (const char* f : kTokenizerFiles)
+    if (!dir.empty() && fs::exists(dir / f)) {
+      install_file_atomic(dir / f, o.output / f);
+      copied.push_back(f);
+    }
+  if (copied.empty()) log_warning("no tokenizer files found in '{}'; chat will not work", dir.string());
+  if (!active_vocab_size && !dir.empty() &&
+      (fs::exists(dir / "tokenizer.json") || fs::exists(dir / "tokenizer.model")))
+    active_vocab_size = Tokenizer::from_dir(dir)->vocab_size();
+
+  Json out;
+  out["version"] = "0.1.0";
+  out["model_type"] = model.name;
+  out["quantization"] = q.name;
+  out["model_config"] = model_config;
+  out["vocab_size"] = model_config["vocab_size"];
+  out["context_window_size"] = config->context_window_size();
+  out["sliding_window_size"] = config->sliding_window_size();
+  out["prefill_chunk_size"] = config->prefill_chunk_size();
+  out["attention_sink_size"] = config->attention_sink_size();
+  out["tensor_parallel_shards"] = config->tensor_parallel_shards();
+  out["pipeline_parallel_stages"] = config->pipeline_parallel_stages();
+  out["active_vocab_size"] = active_vocab_size ? Json(*active_vocab_size) : Json();
+  out["temperature"] = pick("temperature", 1.0);
+  out["presence_penalty"] = pick("presence_penalty", 0.0);
+  out["frequency_penalty"] = pick("frequency_penalty", 0.0);
+  out["repetition_penalty"] = pick("repetition_penalty", 1.0);
+  out["top_p"] = pick("top_p", 1.0);
+  out["tokenizer_files"] = copied;
+  out["tokenizer_info"] = tokenizer_info(dir.empty() ? o.output : dir);
+  out["conv_template"] = conv.to_json();
+  out["pad_token_id"] = pick("pad_token_id", 0);
+  out["bos_token_id"] = pick("bos_token_id", 1);
+  out["eos_token_id"] = pick("eos_token_id", 2);
+  out["model_task"] = model.model_task;
+  write_file_atomic(o.output / "mlc-chat-config.json", out.dump(2));
+  log_info("Dumping configuration file to: {}", (o.output / "mlc-chat-config.json").string());
+  return out;
+}
+
+}  // namespace llmcc

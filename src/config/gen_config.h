@@ -1,0 +1,26 @@
+// llmcc gen_config: MLC's mlc-chat-config.json from a Hugging Face model folder, plus the
+// tokenizer files copied beside it (reference/mlc-compile.md §10.1).
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "config/model_config_override.h"
+#include "support/json.h"
+
+namespace llmcc {
+
+struct GenConfigOptions {
+  std::string config;  // HF folder, config.json or preset
+  std::string quantization;
+  std::string model_type = "auto";
+  std::string conv_template;
+  ModelConfigOverride overrides;  // context_window_size, ..., max_batch_size (default 128)
+  std::filesystem::path output;
+};
+
+// Writes OUTPUT/mlc-chat-config.json and copies the tokenizer files; returns the config written.
+Json gen_config(const GenConfigOptions& options);
+
+}  // namespace llmcc

@@ -1,0 +1,115 @@
+// llmcc chat: an interactive conversation with a model folder (weights, mlc-chat-config.json and
+// tokenizer). Reads stdin, so it can be scripted: `printf 'hi\n/stats\n' | llmcc chat DIR`.
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <memory>
+
+#include "chat/chat_session.h"
+#include "support/error.h"
+#include "support/json.h"
+#include "tools/llmcc/commands.h"
+#include "tools/llmcc/model_lib_resolver.h"
+
+namespace llmcc::cli {
+
+namespace {
+
+struct Options {
+  std::string model_dir, model_lib, device = "auto", overrides, log_prompt_ids;
+  int64_t max_tokens = 512;
+};
+
+const char* kHelp =
+    "Commands:\n"
+    "  /help                 this help\n"
+    "  /exit                 quit\n"
+    "  /stats                prefill and decode speed of the last reply\n"
+    "  /reset                forget the conversation\n"
+    "  /set k=v;k=v          temperature, top_p, top_k, seed, max_tokens, stop (a,b),\n"
+    "                        repetition_penalty, presence_penalty, frequency_penalty\n";
+
+int run(const Options& o) {
+  const std::filesystem::path dir = o.model_dir;
+  if (!std::filesystem::exists(dir / "mlc-chat-config.json"))
+    user_error("'{}' has no mlc-chat-config.json; create it with `llmcc gen_config`", dir.string());
+  Json config = read_json_file(dir / "mlc-chat-config.json");
+  auto tokenizer = Tokenizer::from_dir(dir);
+  std::string lib = resolve_model_lib(dir, o.model_lib, o.device, o.overrides);
+  Engine engine(dir, lib);
+  SamplingParams sampling;
+  sampling.temperature = config.value("temperature", 1.0);
+  sampling.top_p = config.value("top_p", 1.0);
+  sampling.repetition_penalty = config.value("repetition_penalty", 1.0);
+  sampling.presence_penalty = config.value("presence_penalty", 0.0);
+  sampling.frequency_penalty = config.value("frequency_penalty", 0.0);
+  ChatSession session(engine, *tokenizer, Conversation::from_json(config.at("conv_template")), sampling,
+                      o.max_tokens);
+  std::ofstream id_log;
+  if (!o.log_prompt_ids.empty()) {
+    id_log.open(o.log_prompt_ids, std::ios::app);
+    if (!id_log) user_error("cannot write '{}'", o.log_prompt_ids);
+    session.on_prompt_ids = [&](const std::vector<int32_t>& ids) { id_log << Json(ids).dump() << "\n" << std::flush; };
+  }
+  session.on_notice = [](const std::string& notice) { std::fprintf(stderr, "%s\n", notice.c_str()); };
+
+  const bool interactive = ::isatty(0) != 0;
+  if (interactive) std::printf("llmcc chat: type /help for commands.\n");
+  std::string line;
+  while (true) {
+    if (interactive) {
+      std::printf(">>> ");
+      std::fflush(stdout);
+    }
+    if (!std::getline(std::cin, line)) break;
+    if (line.empty()) continue;
+    try {
+      if (line == "/exit") break;
+      if (line == "/help") {
+        std::printf("%s", kHelp);
+      } else if (line == "/stats") {
+        std::printf("%s\n", session.stats_text().c_str());
+      } else if (line == "/reset") {
+        session.reset();
+        std::printf("[conversation reset]\n");
+      } else if (line.rfind("/set", 0) == 0) {
+        session.set(line.size() > 5 ? line.substr(5) : "");
+        std::printf("[settings updated]\n");
+      } else if (line[0] == '/') {
+        std::printf("unknown command %s; /help lists them\n", line.c_str());
+      } else {
+        session.chat(line, [](const std::string& piece) {
+          std::fputs(piece.c_str(), stdout);
+          std::fflush(stdout);
+        });
+        std::printf("\n");
+      }
+    } catch (const UserError& e) {
+      // A bad command or an over-long message should not end the conversation.
+      std::fprintf(stderr, "error: %s\n", e.what());
+    }
+    std::fflush(stdout);
+  }
+  return 0;
+}
+
+}  // namespace
+
+Action add_chat_command(CLI::App& app) {
+  auto o = std::make_shared<Options>();
+  app.add_option("model_dir", o->model_dir,
+                 "Model folder: converted weights, mlc-chat-config.json and tokenizer files")
+      ->required();
+  app.add_option("--model-lib", o->model_lib, "Compiled model library; compiled on demand when absent");
+  app.add_option("--device", o->device, "Device for on-demand compilation")->capture_default_str();
+  app.add_option("--overrides", o->overrides,
+                 "context_window_size=...;prefill_chunk_size=...;... for on-demand compilation");
+  app.add_option("--max-tokens", o->max_tokens, "Longest reply, in tokens")->capture_default_str();
+  app.add_option("--log-prompt-ids", o->log_prompt_ids,
+                 "Append each turn's prompt token ids (a JSON array per line) to this file");
+  return [o] { return run(*o); };
+}
+
+}  // namespace llmcc::cli

@@ -1,0 +1,13 @@
+// Which model library a runtime command uses: the one given, or (later) one compiled on demand.
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+namespace llmcc::cli {
+
+// `model_lib` if given; otherwise the JIT cache's library for the folder's mlc-chat-config.json.
+std::string resolve_model_lib(const std::filesystem::path& model_dir, const std::string& model_lib,
+                              const std::string& device, const std::string& overrides);
+
+}  // namespace llmcc::cli

@@ -1,0 +1,90 @@
+#!/usr/bin/env python3
+"""Builds tests/data/models/chat_tiny (a random-weight Llama whose vocabulary is the byte-level
+test tokenizer's) and records, with Hugging Face transformers and tokenizers, a two-turn chat in
+MLC's chatml template: each turn's prompt ids and the greedy reply. llmcc's chat test must send the
+same ids and print the same replies.
+
+  python3 tools/python/make_chat_goldens.py      (after make_tokenizer_goldens.py)
+"""
+import json
+import os
+import shutil
+
+import torch
+from tokenizers import Tokenizer
+from transformers import LlamaConfig, LlamaForCausalLM
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DATA = os.path.join(HERE, "..", "..", "tests", "data")
+TOKENIZER = os.path.join(DATA, "tokenizers", "bytelevel", "tokenizer.json")
+MAX_TOKENS = 8
+STOP_IDS = [2]  # chatml's stop_token_ids; <|im_end|> in the byte-level test tokenizer
+SYSTEM = ("A conversation between a user and an LLM-based AI assistant. The assistant gives helpful "
+          "and honest answers.")
+USERS = ["Hello there! What is a river?", "And what is 2+2?"]
+
+
+def chatml_prompt(messages):
+    """MLC's Conversation.as_prompt for the chatml template."""
+    text = f"<|im_start|>system\n{SYSTEM}<|im_end|>\n"
+    for role, content in messages:
+        if content is None:
+            text += f"<|im_start|>{role}\n"
+        else:
+            text += f"<|im_start|>{role}\n{content}<|im_end|>\n"
+    return text
+
+
+def greedy(model, ids):
+    out, margins = [], []
+    with torch.no_grad():
+        for _ in range(MAX_TOKENS):
+            logits = model(input_ids=torch.tensor([ids + out])).logits[0, -1]
+            top = torch.topk(logits, 2).values
+            margins.append(float(top[0] - top[1]) / float(logits.abs().max()))
+            nxt = int(torch.argmax(logits))
+            if nxt in STOP_IDS:
+                break
+            out.append(nxt)
+    return out, min(margins)
+
+
+def main():
+    tok = Tokenizer.from_file(TOKENIZER)
+    vocab = tok.get_vocab_size()
+    for seed in range(500):
+        torch.manual_seed(seed)
+        config = LlamaConfig(vocab_size=vocab, hidden_size=48, intermediate_size=96, num_hidden_layers=2,
+                             num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=256,
+                             rms_norm_eps=1e-5, rope_theta=10000.0, tie_word_embeddings=True,
+                             bos_token_id=0, eos_token_id=2, initializer_range=0.3,
+                             attn_implementation="eager")
+        model = LlamaForCausalLM(config).eval()
+        messages, turns, worst = [], [], 1.0
+        for user in USERS:
+            messages += [("user", user), ("assistant", None)]
+            ids = tok.encode(chatml_prompt(messages), add_special_tokens=False).ids
+            reply_ids, margin = greedy(model, ids)
+            worst = min(worst, margin)
+            reply = tok.decode(reply_ids, skip_special_tokens=False)
+            messages[-1] = ("assistant", reply)
+            turns.append({"user": user, "prompt_ids": ids, "reply_ids": reply_ids, "reply": reply})
+        # Replies must be whole UTF-8 text: no special tokens, no replacement characters.
+        if worst >= 0.01 and all(t["reply"] and "<|" not in t["reply"] and "\ufffd" not in t["reply"]
+                                 for t in turns):
+            break
+    else:
+        raise SystemExit("no seed gives clear greedy margins")
+    out = os.path.join(DATA, "models", "chat_tiny")
+    shutil.rmtree(out, ignore_errors=True)
+    model.save_pretrained(out, safe_serialization=True)
+    shutil.copy(TOKENIZER, os.path.join(out, "tokenizer.json"))
+    with open(os.path.join(DATA, "goldens", "chat_tiny.json"), "w") as f:
+        json.dump({"seed": seed, "template": "chatml", "max_tokens": MAX_TOKENS, "turns": turns}, f,
+                  ensure_ascii=False, indent=1)
+    for t in turns:
+        print(f"{t['user']!r} -> {t['reply']!r}")
+
+
+if __name__ == "__main__":
+    main()
