@@ -12,6 +12,7 @@
 #include "support/error.h"
 #include "support/json.h"
 #include "tools/llmcc/commands.h"
+#include "tools/llmcc/model_lib_resolver.h"
 
 namespace llmcc::cli {
 
@@ -20,7 +21,7 @@ namespace {
 namespace fs = std::filesystem;
 
 struct Options {
-  std::string model_dir, model_lib;
+  std::string model_dir, model_lib, device = "auto", overrides;
   int64_t prompt = 512, decode = 128, runs = 3, threads = 0;
   double bandwidth_gbs = 0;
   bool json = false;
@@ -71,7 +72,8 @@ int run(const Options& o) {
   if (o.threads > 0) ::setenv("OMP_NUM_THREADS", std::to_string(o.threads).c_str(), 1);
   const int threads = o.threads > 0 ? static_cast<int>(o.threads)
                                     : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  Engine engine(o.model_dir, o.model_lib, EngineOptions{.verify_md5 = false});
+  const std::string lib = resolve_model_lib(o.model_dir, o.model_lib, o.device, o.overrides);
+  Engine engine(o.model_dir, lib, EngineOptions{.verify_md5 = false});
   if (o.prompt < 1 || o.decode < 1 || o.runs < 1) user_error("--prompt, --decode and --runs must be >= 1");
   if (o.prompt + o.decode > engine.context_window_size())
     user_error("--prompt {} plus --decode {} exceed the context window of {}", o.prompt, o.decode,
@@ -92,7 +94,7 @@ int run(const Options& o) {
   const double bytes = weight_bytes(o.model_dir);
   const double bandwidth = o.bandwidth_gbs > 0 ? o.bandwidth_gbs : measure_read_bandwidth(threads);
   const double roofline = bandwidth * 1e9 / bytes;  // tok/s if decode only streamed the weights
-  Json out = {{"model_lib", o.model_lib},
+  Json out = {{"model_lib", lib},
               {"quantization", engine.metadata().value("quantization", "")},
               {"threads", threads},
               {"prompt_tokens", o.prompt},
@@ -125,7 +127,9 @@ int run(const Options& o) {
 Action add_bench_command(CLI::App& app) {
   auto o = std::make_shared<Options>();
   app.add_option("model_dir", o->model_dir, "Folder of converted weights")->required();
-  app.add_option("--model-lib", o->model_lib, "Compiled model library (.so)")->required();
+  app.add_option("--model-lib", o->model_lib, "Compiled model library; compiled on demand when absent");
+  app.add_option("--device", o->device, "Device for on-demand compilation")->capture_default_str();
+  app.add_option("--overrides", o->overrides, "Model config overrides for on-demand compilation");
   app.add_option("--prompt", o->prompt, "Prompt tokens to prefill (ppN)")->capture_default_str();
   app.add_option("--decode", o->decode, "Tokens to generate (tgN)")->capture_default_str();
   app.add_option("--runs", o->runs, "Runs; the median is reported")->capture_default_str();

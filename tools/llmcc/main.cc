@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
       llmcc::cli::add_eval_ppl_command);
   add("bench", "Prefill and decode speed, against the memory-bandwidth roofline",
       llmcc::cli::add_bench_command);
+  add("cache", "List or clear the libraries compiled on demand", llmcc::cli::add_cache_command);
   add("model_metadata", "Print the metadata of a compiled model library",
       llmcc::cli::add_model_metadata_command);
   CLI11_PARSE(app, argc, argv);

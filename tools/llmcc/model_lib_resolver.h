@@ -1,4 +1,4 @@
-// Which model library a runtime command uses: the one given, or (later) one compiled on demand.
+// Which model library a runtime command uses: the one given, or one compiled on demand (jit.h).
 #pragma once
 
 #include <filesystem>

@@ -1,0 +1,153 @@
+// Compiling on demand: cache policies, hash sensitivity, concurrent first use, and recovery from a
+// corrupt cache entry. Each test gets its own cache folder through LLMCC_HOME.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "support/files.h"
+#include "support/json.h"
+
+namespace llmcc {
+namespace {
+
+namespace fs = std::filesystem;
+const fs::path kData = fs::path(LLMCC_SOURCE_DIR) / "tests/data";
+
+struct Result {
+  int status;
+  std::string output;
+};
+
+Result sh(const std::string& cmd) {
+  FILE* pipe = ::popen((cmd + " 2>&1").c_str(), "r");
+  std::string out;
+  char buf[4096];
+  while (size_t n = std::fread(buf, 1, sizeof buf, pipe)) out.append(buf, n);
+  int status = ::pclose(pipe);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+bool contains(const std::string& s, const std::string& what) { return s.find(what) != std::string::npos; }
+
+class Jit : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    model_ = new TempPath(make_temp_dir("llmcc-jit-model"));
+    const std::string src = (kData / "models" / "chat_tiny").string(), out = model_->path().string() + "/m";
+    ASSERT_EQ(sh(std::string(LLMCC_BINARY) + " gen_config " + src + " --quantization q0f32 --conv-template chatml -o " + out).status, 0);
+    ASSERT_EQ(sh(std::string(LLMCC_BINARY) + " convert_weight " + src + " --quantization q0f32 -o " + out).status, 0);
+  }
+  static void TearDownTestSuite() { delete model_; }
+
+  // `llmcc generate` with no --model-lib, under this test's cache and a policy.
+  Result generate(const std::string& policy = "ON", const std::string& extra = "") {
+    return sh("LLMCC_HOME=" + home_.path().string() + " LLMCC_JIT_POLICY=" + policy + " " + LLMCC_BINARY +
+              " generate " + model_->path().string() + "/m --prompt-ids 1,2,3 --max-tokens 2 " + extra);
+  }
+  std::vector<fs::path> libraries() const {
+    std::vector<fs::path> out;
+    if (!fs::exists(home_.path() / "model_lib")) return out;
+    for (const auto& e : fs::directory_iterator(home_.path() / "model_lib"))
+      if (e.path().extension() == ".so") out.push_back(e.path());
+    return out;
+  }
+
+  static TempPath* model_;
+  TempPath home_ = make_temp_dir("llmcc-jit-home");
+};
+TempPath* Jit::model_ = nullptr;
+
+TEST_F(Jit, MissThenHit) {
+  Result first = generate();
+  ASSERT_EQ(first.status, 0) << first.output;
+  EXPECT_TRUE(contains(first.output, "JIT: cache miss")) << first.output;
+  EXPECT_TRUE(contains(first.output, "JIT: compiled in")) << first.output;
+  ASSERT_EQ(libraries().size(), 1u);
+  Result second = generate();
+  ASSERT_EQ(second.status, 0) << second.output;
+  EXPECT_TRUE(contains(second.output, "JIT: cache hit")) << second.output;
+  EXPECT_FALSE(contains(second.output, "compiled in")) << second.output;
+  EXPECT_EQ(libraries().size(), 1u);
+  Result list = sh("LLMCC_HOME=" + home_.path().string() + " " + LLMCC_BINARY + " cache list");
+  EXPECT_TRUE(contains(list.output, "llama q0f32")) << list.output;
+  EXPECT_TRUE(contains(list.output, "1 entries")) << list.output;
+  Result clear = sh("LLMCC_HOME=" + home_.path().string() + " " + LLMCC_BINARY + " cache clear");
+  EXPECT_TRUE(contains(clear.output, "removed 1")) << clear.output;
+  EXPECT_TRUE(libraries().empty());
+}
+
+TEST_F(Jit, Policies) {
+  Result off = generate("OFF");
+  EXPECT_NE(off.status, 0);
+  EXPECT_TRUE(contains(off.output, "pass --model-lib")) << off.output;
+  Result readonly_empty = generate("READONLY");
+  EXPECT_NE(readonly_empty.status, 0);
+  EXPECT_TRUE(contains(readonly_empty.output, "READONLY")) << readonly_empty.output;
+  EXPECT_TRUE(libraries().empty());
+  ASSERT_EQ(generate("ON").status, 0);
+  Result readonly = generate("READONLY");
+  EXPECT_EQ(readonly.status, 0) << readonly.output;
+  EXPECT_TRUE(contains(readonly.output, "cache hit")) << readonly.output;
+  auto before = fs::last_write_time(libraries().at(0));
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  Result redo = generate("REDO");
+  EXPECT_EQ(redo.status, 0) << redo.output;
+  EXPECT_TRUE(contains(redo.output, "recompiling")) << redo.output;
+  EXPECT_GT(fs::last_write_time(libraries().at(0)), before);
+  EXPECT_NE(generate("SOMETIMES").status, 0);
+}
+
+TEST_F(Jit, HashFollowsWhatChangesTheLibrary) {
+  ASSERT_EQ(generate("ON", "--overrides context_window_size=128").status, 0);
+  ASSERT_EQ(libraries().size(), 1u);
+  Result same = generate("ON", "--overrides context_window_size=128");
+  EXPECT_TRUE(contains(same.output, "cache hit")) << same.output;
+  Result other = generate("ON", "--overrides context_window_size=64");
+  EXPECT_TRUE(contains(other.output, "cache miss")) << other.output;
+  EXPECT_EQ(libraries().size(), 2u);
+}
+
+TEST_F(Jit, ConcurrentFirstUsesCompileOnce) {
+  // Two processes start together on an empty cache; the lock makes one compile and the other
+  // wait, then find the library.
+  Result results[2];
+  std::thread a([&] { results[0] = generate(); });
+  std::thread b([&] { results[1] = generate(); });
+  a.join();
+  b.join();
+  int compiled = 0, hit = 0;
+  for (const auto& r : results) {
+    EXPECT_EQ(r.status, 0) << r.output;
+    compiled += contains(r.output, "JIT: compiled in");
+    hit += contains(r.output, "JIT: cache hit");
+  }
+  EXPECT_EQ(compiled, 1) << results[0].output << "\n----\n" << results[1].output;
+  EXPECT_EQ(hit, 1);
+  EXPECT_EQ(libraries().size(), 1u);
+}
+
+TEST_F(Jit, CorruptEntriesAreRebuilt) {
+  ASSERT_EQ(generate().status, 0);
+  fs::path lib = libraries().at(0);
+  fs::resize_file(lib, fs::file_size(lib) / 2);  // truncated
+  Result r = generate();
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_TRUE(contains(r.output, "truncated or corrupt); rebuilding")) << r.output;
+  // A record claiming another ABI version is refused too.
+  fs::path sidecar = lib;
+  sidecar.replace_extension(".json");
+  Json info = read_json_file(sidecar);
+  info["abi_version"] = 999;
+  write_file_atomic(sidecar, info.dump());
+  r = generate();
+  EXPECT_TRUE(contains(r.output, "built for ABI version 999")) << r.output;
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_TRUE(contains(generate().output, "cache hit"));
+}
+
+}  // namespace
+}  // namespace llmcc
