@@ -44,6 +44,7 @@ Json gen_config(const GenConfigOptions& o) {
   const Model& model = Model::from_name(detect_model_type(o.model_type, source));
   model.require_implemented();
   Conversation conv = Conversation::from_template(o.conv_template);
+  if (o.system_message) conv.system_message = *o.system_message;
 
   std::optional<int64_t> active_vocab_size;
   Json flat = flatten_model_config(source.dict, &active_vocab_size);

@@ -16,6 +16,7 @@ struct GenConfigOptions {
   std::string quantization;
   std::string model_type = "auto";
   std::string conv_template;
+  std::optional<std::string> system_message;  // replaces the template's default
   ModelConfigOverride overrides;  // context_window_size, ..., max_batch_size (default 128)
   std::filesystem::path output;
 };

@@ -16,7 +16,7 @@
 #include "quant/group_quantize.h"
 #include "quant/model_quantization.h"
 #include "weights/convert_dtype.h"
-#include "weights/safetensors.h"
+#include "weights/checkpoint.h"
 #include "weights/tensor_cache.h"
 
 namespace llmcc {
@@ -26,12 +26,9 @@ namespace fs = std::filesystem;
 namespace {
 
 fs::path resolve_source(const ConfigSource& config, const ConvertWeightOptions& options) {
-  if (options.source_format != "auto" && options.source_format != "huggingface-safetensor")
-    throw NotImplementedError(fmt::format(
-        "--source-format {} is not implemented; implemented: auto, huggingface-safetensor",
-        options.source_format));
   if (!options.source.empty()) return options.source;
   if (!config.file) user_error("{} has no folder to find weights in; pass --source", config.context);
+  if (is_gguf_path(*config.file)) return *config.file;
   return config.file->parent_path();
 }
 
@@ -46,7 +43,7 @@ std::string shape_str(const std::vector<int64_t>& s) { return fmt::format("[{}]"
 
 // Concatenates the checkpoint tensors of MLC param `name` along axis 0 into `out`, converted to
 // `dtype`, checking each against `shape`.
-void gather_sources(const SafetensorsCheckpoint& ckpt, const Model& model, const std::string& name,
+void gather_sources(const Checkpoint& ckpt, const Model& model, const std::string& name,
                     const std::vector<int64_t>& shape, const std::string& dtype,
                     std::vector<uint8_t>& out) {
   const int elem = mlc_dtype_bytes(dtype);
@@ -57,13 +54,13 @@ void gather_sources(const SafetensorsCheckpoint& ckpt, const Model& model, const
   const int64_t row_elems = count / std::max<int64_t>(total_rows, 1);
   int64_t rows = 0;
   for (const auto& src_name : model.hf_sources(name)) {
-    const SafetensorsTensor& t = *ckpt.find(src_name);
+    const TensorView t = ckpt.load(src_name);
     bool fits = !t.shape.empty() && t.shape.size() == shape.size();
     for (size_t d = 1; fits && d < shape.size(); ++d) fits = t.shape[d] == shape[d];
     const int64_t t_rows = fits ? t.shape[0] : 0;
     if (!fits || rows + t_rows > total_rows)
       user_error("tensor '{}' in '{}' has shape {} and dtype {}, which does not fit {} {} {}",
-                 src_name, t.file.string(), shape_str(t.shape), t.dtype, name, shape_str(shape),
+                 src_name, t.file, shape_str(t.shape), t.dtype, name, shape_str(shape),
                  dtype);
     convert_elements(t.data, t.dtype, out.data() + rows * row_elems * elem, dtype,
                      static_cast<size_t>(t_rows * row_elems));
@@ -172,17 +169,18 @@ ConvertWeightStats convert_weight(const ConfigSource& config, const Quantization
   const Json symbols = module.attrs["symbol_values"];
   fs::path source = resolve_source(config, options);
   log_info("Loading weights from {}", source.string());
-  SafetensorsCheckpoint ckpt = SafetensorsCheckpoint::open(source);
+  std::unique_ptr<Checkpoint> checkpoint = open_checkpoint(source, options.source_format);
+  const Checkpoint& ckpt = *checkpoint;
 
   // Every checkpoint tensor must be used exactly once or be known to be unused.
   std::set<std::string> used;
   for (const auto& p : base.params)
     for (const auto& src : model.hf_sources(p.name)) {
-      if (!ckpt.find(src))
+      if (!ckpt.contains(src))
         user_error("checkpoint '{}' lacks tensor '{}' (needed for {})", source.string(), src, p.name);
       if (!used.insert(src).second) internal_error("tensor {} is mapped twice", src);
     }
-  for (const auto& [name, t] : ckpt.tensors())
+  for (const auto& name : ckpt.names())
     if (!used.count(name) && !model.hf_ignored(name, *model_config))
       user_error("checkpoint '{}' has tensor '{}', which the {} model does not use", source.string(),
                  name, model.name);

@@ -6,7 +6,9 @@
 #include "runtime/quality.h"
 #include "support/error.h"
 #include "support/files.h"
+#include "tokenizer/tokenizer.h"
 #include "tools/llmcc/commands.h"
+#include "tools/llmcc/model_lib_resolver.h"
 
 namespace llmcc::cli {
 
@@ -19,24 +21,29 @@ struct Options {
   bool json = false;
 };
 
-// Until llmcc has a tokenizer, text is scored as its UTF-8 bytes, one token per byte; this needs a
-// vocabulary of at least 256 and is what the committed test models (vocab 256) were made for.
-std::vector<int32_t> byte_tokens(const std::string& text, int64_t vocab, int64_t max_tokens) {
-  if (vocab < 256) user_error("byte tokens need a vocabulary of at least 256, the model has {}", vocab);
+// The text's tokens: through the model folder's tokenizer, or, for a folder without one (the
+// committed random test models, vocabulary 256), one token per UTF-8 byte.
+std::vector<int32_t> text_tokens(const std::string& text, const std::filesystem::path& dir, int64_t vocab,
+                                 int64_t max_tokens) {
   std::vector<int32_t> ids;
-  for (unsigned char c : text) ids.push_back(c);
+  if (std::filesystem::exists(dir / "tokenizer.json") || std::filesystem::exists(dir / "tokenizer.model")) {
+    ids = Tokenizer::from_dir(dir)->encode(text);
+  } else {
+    if (vocab < 256) user_error("'{}' has no tokenizer, and byte tokens need a vocabulary of 256", dir.string());
+    for (unsigned char c : text) ids.push_back(c);
+  }
   if (max_tokens > 0 && static_cast<int64_t>(ids.size()) > max_tokens) ids.resize(max_tokens);
   return ids;
 }
 
 int run(const Options& o) {
-  if (o.base_dir.empty() != o.base_lib.empty())
-    user_error("give both --base-model-dir and --base-model-lib, or neither");
+  if (o.base_dir.empty() && !o.base_lib.empty()) user_error("--base-model-lib needs --base-model-dir");
   std::string text = read_file(o.text);
-  Engine model(o.model_dir, o.model_lib);
+  Engine model(o.model_dir, resolve_model_lib(o.model_dir, o.model_lib, "auto", ""));
   std::unique_ptr<Engine> base;
-  if (!o.base_dir.empty()) base = std::make_unique<Engine>(o.base_dir, o.base_lib);
-  auto tokens = byte_tokens(text, model.vocab_size(), o.max_tokens);
+  if (!o.base_dir.empty())
+    base = std::make_unique<Engine>(o.base_dir, resolve_model_lib(o.base_dir, o.base_lib, "auto", ""));
+  auto tokens = text_tokens(text, o.model_dir, model.vocab_size(), o.max_tokens);
   QualityReport r = evaluate_quality(model, base.get(), tokens, o.window);
   if (o.json) {
     std::printf("{\"predictions\": %lld, \"ppl\": %.6g", static_cast<long long>(r.predictions), r.ppl);
@@ -59,8 +66,10 @@ int run(const Options& o) {
 Action add_eval_ppl_command(CLI::App& app) {
   auto o = std::make_shared<Options>();
   app.add_option("model_dir", o->model_dir, "Folder of converted weights")->required();
-  app.add_option("--model-lib", o->model_lib, "Compiled model library (.so)")->required();
-  app.add_option("--text", o->text, "Text file to score (scored as UTF-8 bytes for now)")->required();
+  app.add_option("--model-lib", o->model_lib, "Compiled model library; compiled on demand when absent");
+  app.add_option("--text", o->text,
+                 "Text file to score, tokenized with the model folder's tokenizer (or as bytes)")
+      ->required();
   app.add_option("--base-model-dir", o->base_dir, "Weights of the reference model, e.g. its q0f32");
   app.add_option("--base-model-lib", o->base_lib, "Library of the reference model");
   app.add_option("--window", o->window, "Tokens per independently scored window")->capture_default_str();

@@ -1,0 +1,254 @@
+#include "weights/gguf_import.h"
+
+#include <fmt/format.h>
+
+#include <map>
+
+#include "config/gen_config.h"
+#include "support/error.h"
+#include "support/files.h"
+#include "support/logging.h"
+
+namespace llmcc {
+
+namespace {
+
+// The GGUF name of each Hugging Face Llama tensor (per layer, then global).
+const std::map<std::string, std::string>& layer_names() {
+  static const std::map<std::string, std::string> m = {
+      {"input_layernorm.weight", "attn_norm.weight"},
+      {"post_attention_layernorm.weight", "ffn_norm.weight"},
+      {"self_attn.q_proj.weight", "attn_q.weight"},
+      {"self_attn.k_proj.weight", "attn_k.weight"},
+      {"self_attn.v_proj.weight", "attn_v.weight"},
+      {"self_attn.o_proj.weight", "attn_output.weight"},
+      {"mlp.gate_proj.weight", "ffn_gate.weight"},
+      {"mlp.up_proj.weight", "ffn_up.weight"},
+      {"mlp.down_proj.weight", "ffn_down.weight"}};
+  return m;
+}
+
+std::string to_hf_name(const std::string& gguf) {
+  if (gguf == "token_embd.weight") return "model.embed_tokens.weight";
+  if (gguf == "output_norm.weight") return "model.norm.weight";
+  if (gguf == "output.weight") return "lm_head.weight";
+  if (gguf.rfind("blk.", 0) == 0) {
+    size_t dot = gguf.find('.', 4);
+    std::string layer = gguf.substr(4, dot - 4), rest = gguf.substr(dot + 1);
+    for (const auto& [hf, g] : layer_names())
+      if (g == rest) return "model.layers." + layer + "." + hf;
+  }
+  return "";  // not a tensor llmcc maps (e.g. rope_freqs.weight)
+}
+
+int64_t meta_int(const GgufFile& g, const std::string& key) {
+  if (!g.metadata().contains(key))
+    user_error("GGUF file '{}' lacks metadata '{}'", g.path().string(), key);
+  return g.metadata()[key].get<int64_t>();
+}
+
+class GgufCheckpoint : public Checkpoint {
+ public:
+  explicit GgufCheckpoint(const std::filesystem::path& path) : gguf_(path) {
+    const std::string arch = gguf_.metadata().value("general.architecture", "");
+    if (arch != "llama")
+      throw NotImplementedError(fmt::format(
+          "GGUF file '{}' holds a '{}' model; llmcc imports llama-architecture GGUF files", path.string(), arch));
+    heads_ = meta_int(gguf_, "llama.attention.head_count");
+    kv_heads_ = gguf_.metadata().value("llama.attention.head_count_kv", heads_);
+    for (const auto& t : gguf_.tensors()) {
+      std::string hf = to_hf_name(t.name);
+      if (!hf.empty()) by_hf_[hf] = &t;
+    }
+  }
+
+  std::vector<std::string> names() const override {
+    std::vector<std::string> out;
+    for (const auto& [name, _] : by_hf_) out.push_back(name);
+    return out;
+  }
+  bool contains(const std::string& name) const override { return by_hf_.count(name) > 0; }
+
+  TensorView load(const std::string& name) const override {
+    const GgufTensor& t = *by_hf_.at(name);
+    TensorView v;
+    v.name = name;
+    v.dtype = "F32";
+    v.shape = t.shape();
+    v.file = gguf_.path().string() + ":" + t.name;
+    v.owned.resize(static_cast<size_t>(t.elements()));
+    dequantize_gguf_tensor(t, v.owned.data());
+    gguf_.release(t);
+    // llama.cpp's converter interleaves q/k rows per head for its rope; restore rotate-half.
+    if (name.find("q_proj") != std::string::npos) unpermute(v, heads_);
+    else if (name.find("k_proj") != std::string::npos) unpermute(v, kv_heads_);
+    v.data = reinterpret_cast<const uint8_t*>(v.owned.data());
+    v.nbytes = v.owned.size() * sizeof(float);
+    return v;
+  }
+
+ private:
+  // Rows of head h are stored as pairs (2i, 2i+1) = (i, i + d/2) of the original; undo that.
+  static void unpermute(TensorView& v, int64_t heads) {
+    const int64_t rows = v.shape[0], cols = v.shape.size() > 1 ? v.shape[1] : 1;
+    const int64_t per_head = rows / heads, half_rows = per_head / 2;
+    std::vector<float> out(v.owned.size());
+    for (int64_t h = 0; h < heads; ++h)
+      for (int64_t i = 0; i < half_rows; ++i)
+        for (int64_t which = 0; which < 2; ++which) {
+          const int64_t src = h * per_head + 2 * i + which, dst = h * per_head + which * half_rows + i;
+          std::copy(v.owned.begin() + src * cols, v.owned.begin() + (src + 1) * cols, out.begin() + dst * cols);
+        }
+    v.owned.swap(out);
+  }
+
+  GgufFile gguf_;
+  int64_t heads_ = 0, kv_heads_ = 0;
+  std::map<std::string, const GgufTensor*> by_hf_;
+};
+
+}  // namespace
+
+Json gguf_hf_config(const GgufFile& g) {
+  const Json& m = g.metadata();
+  const std::string arch = m.value("general.architecture", "");
+  if (arch != "llama")
+    throw NotImplementedError(fmt::format("GGUF file '{}' holds a '{}' model; llmcc imports llama-architecture "
+                                          "GGUF files", g.path().string(), arch));
+  const int64_t hidden = meta_int(g, "llama.embedding_length");
+  const int64_t heads = meta_int(g, "llama.attention.head_count");
+  int64_t vocab = m.value("llama.vocab_size", int64_t{0});
+  if (vocab == 0 && m.contains("tokenizer.ggml.tokens")) vocab = static_cast<int64_t>(m["tokenizer.ggml.tokens"].size());
+  if (vocab == 0 && g.find("token_embd.weight")) vocab = g.find("token_embd.weight")->dims[1];
+  Json c = {{"architectures", {"LlamaForCausalLM"}},
+            {"model_type", "llama"},
+            {"hidden_size", hidden},
+            {"intermediate_size", meta_int(g, "llama.feed_forward_length")},
+            {"num_hidden_layers", meta_int(g, "llama.block_count")},
+            {"num_attention_heads", heads},
+            {"num_key_value_heads", m.value("llama.attention.head_count_kv", heads)},
+            {"head_dim", m.value("llama.attention.key_length", m.value("llama.rope.dimension_count", hidden / heads))},
+            {"rms_norm_eps", m.value("llama.attention.layer_norm_rms_epsilon", 1e-5)},
+            {"rope_theta", m.value("llama.rope.freq_base", 10000.0)},
+            {"max_position_embeddings", meta_int(g, "llama.context_length")},
+            {"vocab_size", vocab},
+            {"tie_word_embeddings", g.find("output.weight") == nullptr},
+            {"bos_token_id", m.value("tokenizer.ggml.bos_token_id", 1)},
+            {"eos_token_id", m.value("tokenizer.ggml.eos_token_id", 2)},
+            {"torch_dtype", "float16"}};
+  if (m.contains("llama.rope.scaling.type") && m["llama.rope.scaling.type"] != "none")
+    throw NotImplementedError(fmt::format("GGUF rope scaling '{}' is not imported yet",
+                                          m["llama.rope.scaling.type"].get<std::string>()));
+  return c;
+}
+
+Json gguf_tokenizer_json(const GgufFile& g) {
+  const Json& m = g.metadata();
+  const std::string model = m.value("tokenizer.ggml.model", "");
+  if (model != "gpt2")
+    throw NotImplementedError(fmt::format(
+        "GGUF tokenizer model '{}' cannot be exported yet; llmcc exports byte-level BPE ('gpt2') vocabularies",
+        model));
+  const Json& tokens = m.at("tokenizer.ggml.tokens");
+  const Json types = m.value("tokenizer.ggml.token_type", Json::array());
+  Json vocab = Json::object(), added = Json::array();
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    const std::string t = tokens[i];
+    vocab[t] = i;
+    const int type = i < types.size() ? types[i].get<int>() : 1;
+    if (type == 3 || type == 4)  // control, user-defined
+      added.push_back({{"id", i}, {"content", t}, {"single_word", false}, {"lstrip", false},
+                       {"rstrip", false}, {"normalized", type == 4}, {"special", type == 3}});
+  }
+  // llama.cpp's pre-tokenizer names; all split digits or words before the byte-level step.
+  const std::string pre = m.value("tokenizer.ggml.pre", "default");
+  Json byte_level = {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"trim_offsets", true}, {"use_regex", true}};
+  Json pre_tokenizer;
+  if (pre == "smollm" || pre == "starcoder" || pre == "refact") {
+    pre_tokenizer = {{"type", "Sequence"},
+                     {"pretokenizers", {{{"type", "Digits"}, {"individual_digits", true}}, byte_level}}};
+  } else if (pre == "llama-bpe" || pre == "llama3") {
+    byte_level["use_regex"] = false;
+    pre_tokenizer = {{"type", "Sequence"},
+                     {"pretokenizers",
+                      {{{"type", "Split"},
+                        {"pattern",
+                         {{"Regex",
+                           "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| "
+                           "?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"}}},
+                        {"behavior", "Isolated"},
+                        {"invert", false}},
+                       byte_level}}};
+  } else if (pre == "default" || pre == "gpt-2" || pre == "gpt2") {
+    pre_tokenizer = byte_level;
+  } else {
+    throw NotImplementedError(fmt::format("GGUF pre-tokenizer '{}' is not known to llmcc", pre));
+  }
+  Json merges = m.value("tokenizer.ggml.merges", Json::array());
+  Json post = Json();
+  if (m.value("tokenizer.ggml.add_bos_token", false) && m.contains("tokenizer.ggml.bos_token_id")) {
+    const int bos = m["tokenizer.ggml.bos_token_id"];
+    const std::string name = tokens[bos];
+    Json special = Json::object();
+    special[name] = {{"id", name}, {"ids", Json::array({bos})}, {"tokens", Json::array({name})}};
+    Json single = Json::array();
+    single.push_back({{"SpecialToken", {{"id", name}, {"type_id", 0}}}});
+    single.push_back({{"Sequence", {{"id", "A"}, {"type_id", 0}}}});
+    post = {{"type", "TemplateProcessing"}, {"single", single}, {"special_tokens", special}};
+  }
+  return {{"version", "1.0"},
+          {"added_tokens", added},
+          {"normalizer", nullptr},
+          {"pre_tokenizer", pre_tokenizer},
+          {"post_processor", post},
+          {"decoder", {{"type", "ByteLevel"}, {"add_prefix_space", true}, {"trim_offsets", true}, {"use_regex", true}}},
+          {"model",
+           {{"type", "BPE"}, {"unk_token", nullptr}, {"fuse_unk", false}, {"byte_fallback", false},
+            {"ignore_merges", pre == "llama-bpe" || pre == "llama3"}, {"vocab", vocab}, {"merges", merges}}}};
+}
+
+std::string gguf_conv_template(const GgufFile& g) {
+  const std::string t = g.metadata().value("tokenizer.chat_template", "");
+  if (t.find("<|im_start|>") != std::string::npos) return "chatml";
+  if (t.find("<|start_header_id|>") != std::string::npos) return "llama-3";
+  if (t.find("<start_of_turn>") != std::string::npos) return "gemma_instruction";
+  if (t.find("<|user|>") != std::string::npos) return "phi-3";
+  if (t.find("<<SYS>>") != std::string::npos) return "llama-2";
+  if (t.find("[INST]") != std::string::npos) return "mistral_default";
+  return "LM";
+}
+
+std::optional<std::string> gguf_default_system_message(const GgufFile& g) {
+  const std::string t = g.metadata().value("tokenizer.chat_template", "");
+  // A chatml template that writes a fixed system turn: '<|im_start|>system\n...<|im_end|>'.
+  const std::string open = "<|im_start|>system\n", close = "<|im_end|>";
+  size_t at = t.find(open);
+  if (at == std::string::npos) return std::nullopt;
+  at += open.size();
+  size_t end = t.find(close, at);
+  if (end == std::string::npos) return std::nullopt;
+  std::string message = t.substr(at, end - at);
+  if (message.find_first_of("{}'\"") != std::string::npos) return std::nullopt;  // not a literal
+  return message;
+}
+
+std::unique_ptr<Checkpoint> open_gguf_checkpoint(const std::filesystem::path& path) {
+  return std::make_unique<GgufCheckpoint>(path);
+}
+
+void write_gguf_model_files(const std::filesystem::path& gguf_path, const std::filesystem::path& dir,
+                            const std::string& quantization) {
+  GgufFile gguf(gguf_path);
+  write_file_atomic(dir / "config.json", gguf_hf_config(gguf).dump(2));
+  write_file_atomic(dir / "tokenizer.json", gguf_tokenizer_json(gguf).dump());
+  GenConfigOptions options;
+  options.config = dir.string();
+  options.quantization = quantization;
+  options.conv_template = gguf_conv_template(gguf);
+  options.system_message = gguf_default_system_message(gguf);
+  options.output = dir;
+  log_info("GGUF chat template matches MLC's '{}' conversation template", options.conv_template);
+  gen_config(options);
+}
+
+}  // namespace llmcc

@@ -1,0 +1,32 @@
+// Everything a GGUF file can give llmcc besides tensors: a Hugging Face config.json, a
+// tokenizer.json built from its vocabulary, and the conversation template its chat template
+// matches. GgufCheckpoint serves its tensors under Hugging Face names.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "support/json.h"
+#include "weights/checkpoint.h"
+#include "weights/gguf.h"
+
+namespace llmcc {
+
+// config.json for a llama-architecture GGUF. UserError for other architectures.
+Json gguf_hf_config(const GgufFile& gguf);
+// tokenizer.json for a GGUF whose tokenizer.ggml.model is "gpt2" (byte-level BPE).
+Json gguf_tokenizer_json(const GgufFile& gguf);
+// The MLC conversation template matching tokenizer.chat_template ("LM" when none does), and the
+// default system prompt the chat template writes, when it is a literal (SmolLM2 has one).
+std::string gguf_conv_template(const GgufFile& gguf);
+std::optional<std::string> gguf_default_system_message(const GgufFile& gguf);
+
+std::unique_ptr<Checkpoint> open_gguf_checkpoint(const std::filesystem::path& path);
+
+// Writes config.json, tokenizer.json and (through gen_config) mlc-chat-config.json for the GGUF
+// model into `dir`, so that the folder is a complete llmcc model.
+void write_gguf_model_files(const std::filesystem::path& gguf_path, const std::filesystem::path& dir,
+                            const std::string& quantization);
+
+}  // namespace llmcc
