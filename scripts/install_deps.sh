@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(build-essential cmake ninja-build nlohmann-json3-dev libcli11-dev libfmt-dev
           libgtest-dev libgmock-dev libbenchmark-dev libomp-dev libssl-dev libpcre2-dev libsentencepiece-dev
-          pkg-config binutils tar python3)
+          pkg-config binutils tar python3 python3-pip)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -1,22 +1,27 @@
 #!/usr/bin/env bash
-# Prints the rows of docs/quantization.md: for each scheme, converts and compiles MODEL_DIR, then
-# scores TEXT against the q0f32 build with `llmcc eval_ppl`.
+# Prints the rows of docs/quantization.md: for each scheme, converts and compiles MODEL (an HF
+# folder or a .gguf file), then scores TEXT against the q0f32 build with `llmcc eval_ppl`.
 #   tools/quant_table.sh tests/data/models/llama_odd_sizes tests/data/text/sample.txt
+#   tools/quant_table.sh "$(scripts/get_smollm2.sh)" tests/data/text/sample.txt "q0f32 q8f16_1 q4f16_1"
 set -euo pipefail
 model=${1:?model folder}
 text=${2:?text file}
 llmcc=${LLMCC:-build/llmcc}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+schemes=${3:-"q0f32 q0f16 q8f16_1 q4f32_1 q4f16_1 q4bf16_1 q4f16_2 q4f16_0 q4bf16_0 q3f16_1 q3f16_0"}
 build() {  # scheme -> $work/<scheme>/{w,lib.so}
   mkdir -p "$work/$1"
   "$llmcc" convert_weight "$model" --quantization "$1" -o "$work/$1/w" 2>/dev/null
-  "$llmcc" compile "$model" --quantization "$1" -o "$work/$1/lib.so" 2>/dev/null
+  # A GGUF import leaves config.json beside the weights; an HF folder has its own.
+  local config=$model
+  [[ $model == *.gguf ]] && config=$work/$1/w
+  "$llmcc" compile "$config" --quantization "$1" -o "$work/$1/lib.so" 2>/dev/null
 }
 build q0f32
 echo "| scheme | bits/weight | weights | PPL | PPL ratio | KLD (nats) | top-1 agreement |"
 echo "|---|---|---|---|---|---|---|"
-for q in q0f32 q0f16 q8f16_1 q4f32_1 q4f16_1 q4bf16_1 q4f16_2 q4f16_0 q4bf16_0 q3f16_1 q3f16_0; do
+for q in $schemes; do
   [[ $q == q0f32 ]] || build "$q"
   bits=$(python3 -c "import json,sys; print('%.2f' % json.load(open(sys.argv[1]))['metadata']['BitsPerParam'])" "$work/$q/w/tensor-cache.json")
   size=$(du -sk "$work/$q/w" | cut -f1)
