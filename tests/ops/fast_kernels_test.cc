@@ -75,6 +75,30 @@ TEST(Int8DotKernels, MatchNaiveOnOddShapes) {
     }
 }
 
+TEST(F16Gemv, DirectHalfDotMatchesNaive) {
+  if (!cpu_has_compiled_features()) GTEST_SKIP() << "CPU lacks the features this test was built for";
+  for (auto [rows, N, K] : std::vector<std::tuple<int, int, int>>{{1, 5, 7}, {1, 33, 200}, {2, 9, 1001}, {5, 3, 64}}) {
+    std::mt19937 rng(K);
+    std::normal_distribution<float> dist(0, 1);
+    std::vector<half> w(N * K);
+    for (auto& v : w) v = from_float<half>(dist(rng));
+    std::vector<float> x(rows * K), y(rows * N + 32, kGuard);
+    for (auto& v : x) v = dist(rng);
+    linear(x.data(), w.data(), static_cast<const float*>(nullptr), y.data() + 16, rows, N, K);
+    double num = 0, den = 0;
+    for (int r = 0; r < rows; ++r)
+      for (int n = 0; n < N; ++n) {
+        double ref = 0;
+        for (int k = 0; k < K; ++k) ref += double(x[r * K + k]) * to_float(w[n * K + k]);
+        num += (ref - y[16 + r * N + n]) * (ref - y[16 + r * N + n]);
+        den += ref * ref;
+      }
+    EXPECT_LT(num / den, 1e-10) << rows << "x" << N << "x" << K;
+    EXPECT_EQ(y[15], kGuard);
+    EXPECT_EQ(y[16 + rows * N], kGuard);
+  }
+}
+
 TEST(Int8DotKernels, ActivationQuantizationRoundTrips) {
   std::vector<float> x(100);
   for (int i = 0; i < 100; ++i) x[i] = std::sin(0.3f * i) * (i % 7 + 1);

@@ -31,6 +31,33 @@ inline float dot_f32(const float* a, const float* b, int64_t n) {
   return sum;
 }
 
+// sum a[i] * b[i] with b in f16, converted on the fly (no widened copy of the weight row).
+inline float dot_f32_f16(const float* a, const half* b, int64_t n) {
+  int64_t i = 0;
+  float sum = 0.0f;
+#if defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
+  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+  __m256 acc2 = _mm256_setzero_ps(), acc3 = _mm256_setzero_ps();
+  auto load = [&](int64_t k) {
+    return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b + k)));
+  };
+  for (; i + 32 <= n; i += 32) {
+    acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), load(i), acc0);
+    acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), load(i + 8), acc1);
+    acc2 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 16), load(i + 16), acc2);
+    acc3 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 24), load(i + 24), acc3);
+  }
+  for (; i + 8 <= n; i += 8) acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), load(i), acc0);
+  __m256 acc = _mm256_add_ps(_mm256_add_ps(acc0, acc1), _mm256_add_ps(acc2, acc3));
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  sum = _mm_cvtss_f32(s);
+#endif
+  for (; i < n; ++i) sum += a[i] * to_float(b[i]);
+  return sum;
+}
+
 // y += a * x over n floats.
 inline void axpy_f32(float a, const float* x, float* y, int64_t n) {
   int64_t i = 0;

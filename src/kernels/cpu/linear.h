@@ -26,15 +26,22 @@ void linear(const TX* x, const TW* w, const TO* residual, TO* y, int64_t rows, i
     std::vector<float> w_f32(std::is_same_v<TW, float> ? 0 : static_cast<size_t>(K));
 #pragma omp for schedule(static)
     for (int64_t n = 0; n < N; ++n) {
-      const float* wr;
+      // A single row (decode) reads f16 weights directly; several rows share one widened copy.
+      const bool direct = std::is_same_v<TW, half> && rows < 4;
+      const float* wr = nullptr;
       if constexpr (std::is_same_v<TW, float>) {
         wr = w + n * K;
-      } else {
+      } else if (!direct) {
         widen(w + n * K, w_f32.data(), K);
         wr = w_f32.data();
       }
       for (int64_t r = 0; r < rows; ++r) {
-        float acc = dot_f32(xs + r * K, wr, K);
+        float acc;
+        if constexpr (std::is_same_v<TW, half>) {
+          acc = direct ? dot_f32_f16(xs + r * K, w + n * K, K) : dot_f32(xs + r * K, wr, K);
+        } else {
+          acc = dot_f32(xs + r * K, wr, K);
+        }
         if (residual) {
           // Two roundings, as a framework that stores the matmul result before adding does.
           acc = round_to<TO>(acc) + to_float(residual[r * N + n]);
