@@ -49,13 +49,13 @@ void BM_GemvQ4(benchmark::State& state) {
   Q4Matrix m(N, K, 4);
   std::vector<float> x(rows * K, 0.5f), y(rows * N);
   for (auto _ : state) {
-    linear_q<4, 32>(x.data(), m.qw.data(), m.qs.data(), static_cast<const float*>(nullptr), y.data(),
-                    rows, N, K, false);
+    linear_q<4, 32>(x.data(), m.qw.data(), m.qs.data(), static_cast<const float*>(nullptr),
+                    y.data(), rows, N, K, false);
     benchmark::DoNotOptimize(y.data());
   }
   state.SetBytesProcessed(state.iterations() * (m.qw.size() * 4 + m.qs.size() * 2));
-  state.counters["GMAC/s"] = benchmark::Counter(static_cast<double>(rows * N * K) * state.iterations() / 1e9,
-                                                benchmark::Counter::kIsRate);
+  state.counters["GMAC/s"] = benchmark::Counter(
+      static_cast<double>(rows * N * K) * state.iterations() / 1e9, benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_GemvQ4)
     ->Args({1, 11264, 2048, 1})
@@ -73,13 +73,17 @@ void BM_GemvQ8(benchmark::State& state) {
   Q4Matrix m(N, K, 8);
   std::vector<float> x(rows * K, 0.5f), y(rows * N);
   for (auto _ : state) {
-    linear_q<8, 32>(x.data(), m.qw.data(), m.qs.data(), static_cast<const float*>(nullptr), y.data(),
-                    rows, N, K, false);
+    linear_q<8, 32>(x.data(), m.qw.data(), m.qs.data(), static_cast<const float*>(nullptr),
+                    y.data(), rows, N, K, false);
     benchmark::DoNotOptimize(y.data());
   }
   state.SetBytesProcessed(state.iterations() * (m.qw.size() * 4 + m.qs.size() * 2));
 }
-BENCHMARK(BM_GemvQ8)->Args({1, 11264, 2048, 2})->Args({128, 11264, 2048, 2})->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_GemvQ8)
+    ->Args({1, 11264, 2048, 2})
+    ->Args({128, 11264, 2048, 2})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 void BM_GemvF16(benchmark::State& state) {
   const int64_t rows = state.range(0), N = state.range(1), K = state.range(2);
@@ -92,7 +96,11 @@ void BM_GemvF16(benchmark::State& state) {
   }
   state.SetBytesProcessed(state.iterations() * w.size() * 2);
 }
-BENCHMARK(BM_GemvF16)->Args({1, 11264, 2048, 2})->Args({128, 11264, 2048, 2})->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_GemvF16)
+    ->Args({1, 11264, 2048, 2})
+    ->Args({128, 11264, 2048, 2})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 }  // namespace
 }  // namespace llmcc::cpu_kernels

@@ -42,9 +42,10 @@ std::string ChatSession::chat(const std::string& user_message,
     ids = prompt_ids();
   }
   if (dropped && on_notice)
-    on_notice(fmt::format("[the conversation no longer fits the {}-token context window: dropped "
-                          "the {} oldest exchange(s)]",
-                          window, dropped));
+    on_notice(
+        fmt::format("[the conversation no longer fits the {}-token context window: dropped "
+                    "the {} oldest exchange(s)]",
+                    window, dropped));
   if (static_cast<int64_t>(ids.size()) >= window) {
     conversation_.messages.resize(conversation_.messages.size() - 2);
     user_error("the message is too long: {} tokens with the template, and the context window is {}",
@@ -85,12 +86,13 @@ std::string ChatSession::chat(const std::string& user_message,
       on_text(out);
     }
   };
-  auto result = engine_.generate(ids, config, [&](int64_t, const std::vector<float>&, int32_t token) {
-    for (int32_t stop : conversation_.stop_token_ids)
-      if (token == stop) return false;
-    emit(stream.push(token), false);
-    return !stopped;
-  });
+  auto result =
+      engine_.generate(ids, config, [&](int64_t, const std::vector<float>&, int32_t token) {
+        for (int32_t stop : conversation_.stop_token_ids)
+          if (token == stop) return false;
+        emit(stream.push(token), false);
+        return !stopped;
+      });
   if (!stopped) emit(stream.finish(), true);
   conversation_.messages.back().second = reply;
   stats_ = {static_cast<int64_t>(ids.size()), static_cast<int64_t>(result.tokens.size()),
@@ -104,24 +106,36 @@ void ChatSession::reset() {
 }
 
 void ChatSession::set(const std::string& settings) {
-  static const std::vector<std::string> keys = {"temperature",       "top_p",
-                                                "top_k",             "seed",
-                                                "max_tokens",        "stop",
-                                                "repetition_penalty", "presence_penalty",
+  static const std::vector<std::string> keys = {"temperature",
+                                                "top_p",
+                                                "top_k",
+                                                "seed",
+                                                "max_tokens",
+                                                "stop",
+                                                "repetition_penalty",
+                                                "presence_penalty",
                                                 "frequency_penalty"};
   SamplingParams next = sampling_;
   int64_t max_tokens = max_tokens_;
   std::vector<std::string> stop = extra_stop_;
   for (const auto& [key, value] : parse_key_value_list(settings, keys, "/set")) {
     try {
-      if (key == "temperature") next.temperature = std::stod(value);
-      else if (key == "top_p") next.top_p = std::stod(value);
-      else if (key == "top_k") next.top_k = std::stoll(value);
-      else if (key == "seed") next.seed = std::stoull(value);
-      else if (key == "max_tokens") max_tokens = std::stoll(value);
-      else if (key == "repetition_penalty") next.repetition_penalty = std::stod(value);
-      else if (key == "presence_penalty") next.presence_penalty = std::stod(value);
-      else if (key == "frequency_penalty") next.frequency_penalty = std::stod(value);
+      if (key == "temperature")
+        next.temperature = std::stod(value);
+      else if (key == "top_p")
+        next.top_p = std::stod(value);
+      else if (key == "top_k")
+        next.top_k = std::stoll(value);
+      else if (key == "seed")
+        next.seed = std::stoull(value);
+      else if (key == "max_tokens")
+        max_tokens = std::stoll(value);
+      else if (key == "repetition_penalty")
+        next.repetition_penalty = std::stod(value);
+      else if (key == "presence_penalty")
+        next.presence_penalty = std::stod(value);
+      else if (key == "frequency_penalty")
+        next.frequency_penalty = std::stod(value);
       else if (key == "stop") {
         stop.clear();
         std::stringstream in(value);
@@ -141,10 +155,11 @@ void ChatSession::set(const std::string& settings) {
 
 std::string ChatSession::stats_text() const {
   auto rate = [](int64_t n, double s) { return s > 0 ? n / s : 0.0; };
-  return fmt::format("prefill: {:.1f} tok/s ({} tokens), decode: {:.1f} tok/s ({} tokens)",
-                     rate(stats_.prefill_tokens, stats_.prefill_seconds), stats_.prefill_tokens,
-                     rate(stats_.decode_tokens > 1 ? stats_.decode_tokens - 1 : 0, stats_.decode_seconds),
-                     stats_.decode_tokens);
+  return fmt::format(
+      "prefill: {:.1f} tok/s ({} tokens), decode: {:.1f} tok/s ({} tokens)",
+      rate(stats_.prefill_tokens, stats_.prefill_seconds), stats_.prefill_tokens,
+      rate(stats_.decode_tokens > 1 ? stats_.decode_tokens - 1 : 0, stats_.decode_seconds),
+      stats_.decode_tokens);
 }
 
 }  // namespace llmcc

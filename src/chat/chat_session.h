@@ -23,7 +23,8 @@ class ChatSession {
               SamplingParams sampling, int64_t max_tokens);
 
   // Runs one user turn; `on_text` receives the reply as it streams. Returns the reply.
-  std::string chat(const std::string& user_message, const std::function<void(const std::string&)>& on_text);
+  std::string chat(const std::string& user_message,
+                   const std::function<void(const std::string&)>& on_text);
   void reset();
   // "temperature=0.5;top_p=0.8;seed=23;max_tokens=100;stop=a,b" (also top_k and the penalties).
   void set(const std::string& settings);

@@ -15,23 +15,25 @@ std::string replace_all(std::string s, const std::string& from, const std::strin
   return s;
 }
 
-const std::string* lookup(const std::vector<std::pair<std::string, std::string>>& v, const std::string& key) {
+const std::string* lookup(const std::vector<std::pair<std::string, std::string>>& v,
+                          const std::string& key) {
   for (const auto& [k, value] : v)
     if (k == key) return &value;
   return nullptr;
 }
 
 Conversation make(std::string name, std::string system_template, std::string system_message,
-                  std::vector<std::pair<std::string, std::string>> roles, std::vector<std::string> seps,
-                  std::string content_sep, std::string empty_sep, std::vector<std::string> stop_str,
-                  std::vector<int32_t> stop_ids, std::vector<int32_t> prefix_ids,
-                  bool role_after_system = true) {
+                  std::vector<std::pair<std::string, std::string>> roles,
+                  std::vector<std::string> seps, std::string content_sep, std::string empty_sep,
+                  std::vector<std::string> stop_str, std::vector<int32_t> stop_ids,
+                  std::vector<int32_t> prefix_ids, bool role_after_system = true) {
   Conversation c;
   c.name = std::move(name);
   c.system_template = std::move(system_template);
   c.system_message = std::move(system_message);
   c.roles = std::move(roles);
-  for (const auto& [role, _] : c.roles) c.role_templates.emplace_back(role, "{" + role + "_message}");
+  for (const auto& [role, _] : c.roles)
+    c.role_templates.emplace_back(role, "{" + role + "_message}");
   c.seps = std::move(seps);
   c.role_content_sep = std::move(content_sep);
   c.role_empty_sep = std::move(empty_sep);
@@ -47,8 +49,8 @@ const std::vector<Conversation>& registry() {
   static const std::vector<Conversation> templates = {
       make("llama-2", "[INST] <<SYS>>\n{system_message}\n<</SYS>>\n\n",
            "You are a helpful, respectful and honest assistant.",
-           {{"user", "<s>[INST]"}, {"assistant", "[/INST]"}, {"tool", "[INST]"}}, {" ", " </s>"}, " ",
-           " ", {"[INST]"}, {2}, {1}, false),
+           {{"user", "<s>[INST]"}, {"assistant", "[/INST]"}, {"tool", "[INST]"}}, {" ", " </s>"},
+           " ", " ", {"[INST]"}, {2}, {1}, false),
       make("llama-3", "<|start_header_id|>system<|end_header_id|>\n\n{system_message}<|eot_id|>",
            "You are a helpful, respectful and honest assistant.",
            {{"user", "<|start_header_id|>user"}, {"assistant", "<|start_header_id|>assistant"}},
@@ -56,33 +58,36 @@ const std::vector<Conversation>& registry() {
            {"<|end_of_text|>", "<|eot_id|>"}, {128001, 128009}, {128000}, true),
       make("llama-3_1", "<|start_header_id|>system<|end_header_id|>\n\n{system_message}<|eot_id|>",
            "You are a helpful, respectful and honest assistant.",
-           {{"user", "<|start_header_id|>user"}, {"assistant", "<|start_header_id|>assistant"},
+           {{"user", "<|start_header_id|>user"},
+            {"assistant", "<|start_header_id|>assistant"},
             {"tool", "<|start_header_id|>ipython"}},
-           {"<|eot_id|>"}, "<|end_header_id|>\n\n", "<|end_header_id|>\n\n", {}, {128001, 128008, 128009},
-           {128000}, true),
+           {"<|eot_id|>"}, "<|end_header_id|>\n\n", "<|end_header_id|>\n\n", {},
+           {128001, 128008, 128009}, {128000}, true),
       make("chatml", "<|im_start|>system\n{system_message}<|im_end|>\n",
-           "A conversation between a user and an LLM-based AI assistant. The assistant gives helpful "
+           "A conversation between a user and an LLM-based AI assistant. The assistant gives "
+           "helpful "
            "and honest answers.",
-           {{"user", "<|im_start|>user"}, {"assistant", "<|im_start|>assistant"}}, {"<|im_end|>\n"}, "\n",
-           "\n", {"<|im_end|>"}, {2}, {}),
+           {{"user", "<|im_start|>user"}, {"assistant", "<|im_start|>assistant"}}, {"<|im_end|>\n"},
+           "\n", "\n", {"<|im_end|>"}, {2}, {}),
       make("chatml_nosystem", "{system_message}", "",
-           {{"user", "<|im_start|>user"}, {"assistant", "<|im_start|>assistant"}}, {"<|im_end|>\n"}, "\n",
-           "\n", {"<|im_end|>"}, {2}, {}),
+           {{"user", "<|im_start|>user"}, {"assistant", "<|im_start|>assistant"}}, {"<|im_end|>\n"},
+           "\n", "\n", {"<|im_end|>"}, {2}, {}),
       make("mistral_default", "[INST] {system_message}",
            "Always assist with care, respect, and truth. Respond with utmost utility yet securely. "
            "Avoid harmful, unethical, prejudiced, or negative content. Ensure replies promote "
            "fairness and positivity.",
-           {{"user", "[INST]"}, {"assistant", "[/INST]"}, {"tool", "[INST]"}}, {" "}, " ", "", {"</s>"},
-           {2}, {1}, false),
+           {{"user", "[INST]"}, {"assistant", "[/INST]"}, {"tool", "[INST]"}}, {" "}, " ", "",
+           {"</s>"}, {2}, {1}, false),
       make("gemma_instruction", "<bos>{system_message}", "",
-           {{"user", "<start_of_turn>user"}, {"assistant", "<start_of_turn>model"}}, {"<end_of_turn>\n"},
-           "\n", "\n", {"<end_of_turn>"}, {1, 107}, {2}),
+           {{"user", "<start_of_turn>user"}, {"assistant", "<start_of_turn>model"}},
+           {"<end_of_turn>\n"}, "\n", "\n", {"<end_of_turn>"}, {1, 107}, {2}),
       make("phi-3", "<|system|>\n{system_message}",
            "You are a helpful digital assistant. Please provide safe, ethical and accurate "
            "information to the user.",
            {{"user", "<|user|>"}, {"assistant", "<|assistant|>"}}, {"<|end|>\n"}, "\n", "\n",
            {"<|endoftext|>"}, {32000, 32001, 32007}, {1}),
-      make("LM", "{system_message}", "", {{"user", ""}, {"assistant", ""}}, {""}, "", "", {}, {2}, {1}),
+      make("LM", "{system_message}", "", {{"user", ""}, {"assistant", ""}}, {""}, "", "", {}, {2},
+           {1}),
   };
   return templates;
 }
@@ -95,7 +100,8 @@ Json pairs_to_json(const std::vector<std::pair<std::string, std::string>>& v) {
 
 std::vector<std::pair<std::string, std::string>> json_to_pairs(const Json& j) {
   std::vector<std::pair<std::string, std::string>> v;
-  for (auto it = j.begin(); it != j.end(); ++it) v.emplace_back(it.key(), it.value().get<std::string>());
+  for (auto it = j.begin(); it != j.end(); ++it)
+    v.emplace_back(it.key(), it.value().get<std::string>());
   return v;
 }
 
@@ -110,7 +116,8 @@ std::vector<std::string> Conversation::template_names() {
 Conversation Conversation::from_template(const std::string& name) {
   for (const auto& c : registry())
     if (c.name == name) return c;
-  user_error("unknown conversation template '{}'; known: {}", name, fmt::join(template_names(), ", "));
+  user_error("unknown conversation template '{}'; known: {}", name,
+             fmt::join(template_names(), ", "));
 }
 
 Json Conversation::to_json() const {
@@ -146,16 +153,19 @@ Conversation Conversation::from_json(const Json& j) {
     c.roles = json_to_pairs(j.at("roles"));
     if (j.contains("role_templates")) c.role_templates = json_to_pairs(j["role_templates"]);
     for (const auto& [role, _] : c.roles)
-      if (!lookup(c.role_templates, role)) c.role_templates.emplace_back(role, "{" + role + "_message}");
+      if (!lookup(c.role_templates, role))
+        c.role_templates.emplace_back(role, "{" + role + "_message}");
     if (j.contains("messages"))
       for (const auto& m : j["messages"])
-        c.messages.emplace_back(m.at(0).get<std::string>(),
-                                m.at(1).is_null() ? std::nullopt : std::optional<std::string>(m.at(1)));
+        c.messages.emplace_back(
+            m.at(0).get<std::string>(),
+            m.at(1).is_null() ? std::nullopt : std::optional<std::string>(m.at(1)));
     c.seps = j.at("seps").get<std::vector<std::string>>();
     c.role_content_sep = j.value("role_content_sep", "");
     c.role_empty_sep = j.value("role_empty_sep", "");
     if (j.contains("stop_str")) c.stop_str = j["stop_str"].get<std::vector<std::string>>();
-    if (j.contains("stop_token_ids")) c.stop_token_ids = j["stop_token_ids"].get<std::vector<int32_t>>();
+    if (j.contains("stop_token_ids"))
+      c.stop_token_ids = j["stop_token_ids"].get<std::vector<int32_t>>();
     c.function_string = j.value("function_string", "");
     c.use_function_calling = j.value("use_function_calling", false);
     if (c.seps.empty()) user_error("conv_template '{}' has no separators", c.name);
@@ -181,7 +191,8 @@ std::string Conversation::as_prompt() const {
     const bool bare = !add_role_after_system_message && !system.empty() && i == 0;
     const std::string* tmpl = lookup(role_templates, role);
     std::string body = replace_all(*tmpl, "{" + role + "_message}", *content);
-    prompt += (bare ? "" : *prefix + role_content_sep) + body + (role == "assistant" ? assistant_sep : user_sep);
+    prompt += (bare ? "" : *prefix + role_content_sep) + body +
+              (role == "assistant" ? assistant_sep : user_sep);
   }
   return prompt;
 }

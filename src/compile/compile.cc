@@ -41,14 +41,17 @@ void check_tensor_parallel(const Quantization& q, const ModelConfig& config) {
     // a 1/TP slice.
     Json d = config.asdict();
     std::vector<int64_t> in_features = {d.value("hidden_size", int64_t{0})};
-    if (d.contains("intermediate_size")) in_features.push_back(d["intermediate_size"].get<int64_t>() / tp);
+    if (d.contains("intermediate_size"))
+      in_features.push_back(d["intermediate_size"].get<int64_t>() / tp);
     if (d.contains("num_attention_heads") && d.contains("head_dim"))
-      in_features.push_back(d["num_attention_heads"].get<int64_t>() * d["head_dim"].get<int64_t>() / tp);
+      in_features.push_back(d["num_attention_heads"].get<int64_t>() * d["head_dim"].get<int64_t>() /
+                            tp);
     for (int64_t k : in_features)
       if (k > 0 && (k * tp / q.group_size) % tp != 0)
-        user_error("ValueError: The number of groups cannot be evenly distributed on {} GPUs. "
-                   "Input features: {}, group size: {}",
-                   tp, k, q.group_size);
+        user_error(
+            "ValueError: The number of groups cannot be evenly distributed on {} GPUs. "
+            "Input features: {}, group size: {}",
+            tp, k, q.group_size);
   }
 }
 

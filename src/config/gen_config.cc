@@ -15,8 +15,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const char* kTokenizerFiles[] = {"tokenizer.model",  "tokenizer.json",        "vocab.json",
-                                 "merges.txt",       "added_tokens.json",     "tokenizer_config.json"};
+const char* kTokenizerFiles[] = {"tokenizer.model", "tokenizer.json",    "vocab.json",
+                                 "merges.txt",      "added_tokens.json", "tokenizer_config.json"};
 
 // MLC's tokenizer_info: how decoded pieces become text.
 Json tokenizer_info(const fs::path& dir) {
@@ -27,10 +27,13 @@ Json tokenizer_info(const fs::path& dir) {
   Json t = read_json_file(dir / "tokenizer.json");
   std::string dump = t.value("decoder", Json()).dump();
   if (dump.find("\"ByteLevel\"") != std::string::npos) info["token_postproc_method"] = "byte_level";
-  if (dump.find("\"Strip\"") != std::string::npos || dump.find("\"Metaspace\"") != std::string::npos)
+  if (dump.find("\"Strip\"") != std::string::npos ||
+      dump.find("\"Metaspace\"") != std::string::npos)
     info["strip_space_in_decode"] = true;
-  std::string front = t.value("normalizer", Json()).dump() + t.value("pre_tokenizer", Json()).dump();
-  if (front.find("\"Prepend\"") != std::string::npos || front.find("\"Metaspace\"") != std::string::npos)
+  std::string front =
+      t.value("normalizer", Json()).dump() + t.value("pre_tokenizer", Json()).dump();
+  if (front.find("\"Prepend\"") != std::string::npos ||
+      front.find("\"Metaspace\"") != std::string::npos)
     info["prepend_space_in_encode"] = true;
   return info;
 }
@@ -73,7 +76,8 @@ Json gen_config(const GenConfigOptions& o) {
       install_file_atomic(dir / f, o.output / f);
       copied.push_back(f);
     }
-  if (copied.empty()) log_warning("no tokenizer files found in '{}'; chat will not work", dir.string());
+  if (copied.empty())
+    log_warning("no tokenizer files found in '{}'; chat will not work", dir.string());
   if (!active_vocab_size && !dir.empty() &&
       (fs::exists(dir / "tokenizer.json") || fs::exists(dir / "tokenizer.model")))
     active_vocab_size = Tokenizer::from_dir(dir)->vocab_size();

@@ -51,7 +51,8 @@ Type with_last(const Type& t, Dim d) {
 }
 
 // Checks packed weights q_weight/q_scale against K = in_features and returns N.
-Dim quantized_rows(const std::string& op, const Type& qw, const Type& qs, const Json& a, const Dim& k) {
+Dim quantized_rows(const std::string& op, const Type& qw, const Type& qs, const Json& a,
+                   const Dim& k) {
   int64_t bits = int_attr(op, a, "bits"), G = int_attr(op, a, "group_size");
   int64_t K = int_attr(op, a, "in_features");
   if (bits != 3 && bits != 4 && bits != 8) bad(op, "bits must be 3, 4 or 8");
@@ -125,7 +126,8 @@ const std::map<std::string, Rule>& rules() {
            r.dtype = *d;
          }
          if (t.size() == 4 && !(tensor("linear_q", t, 3, 1) == r))
-           bad("linear_q", fmt::format("residual {} does not match result {}", t[3].str(), r.str()));
+           bad("linear_q",
+               fmt::format("residual {} does not match result {}", t[3].str(), r.str()));
          return r;
        }},
       {"take_q",

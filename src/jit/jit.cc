@@ -77,7 +77,8 @@ std::string entry_problem(const fs::path& lib, const fs::path& sidecar) {
   if (info.value("compiler_version", "") != kCompilerVersion)
     return "it was built by llmcc " + info.value("compiler_version", "?");
   std::string data = read_file(lib);
-  if (data.size() != info.value("bytes", uintmax_t{0}) || Md5::of(data.data(), data.size()) != info.value("md5", ""))
+  if (data.size() != info.value("bytes", uintmax_t{0}) ||
+      Md5::of(data.data(), data.size()) != info.value("md5", ""))
     return "the library file is truncated or corrupt";
   return "";
 }
@@ -87,14 +88,16 @@ std::string entry_problem(const fs::path& lib, const fs::path& sidecar) {
 fs::path jit_cache_dir() {
   if (const char* home = std::getenv("LLMCC_HOME"); home && *home) return fs::path(home);
   if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg) return fs::path(xdg) / "llmcc";
-  if (const char* home = std::getenv("HOME"); home && *home) return fs::path(home) / ".cache" / "llmcc";
+  if (const char* home = std::getenv("HOME"); home && *home)
+    return fs::path(home) / ".cache" / "llmcc";
   user_error("cannot find a cache folder: set LLMCC_HOME");
 }
 
 Json jit_key(const JitRequest& r) {
   const fs::path config_path = r.model_dir / "mlc-chat-config.json";
   if (!fs::exists(config_path))
-    user_error("'{}' has no mlc-chat-config.json to compile from; run `llmcc gen_config`", r.model_dir.string());
+    user_error("'{}' has no mlc-chat-config.json to compile from; run `llmcc gen_config`",
+               r.model_dir.string());
   ConfigSource source = load_config_source(config_path.string());
   const Model& model = Model::from_name(detect_model_type("auto", source));
   model.require_implemented();
@@ -104,14 +107,20 @@ Json jit_key(const JitRequest& r) {
   opt.update(target, q);
   ModelConfigOverride overrides = ModelConfigOverride::from_str(r.overrides);
   std::optional<int64_t> active_vocab_size;
-  auto config = model.config_from_dict(flatten_model_config(source.dict, &active_vocab_size), source.context);
+  auto config =
+      model.config_from_dict(flatten_model_config(source.dict, &active_vocab_size), source.context);
   Json model_config = overrides.apply(config->asdict(), config->class_name());
   model_config = model.config_from_dict(model_config, source.context)->asdict();
   Json device = target.to_json();
   device["cpu"] = cpu_fingerprint();
-  return {{"model_config", model_config}, {"overrides", overrides.repr()}, {"opt", opt.repr()},
-          {"device", device},             {"model_type", model.name},      {"quantization", q.name},
-          {"compiler_version", kCompilerVersion}, {"abi_version", LLMCC_ABI_VERSION}};
+  return {{"model_config", model_config},
+          {"overrides", overrides.repr()},
+          {"opt", opt.repr()},
+          {"device", device},
+          {"model_type", model.name},
+          {"quantization", q.name},
+          {"compiler_version", kCompilerVersion},
+          {"abi_version", LLMCC_ABI_VERSION}};
 }
 
 std::string jit_hash(const Json& key) {
@@ -123,7 +132,8 @@ std::string jit_hash(const Json& key) {
 fs::path jit_model_lib(const JitRequest& r) {
   const std::string mode = policy();
   if (mode == "OFF")
-    user_error("no --model-lib given and LLMCC_JIT_POLICY=OFF forbids compiling one; pass --model-lib");
+    user_error(
+        "no --model-lib given and LLMCC_JIT_POLICY=OFF forbids compiling one; pass --model-lib");
   Json key = jit_key(r);
   const std::string hash = jit_hash(key);
   const fs::path dir = jit_cache_dir() / "model_lib";
@@ -131,9 +141,10 @@ fs::path jit_model_lib(const JitRequest& r) {
   if (mode == "READONLY") {
     std::string problem = entry_problem(lib, sidecar);
     if (!problem.empty())
-      user_error("LLMCC_JIT_POLICY=READONLY and the cached model library {} cannot be used ({}); "
-                 "pass --model-lib or allow compiling",
-                 lib.string(), problem);
+      user_error(
+          "LLMCC_JIT_POLICY=READONLY and the cached model library {} cannot be used ({}); "
+          "pass --model-lib or allow compiling",
+          lib.string(), problem);
     log_info("JIT: cache hit {}", lib.string());
     return lib;
   }
@@ -144,9 +155,12 @@ fs::path jit_model_lib(const JitRequest& r) {
     log_info("JIT: cache hit {}", lib.string());
     return lib;
   }
-  if (mode == "REDO") log_info("JIT: LLMCC_JIT_POLICY=REDO, recompiling {}", lib.string());
-  else if (problem != "missing") log_warning("JIT: cached model library {} is unusable ({}); rebuilding", lib.string(), problem);
-  else log_info("JIT: cache miss, compiling the model library for {}", r.model_dir.string());
+  if (mode == "REDO")
+    log_info("JIT: LLMCC_JIT_POLICY=REDO, recompiling {}", lib.string());
+  else if (problem != "missing")
+    log_warning("JIT: cached model library {} is unusable ({}); rebuilding", lib.string(), problem);
+  else
+    log_info("JIT: cache miss, compiling the model library for {}", r.model_dir.string());
 
   std::error_code ec;
   fs::remove(sidecar, ec);
@@ -155,8 +169,9 @@ fs::path jit_model_lib(const JitRequest& r) {
   const LogLevel before = log_threshold();
   set_log_threshold(LogLevel::kWarning);  // compile's own report would drown the chat
   try {
-    compile(source.dict, Quantization::from_name(key["quantization"]), Model::from_name(key["model_type"]),
-            Target::from_device(r.device), OptimizationFlags::from_str(r.opt), nullptr, "auto", lib,
+    compile(source.dict, Quantization::from_name(key["quantization"]),
+            Model::from_name(key["model_type"]), Target::from_device(r.device),
+            OptimizationFlags::from_str(r.opt), nullptr, "auto", lib,
             ModelConfigOverride::from_str(r.overrides));
   } catch (...) {
     set_log_threshold(before);
@@ -170,11 +185,13 @@ fs::path jit_model_lib(const JitRequest& r) {
                {"md5", Md5::of(data.data(), data.size())},
                {"model_dir", fs::absolute(r.model_dir).string()},
                {"created", std::chrono::duration_cast<std::chrono::seconds>(
-                               std::chrono::system_clock::now().time_since_epoch()).count()},
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count()},
                {"key", key}};
   write_file_atomic(sidecar, info.dump(2));
   log_info("JIT: compiled in {:.1f} s into {}",
-           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), lib.string());
+           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(),
+           lib.string());
   return lib;
 }
 
@@ -195,7 +212,8 @@ std::vector<CacheEntry> list_cache() {
     }
     out.push_back(c);
   }
-  std::sort(out.begin(), out.end(), [](const CacheEntry& a, const CacheEntry& b) { return a.hash < b.hash; });
+  std::sort(out.begin(), out.end(),
+            [](const CacheEntry& a, const CacheEntry& b) { return a.hash < b.hash; });
   return out;
 }
 

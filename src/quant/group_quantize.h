@@ -53,7 +53,8 @@ void group_quantize_rows(const T* w, const GroupQuantLayout& L, int64_t row_begi
           if (scale == 0.0f) {
             q = static_cast<uint32_t>(max_int);
           } else {
-            float t = round_to<T>(round_to<T>(to_float(row[k]) / scale) + static_cast<float>(max_int));
+            float t =
+                round_to<T>(round_to<T>(to_float(row[k]) / scale) + static_cast<float>(max_int));
             float r = std::nearbyint(t);
             r = std::min(std::max(r, 0.0f), static_cast<float>(2 * max_int));
             q = static_cast<uint32_t>(r);

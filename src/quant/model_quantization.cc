@@ -10,7 +10,8 @@ namespace llmcc {
 namespace {
 
 bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 std::string stem(const std::string& param) {
@@ -90,13 +91,13 @@ void group_quantize_module(ir::Module& m, const Quantization& q) {
     for (auto& op : f.ops) {
       // Indices below are into the old param list until they are remapped.
       const int wi = op.name == "linear" ? 1 : op.name == "take" ? 0 : -1;
-      const int old = wi >= 0 && op.operands[wi].kind == ir::Operand::Kind::kParam
-                          ? op.operands[wi].index
-                          : -1;
+      const int old =
+          wi >= 0 && op.operands[wi].kind == ir::Operand::Kind::kParam ? op.operands[wi].index : -1;
       const bool quantized = old >= 0 && remap_scale[old] >= 0;
       for (size_t i = 0; i < op.operands.size(); ++i) {
         ir::Operand& o = op.operands[i];
-        if (o.kind != ir::Operand::Kind::kParam || (quantized && static_cast<int>(i) == wi)) continue;
+        if (o.kind != ir::Operand::Kind::kParam || (quantized && static_cast<int>(i) == wi))
+          continue;
         if (remap_scale[o.index] >= 0)
           internal_error("{} reads quantized param {} other than as a weight", op.name,
                          m.params[o.index].name);
@@ -108,7 +109,8 @@ void group_quantize_module(ir::Module& m, const Quantization& q) {
       op.attrs["group_size"] = G;
       op.attrs["in_features"] = K;
       op.attrs["layout"] = plan[old].transposed ? "KN" : "NK";
-      ir::Operand qw = ir::Operand::param(remap_weight[old]), qs = ir::Operand::param(remap_scale[old]);
+      ir::Operand qw = ir::Operand::param(remap_weight[old]),
+                  qs = ir::Operand::param(remap_scale[old]);
       if (op.name == "linear") {
         std::vector<ir::Operand> ops = {op.operands[0], qw, qs};
         if (op.operands.size() == 3) ops.push_back(op.operands[2]);
@@ -135,7 +137,8 @@ ir::Module build_quantized_model(const Model& model, const ModelConfig& config,
                                  const Quantization& quantization) {
   quantization.require_implemented();
   ir::Module m = model.build(config, quantization);
-  if (quantization.kind == "group-quant") group_quantize_module(m, quantization);
+  if (quantization.kind == "group-quant")
+    group_quantize_module(m, quantization);
   else if (quantization.kind != "no-quant")
     internal_error("quantization kind {} has no module transform", quantization.kind);
   return m;

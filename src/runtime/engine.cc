@@ -22,6 +22,19 @@ llmcc_tensor make_tensor(void* data, int32_t dtype, std::initializer_list<int64_
   return t;
 }
 
+// A KV-cache sequence for the length of one request.
+class ScopedSequence {
+ public:
+  ScopedSequence(PagedKVCache& kv, int64_t id) : kv_(kv), id_(id) { kv_.add_sequence(id_); }
+  ~ScopedSequence() { kv_.remove_sequence(id_); }
+  ScopedSequence(const ScopedSequence&) = delete;
+  ScopedSequence& operator=(const ScopedSequence&) = delete;
+
+ private:
+  PagedKVCache& kv_;
+  int64_t id_;
+};
+
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
@@ -37,16 +50,17 @@ Engine::Engine(const fs::path& model_dir, const fs::path& model_lib, const Engin
   context_window_ = md.at("context_window_size");
   prefill_chunk_ = md.at("prefill_chunk_size");
   std::string dtype = md.value("model_dtype", "float32");
-  model_dtype_ = dtype == "float32" ? LLMCC_FLOAT32 : dtype == "float16" ? LLMCC_FLOAT16 : LLMCC_BFLOAT16;
+  model_dtype_ = dtype == "float32"   ? LLMCC_FLOAT32
+                 : dtype == "float16" ? LLMCC_FLOAT16
+                                      : LLMCC_BFLOAT16;
   dtype_bytes_ = model_dtype_ == LLMCC_FLOAT32 ? 4 : 2;
   int64_t ws = 0;
   for (const auto& [name, f] : library_.functions()) ws = std::max(ws, f->workspace_bytes);
   workspace_ = std::aligned_alloc(64, static_cast<size_t>((ws + 63) / 64 * 64 + 64));
   if (!workspace_) user_error("out of memory allocating a {} byte workspace", ws);
   raw_kv_ = library_.create_kv_cache(1, context_window_, prefill_chunk_, options.page_size);
-  kv_ = std::make_unique<PagedKVCache>(raw_kv_, [this](int64_t src, int64_t dst) {
-    library_.copy_kv_page(raw_kv_, src, dst);
-  });
+  kv_ = std::make_unique<PagedKVCache>(
+      raw_kv_, [this](int64_t src, int64_t dst) { library_.copy_kv_page(raw_kv_, src, dst); });
 }
 
 Engine::~Engine() {
@@ -55,8 +69,8 @@ Engine::~Engine() {
   std::free(workspace_);
 }
 
-std::vector<float> Engine::forward(const std::string& fn, const std::vector<int32_t>& ids, int64_t seq,
-                                   int64_t logit_rows) {
+std::vector<float> Engine::forward(const std::string& fn, const std::vector<int32_t>& ids,
+                                   int64_t seq, int64_t logit_rows) {
   const int64_t n = static_cast<int64_t>(ids.size());
   std::vector<int32_t> copy = ids;
   embed_buffer_.resize(static_cast<size_t>(n * hidden_size_ * dtype_bytes_));
@@ -79,47 +93,41 @@ void Engine::check_tokens(const std::vector<int32_t>& tokens, const char* what) 
       user_error("{} token {} at position {} is outside the vocabulary [0, {})", what, tokens[i], i,
                  vocab_size_);
   if (static_cast<int64_t>(tokens.size()) > context_window_)
-    user_error("the {} has {} tokens but the context window is {}", what, tokens.size(), context_window_);
+    user_error("the {} has {} tokens but the context window is {}", what, tokens.size(),
+               context_window_);
 }
 
 std::vector<std::vector<float>> Engine::score(const std::vector<int32_t>& tokens) {
   check_tokens(tokens, "scored text");
   const int64_t seq = 0;
-  kv_->add_sequence(seq);
-  struct Cleanup {
-    PagedKVCache& kv;
-    ~Cleanup() { kv.remove_sequence(0); }
-  } cleanup{*kv_};
+  ScopedSequence scoped(*kv_, seq);
   std::vector<std::vector<float>> rows;
   for (size_t begin = 0; begin < tokens.size(); begin += prefill_chunk_) {
     size_t end = std::min(tokens.size(), begin + static_cast<size_t>(prefill_chunk_));
     const int64_t n = static_cast<int64_t>(end - begin);
-    std::vector<float> logits =
-        forward("batch_verify", std::vector<int32_t>(tokens.begin() + begin, tokens.begin() + end), seq, n);
+    std::vector<float> logits = forward(
+        "batch_verify", std::vector<int32_t>(tokens.begin() + begin, tokens.begin() + end), seq, n);
     for (int64_t r = 0; r < n; ++r)
       rows.emplace_back(logits.begin() + r * vocab_size_, logits.begin() + (r + 1) * vocab_size_);
   }
   return rows;
 }
 
-GenerationResult Engine::generate(const std::vector<int32_t>& prompt, const GenerationConfig& config,
-                                  const StepCallback& on_step) {
+GenerationResult Engine::generate(const std::vector<int32_t>& prompt,
+                                  const GenerationConfig& config, const StepCallback& on_step) {
   check_tokens(prompt, "prompt");
   if (config.max_tokens < 1) user_error("max_tokens must be at least 1");
 
   const int64_t seq = 0;
-  kv_->add_sequence(seq);
-  struct Cleanup {
-    PagedKVCache& kv;
-    ~Cleanup() { kv.remove_sequence(0); }
-  } cleanup{*kv_};
+  ScopedSequence scoped(*kv_, seq);
 
   GenerationResult result;
   auto start = std::chrono::steady_clock::now();
   std::vector<float> logits;
   for (size_t begin = 0; begin < prompt.size(); begin += prefill_chunk_) {
     size_t end = std::min(prompt.size(), begin + static_cast<size_t>(prefill_chunk_));
-    logits = forward("prefill", std::vector<int32_t>(prompt.begin() + begin, prompt.begin() + end), seq);
+    logits =
+        forward("prefill", std::vector<int32_t>(prompt.begin() + begin, prompt.begin() + end), seq);
   }
   result.prefill_tokens = static_cast<int64_t>(prompt.size());
   result.prefill_seconds = seconds_since(start);

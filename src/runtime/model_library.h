@@ -32,7 +32,9 @@ class ModelLibrary {
   llmcc_kv_cache* create_kv_cache(int64_t max_batch_size, int64_t max_total_seq_len,
                                   int64_t prefill_chunk_size, int64_t page_size) const;
   void free_kv_cache(llmcc_kv_cache* kv) const;
-  void copy_kv_page(llmcc_kv_cache* kv, int64_t src, int64_t dst) const { copy_page_(kv, src, dst); }
+  void copy_kv_page(llmcc_kv_cache* kv, int64_t src, int64_t dst) const {
+    copy_page_(kv, src, dst);
+  }
   std::string last_error() const;
 
  private:

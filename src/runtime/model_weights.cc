@@ -26,14 +26,16 @@ ModelWeights::ModelWeights(const fs::path& dir, const Json& metadata, bool verif
   for (const auto& p : metadata.at("params")) {
     const std::string name = p.at("name");
     const CachedTensor* t = cache_.find(name);
-    if (!t) user_error("{} has no tensor '{}', which the model library needs{}", index, name, hint());
+    if (!t)
+      user_error("{} has no tensor '{}', which the model library needs{}", index, name, hint());
     std::vector<int64_t> shape;
     for (const auto& d : p.at("shape"))
-      shape.push_back(d.is_string() ? config.at(d.get<std::string>()).get<int64_t>() : d.get<int64_t>());
+      shape.push_back(d.is_string() ? config.at(d.get<std::string>()).get<int64_t>()
+                                    : d.get<int64_t>());
     const std::string dtype = p.at("dtype");
     if (t->dtype != dtype || t->shape != shape)
-      user_error("tensor '{}' in {} is {} [{}] but the model library expects {} [{}]{}", name, index,
-                 t->dtype, fmt::join(t->shape, ", "), dtype, fmt::join(shape, ", "), hint());
+      user_error("tensor '{}' in {} is {} [{}] but the model library expects {} [{}]{}", name,
+                 index, t->dtype, fmt::join(t->shape, ", "), dtype, fmt::join(shape, ", "), hint());
     if (t->format == "f32-to-bf16" && dtype == "float32") {
       // MLC's encoding: float32 stored as bfloat16, widened on load.
       size_t n = t->nbytes / 2;
@@ -52,7 +54,8 @@ ModelWeights::ModelWeights(const fs::path& dir, const Json& metadata, bool verif
     for (int64_t d : shape) count *= d;
     size_t elem = dtype == "float32" || dtype == "uint32" || dtype == "int32" ? 4 : 2;
     if (t->nbytes != static_cast<size_t>(count) * elem)
-      user_error("tensor '{}' in {} has {} bytes, expected {}", name, index, t->nbytes, count * elem);
+      user_error("tensor '{}' in {} has {} bytes, expected {}", name, index, t->nbytes,
+                 count * elem);
     pointers_.push_back(t->data);
   }
 }

@@ -14,8 +14,8 @@ struct QualityReport {
   double ppl = 0;
   bool has_base = false;
   double base_ppl = 0;
-  double kld = 0;     // mean KL(base || model), nats
-  double top1 = 0;    // fraction of positions where both pick the same most likely token
+  double kld = 0;   // mean KL(base || model), nats
+  double top1 = 0;  // fraction of positions where both pick the same most likely token
 };
 
 // Scores `tokens` in independent windows of at most `window` tokens (each window starts a fresh

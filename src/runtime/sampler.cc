@@ -11,7 +11,8 @@ namespace llmcc {
 
 Sampler::Sampler(SamplingParams params) : params_(params), rng_(params.seed) {
   if (params_.temperature < 0) user_error("temperature must be >= 0, got {}", params_.temperature);
-  if (params_.top_p <= 0 || params_.top_p > 1) user_error("top_p must be in (0, 1], got {}", params_.top_p);
+  if (params_.top_p <= 0 || params_.top_p > 1)
+    user_error("top_p must be in (0, 1], got {}", params_.top_p);
   if (params_.top_k < 0) user_error("top_k must be >= 0, got {}", params_.top_k);
   if (params_.repetition_penalty <= 0)
     user_error("repetition_penalty must be > 0, got {}", params_.repetition_penalty);
@@ -19,14 +20,16 @@ Sampler::Sampler(SamplingParams params) : params_(params), rng_(params.seed) {
 
 void apply_penalties(std::vector<float>& logits, const std::vector<int32_t>& history,
                      const SamplingParams& p) {
-  if (p.repetition_penalty == 1.0 && p.presence_penalty == 0.0 && p.frequency_penalty == 0.0) return;
+  if (p.repetition_penalty == 1.0 && p.presence_penalty == 0.0 && p.frequency_penalty == 0.0)
+    return;
   std::map<int32_t, int> counts;
   for (int32_t t : history)
     if (t >= 0 && t < static_cast<int32_t>(logits.size())) ++counts[t];
   for (const auto& [token, count] : counts) {
     float& l = logits[token];
     if (p.repetition_penalty != 1.0)
-      l = l > 0 ? static_cast<float>(l / p.repetition_penalty) : static_cast<float>(l * p.repetition_penalty);
+      l = l > 0 ? static_cast<float>(l / p.repetition_penalty)
+                : static_cast<float>(l * p.repetition_penalty);
     l -= static_cast<float>(p.presence_penalty + p.frequency_penalty * count);
   }
 }

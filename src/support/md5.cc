@@ -25,7 +25,8 @@ void Md5::update(const void* data, size_t size) {
 std::string Md5::hex_digest() {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  if (EVP_DigestFinal_ex(state_->ctx, digest, &len) != 1) internal_error("OpenSSL MD5 final failed");
+  if (EVP_DigestFinal_ex(state_->ctx, digest, &len) != 1)
+    internal_error("OpenSSL MD5 final failed");
   static const char* hex = "0123456789abcdef";
   std::string out;
   for (unsigned int i = 0; i < len; ++i) {

@@ -16,7 +16,8 @@ struct Tables {
     // Printable Latin-1 bytes stand for themselves; the others are shifted above 255.
     int shifted = 0;
     for (int b = 0; b < 256; ++b) {
-      bool printable = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
+      bool printable =
+          (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
       uint32_t cp = printable ? static_cast<uint32_t>(b) : static_cast<uint32_t>(256 + shifted++);
       std::string c;
       utf8::append(c, cp);

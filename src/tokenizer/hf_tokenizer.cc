@@ -33,7 +33,9 @@ std::string replace_all(std::string s, const std::string& from, const std::strin
   return s;
 }
 
-bool starts_with(const std::string& s, const std::string& p) { return s.compare(0, p.size(), p) == 0; }
+bool starts_with(const std::string& s, const std::string& p) {
+  return s.compare(0, p.size(), p) == 0;
+}
 
 [[noreturn]] void unsupported(const std::string& file, const std::string& what, const Json& j) {
   user_error("tokenizer '{}': {} {} is not supported by llmcc", file, what,
@@ -96,8 +98,8 @@ class HfTokenizer : public Tokenizer {
     if (j.contains("added_tokens"))
       for (const auto& t : j["added_tokens"]) {
         AddedToken a{t.at("id").get<int32_t>(), t.at("content").get<std::string>(),
-                     t.value("special", false), t.value("lstrip", false), t.value("rstrip", false),
-                     t.value("single_word", false)};
+                     t.value("special", false), t.value("lstrip", false),
+                     t.value("rstrip", false),  t.value("single_word", false)};
         added_.push_back(a);
         added_by_id_[a.id] = added_.size() - 1;
         added_by_content_[a.content] = a.id;
@@ -109,7 +111,8 @@ class HfTokenizer : public Tokenizer {
       return added_[x].content.size() > added_[y].content.size();
     });
     if (j.contains("normalizer") && !j["normalizer"].is_null()) parse_normalizer(j["normalizer"]);
-    if (j.contains("pre_tokenizer") && !j["pre_tokenizer"].is_null()) parse_pre_tokenizer(j["pre_tokenizer"]);
+    if (j.contains("pre_tokenizer") && !j["pre_tokenizer"].is_null())
+      parse_pre_tokenizer(j["pre_tokenizer"]);
     if (j.contains("decoder") && !j["decoder"].is_null()) parse_decoder(j["decoder"]);
     if (j.contains("post_processor") && !j["post_processor"].is_null())
       parse_post_processor(j["post_processor"]);
@@ -138,7 +141,9 @@ class HfTokenizer : public Tokenizer {
     return utf8_lossy(decode_raw(ids, skip_special));
   }
 
-  std::string decode_bytes(const std::vector<int32_t>& ids) const override { return decode_raw(ids, false); }
+  std::string decode_bytes(const std::vector<int32_t>& ids) const override {
+    return decode_raw(ids, false);
+  }
 
   int64_t vocab_size() const override {
     int64_t n = static_cast<int64_t>(id_to_token_.size());
@@ -153,7 +158,8 @@ class HfTokenizer : public Tokenizer {
   }
 
   std::string id_to_token(int32_t id) const override {
-    if (auto it = added_by_id_.find(id); it != added_by_id_.end()) return added_[it->second].content;
+    if (auto it = added_by_id_.find(id); it != added_by_id_.end())
+      return added_[it->second].content;
     if (id >= 0 && id < static_cast<int32_t>(id_to_token_.size())) return id_to_token_[id];
     return "";
   }
@@ -175,7 +181,8 @@ class HfTokenizer : public Tokenizer {
     std::vector<Segment> out;
     size_t plain_start = 0, i = 0;
     auto flush = [&](size_t end) {
-      if (end > plain_start) out.push_back({text.substr(plain_start, end - plain_start), -1, plain_start == 0});
+      if (end > plain_start)
+        out.push_back({text.substr(plain_start, end - plain_start), -1, plain_start == 0});
     };
     while (i < text.size()) {
       const AddedToken* hit = nullptr;
@@ -183,7 +190,9 @@ class HfTokenizer : public Tokenizer {
         const AddedToken& a = added_[k];
         if (a.content.empty() || text.compare(i, a.content.size(), a.content) != 0) continue;
         if (a.single_word) {
-          auto word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
+          auto word = [](char c) {
+            return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+          };
           if ((i > 0 && word(text[i - 1])) ||
               (i + a.content.size() < text.size() && word(text[i + a.content.size()])))
             continue;
@@ -197,7 +206,8 @@ class HfTokenizer : public Tokenizer {
       }
       size_t begin = i, end = i + hit->content.size();
       if (hit->lstrip)
-        while (begin > plain_start && std::isspace(static_cast<unsigned char>(text[begin - 1]))) --begin;
+        while (begin > plain_start && std::isspace(static_cast<unsigned char>(text[begin - 1])))
+          --begin;
       if (hit->rstrip)
         while (end < text.size() && std::isspace(static_cast<unsigned char>(text[end]))) ++end;
       flush(begin);
@@ -233,8 +243,10 @@ class HfTokenizer : public Tokenizer {
           break;
         case Normalizer::Kind::kStrip: {
           size_t b = 0, e = s.size();
-          if (n.left) while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
-          if (n.right) while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
+          if (n.left)
+            while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
+          if (n.right)
+            while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
           s = s.substr(b, e - b);
           break;
         }
@@ -254,7 +266,8 @@ class HfTokenizer : public Tokenizer {
             std::string s = piece;
             if (p.add_prefix_space && !s.empty() && s[0] != ' ') s = " " + s;
             std::vector<std::string> parts =
-                p.use_regex ? split_by(s, *p.regex, SplitBehavior::kIsolated, false) : std::vector<std::string>{s};
+                p.use_regex ? split_by(s, *p.regex, SplitBehavior::kIsolated, false)
+                            : std::vector<std::string>{s};
             for (const auto& part : parts) next.push_back(byte_level::encode(part));
             break;
           }
@@ -265,13 +278,15 @@ class HfTokenizer : public Tokenizer {
             break;
           case PreTokenizer::Kind::kMetaspace: {
             std::string s = replace_all(piece, " ", p.replacement);
-            bool prepend = p.prepend_scheme == "always" || (p.prepend_scheme == "first" && first && idx == 0);
+            bool prepend =
+                p.prepend_scheme == "always" || (p.prepend_scheme == "first" && first && idx == 0);
             if (prepend && !starts_with(s, p.replacement)) s = p.replacement + s;
             if (!p.split) {
               next.push_back(s);
             } else {
               Regex r(pattern_regex({{"String", p.replacement}}));
-              for (auto& part : split_by(s, r, SplitBehavior::kMergedWithNext, false)) next.push_back(part);
+              for (auto& part : split_by(s, r, SplitBehavior::kMergedWithNext, false))
+                next.push_back(part);
             }
             break;
           }
@@ -337,7 +352,9 @@ class HfTokenizer : public Tokenizer {
             continue;
           }
         }
-        if (!unk_id_) user_error("tokenizer '{}': '{}' is not in the vocabulary and there is no unk token", file_, s);
+        if (!unk_id_)
+          user_error("tokenizer '{}': '{}' is not in the vocabulary and there is no unk token",
+                     file_, s);
         if (!(fuse_unk_ && last_unk)) out.push_back(*unk_id_);
         last_unk = true;
       }
@@ -400,7 +417,8 @@ class HfTokenizer : public Tokenizer {
         case Decoder::Kind::kMetaspace:
           for (size_t i = 0; i < tokens.size(); ++i) {
             tokens[i] = replace_all(tokens[i], d.a, " ");
-            if (i == 0 && d.prepend_scheme != "never" && starts_with(tokens[i], " ")) tokens[i].erase(0, 1);
+            if (i == 0 && d.prepend_scheme != "never" && starts_with(tokens[i], " "))
+              tokens[i].erase(0, 1);
           }
           break;
       }
@@ -424,8 +442,10 @@ class HfTokenizer : public Tokenizer {
     int rank = 0;
     for (const auto& merge : m.at("merges")) {
       std::string key;
-      if (merge.is_string()) key = merge.get<std::string>();
-      else key = merge.at(0).get<std::string>() + " " + merge.at(1).get<std::string>();
+      if (merge.is_string())
+        key = merge.get<std::string>();
+      else
+        key = merge.at(0).get<std::string>() + " " + merge.at(1).get<std::string>();
       merges_.emplace(key, rank++);
     }
     byte_fallback_ = m.value("byte_fallback", false);
@@ -442,11 +462,13 @@ class HfTokenizer : public Tokenizer {
     if (type == "Sequence") {
       for (const auto& x : n.at("normalizers")) parse_normalizer(x);
     } else if (type == "Prepend") {
-      normalizers_.push_back({Normalizer::Kind::kPrepend, n.at("prepend"), "", false, false, nullptr});
+      normalizers_.push_back(
+          {Normalizer::Kind::kPrepend, n.at("prepend"), "", false, false, nullptr});
     } else if (type == "Replace") {
       const Json& p = n.at("pattern");
       if (p.contains("String"))
-        normalizers_.push_back({Normalizer::Kind::kReplaceString, p["String"], n.at("content"), false, false, nullptr});
+        normalizers_.push_back({Normalizer::Kind::kReplaceString, p["String"], n.at("content"),
+                                false, false, nullptr});
       else
         normalizers_.push_back({Normalizer::Kind::kReplaceRegex, "", n.at("content"), false, false,
                                 std::make_shared<Regex>(p.at("Regex").get<std::string>())});
@@ -482,7 +504,8 @@ class HfTokenizer : public Tokenizer {
       t.invert = p.value("invert", false);
     } else if (type == "Digits") {
       t.kind = PreTokenizer::Kind::kDigits;
-      t.regex = std::make_shared<Regex>(p.value("individual_digits", false) ? R"(\p{N})" : R"(\p{N}+)");
+      t.regex =
+          std::make_shared<Regex>(p.value("individual_digits", false) ? R"(\p{N})" : R"(\p{N}+)");
       t.behavior = SplitBehavior::kIsolated;
     } else if (type == "WhitespaceSplit") {
       t.kind = PreTokenizer::Kind::kWhitespaceSplit;
@@ -491,8 +514,10 @@ class HfTokenizer : public Tokenizer {
     } else if (type == "Metaspace") {
       t.kind = PreTokenizer::Kind::kMetaspace;
       t.replacement = p.value("replacement", "\u2581");
-      if (p.contains("prepend_scheme")) t.prepend_scheme = p["prepend_scheme"];
-      else t.prepend_scheme = p.value("add_prefix_space", true) ? "always" : "never";
+      if (p.contains("prepend_scheme"))
+        t.prepend_scheme = p["prepend_scheme"];
+      else
+        t.prepend_scheme = p.value("add_prefix_space", true) ? "always" : "never";
       t.split = p.value("split", true);
     } else {
       unsupported(file_, "pre-tokenizer", p);
@@ -525,8 +550,10 @@ class HfTokenizer : public Tokenizer {
     } else if (type == "Metaspace") {
       t.kind = Decoder::Kind::kMetaspace;
       t.a = d.value("replacement", "\u2581");
-      if (d.contains("prepend_scheme")) t.prepend_scheme = d["prepend_scheme"];
-      else t.prepend_scheme = d.value("add_prefix_space", true) ? "always" : "never";
+      if (d.contains("prepend_scheme"))
+        t.prepend_scheme = d["prepend_scheme"];
+      else
+        t.prepend_scheme = d.value("add_prefix_space", true) ? "always" : "never";
     } else {
       unsupported(file_, "decoder", d);
     }
@@ -559,7 +586,8 @@ class HfTokenizer : public Tokenizer {
   std::unordered_map<std::string, int32_t> vocab_;
   std::vector<std::string> id_to_token_;
   std::unordered_map<std::string, int> merges_;
-  bool byte_fallback_ = false, fuse_unk_ = false, ignore_merges_ = false, decode_byte_level_ = false;
+  bool byte_fallback_ = false, fuse_unk_ = false, ignore_merges_ = false,
+       decode_byte_level_ = false;
   std::optional<int32_t> unk_id_;
   std::vector<AddedToken> added_;
   std::vector<size_t> added_order_;

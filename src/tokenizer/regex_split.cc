@@ -40,7 +40,8 @@ std::vector<std::pair<size_t, size_t>> Regex::find_all(const std::string& text) 
     if (e == b) {  // empty match: step over one character
       if (b >= text.size()) break;
       size_t step = 1;
-      while (b + step < text.size() && (static_cast<unsigned char>(text[b + step]) & 0xC0) == 0x80) ++step;
+      while (b + step < text.size() && (static_cast<unsigned char>(text[b + step]) & 0xC0) == 0x80)
+        ++step;
       start = b + step;
       continue;
     }
@@ -51,8 +52,8 @@ std::vector<std::pair<size_t, size_t>> Regex::find_all(const std::string& text) 
   return out;
 }
 
-std::vector<std::string> split_by(const std::string& text, const Regex& regex, SplitBehavior behavior,
-                                  bool invert) {
+std::vector<std::string> split_by(const std::string& text, const Regex& regex,
+                                  SplitBehavior behavior, bool invert) {
   // (piece, is_match) spans covering the whole text.
   std::vector<std::pair<std::string, bool>> spans;
   size_t prev = 0;
@@ -76,8 +77,10 @@ std::vector<std::string> split_by(const std::string& text, const Regex& regex, S
       break;
     case SplitBehavior::kMergedWithPrevious:
       for (auto& [s, m] : spans) {
-        if (m && !out.empty()) out.back() += s;
-        else out.push_back(s);
+        if (m && !out.empty())
+          out.back() += s;
+        else
+          out.push_back(s);
       }
       break;
     case SplitBehavior::kMergedWithNext: {
@@ -96,8 +99,10 @@ std::vector<std::string> split_by(const std::string& text, const Regex& regex, S
     }
     case SplitBehavior::kContiguous:
       for (size_t i = 0; i < spans.size(); ++i) {
-        if (!out.empty() && spans[i].second && i > 0 && spans[i - 1].second) out.back() += spans[i].first;
-        else out.push_back(spans[i].first);
+        if (!out.empty() && spans[i].second && i > 0 && spans[i - 1].second)
+          out.back() += spans[i].first;
+        else
+          out.push_back(spans[i].first);
       }
       break;
   }

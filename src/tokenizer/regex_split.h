@@ -26,7 +26,7 @@ class Regex {
 enum class SplitBehavior { kRemoved, kIsolated, kMergedWithPrevious, kMergedWithNext, kContiguous };
 
 // Splits `text` around the matches of `regex` (or, with invert, keeps only the matches).
-std::vector<std::string> split_by(const std::string& text, const Regex& regex, SplitBehavior behavior,
-                                  bool invert);
+std::vector<std::string> split_by(const std::string& text, const Regex& regex,
+                                  SplitBehavior behavior, bool invert);
 
 }  // namespace llmcc

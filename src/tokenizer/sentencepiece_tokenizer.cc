@@ -3,6 +3,7 @@
 
 #include "support/error.h"
 #include "tokenizer/tokenizer.h"
+#include "tokenizer/utf8.h"
 
 namespace llmcc {
 
@@ -12,7 +13,8 @@ class SentencePieceTokenizer : public Tokenizer {
  public:
   explicit SentencePieceTokenizer(const std::filesystem::path& file) {
     auto status = sp_.Load(file.string());
-    if (!status.ok()) user_error("cannot load SentencePiece model '{}': {}", file.string(), status.ToString());
+    if (!status.ok())
+      user_error("cannot load SentencePiece model '{}': {}", file.string(), status.ToString());
   }
 
   std::vector<int32_t> encode(const std::string& text, bool add_special_tokens) const override {
@@ -35,7 +37,20 @@ class SentencePieceTokenizer : public Tokenizer {
     return text;
   }
 
-  std::string decode_bytes(const std::vector<int32_t>& ids) const override { return decode(ids, false); }
+  // SentencePiece decodes an unfinished byte-fallback character as U+FFFD; for streaming, the
+  // bytes of such a trailing character are returned raw instead, so they can be held back.
+  std::string decode_bytes(const std::vector<int32_t>& ids) const override {
+    size_t k = ids.size();
+    while (k > 0 && sp_.IsByte(ids[k - 1])) --k;
+    std::string tail;
+    for (size_t i = k; i < ids.size(); ++i)
+      tail += static_cast<char>(std::stoi(sp_.IdToPiece(ids[i]).substr(3, 2), nullptr, 16));
+    const size_t complete = utf8::complete_prefix(tail);
+    if (complete == tail.size()) return decode(ids, false);
+    const size_t held = tail.size() - complete;  // one id per byte
+    return decode(std::vector<int32_t>(ids.begin(), ids.end() - held), false) +
+           tail.substr(complete);
+  }
 
   int64_t vocab_size() const override { return sp_.GetPieceSize(); }
 

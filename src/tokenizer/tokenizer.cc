@@ -19,7 +19,11 @@ std::string utf8_lossy(const std::string& bytes) {
   std::string out;
   for (size_t i = 0; i < bytes.size();) {
     unsigned char b = static_cast<unsigned char>(bytes[i]);
-    size_t n = b < 0x80 ? 1 : (b & 0xE0) == 0xC0 ? 2 : (b & 0xF0) == 0xE0 ? 3 : (b & 0xF8) == 0xF0 ? 4 : 0;
+    size_t n = b < 0x80             ? 1
+               : (b & 0xE0) == 0xC0 ? 2
+               : (b & 0xF0) == 0xE0 ? 3
+               : (b & 0xF8) == 0xF0 ? 4
+                                    : 0;
     size_t k = 0;
     while (n > 1 && k + 1 < n && i + 1 + k < bytes.size() &&
            (static_cast<unsigned char>(bytes[i + 1 + k]) & 0xC0) == 0x80)

@@ -22,9 +22,11 @@ class Tokenizer {
   static std::unique_ptr<Tokenizer> from_sentencepiece_file(const std::filesystem::path& file);
 
   // add_special_tokens applies the post-processor (e.g. a leading <s>).
-  virtual std::vector<int32_t> encode(const std::string& text, bool add_special_tokens = false) const = 0;
+  virtual std::vector<int32_t> encode(const std::string& text,
+                                      bool add_special_tokens = false) const = 0;
   // The text of `ids`, invalid UTF-8 replaced by U+FFFD as Hugging Face does.
-  virtual std::string decode(const std::vector<int32_t>& ids, bool skip_special_tokens = false) const = 0;
+  virtual std::string decode(const std::vector<int32_t>& ids,
+                             bool skip_special_tokens = false) const = 0;
   // The raw bytes of `ids` (no replacement), for streaming.
   virtual std::string decode_bytes(const std::vector<int32_t>& ids) const = 0;
 

@@ -12,7 +12,8 @@ namespace {
 
 class SafetensorsSource : public Checkpoint {
  public:
-  explicit SafetensorsSource(const std::filesystem::path& path) : ckpt_(SafetensorsCheckpoint::open(path)) {}
+  explicit SafetensorsSource(const std::filesystem::path& path)
+      : ckpt_(SafetensorsCheckpoint::open(path)) {}
   std::vector<std::string> names() const override {
     std::vector<std::string> out;
     for (const auto& [name, _] : ckpt_.tensors()) out.push_back(name);
@@ -42,11 +43,15 @@ bool is_gguf_path(const std::filesystem::path& path) {
   return std::filesystem::is_regular_file(path) && path.extension() == ".gguf";
 }
 
-std::unique_ptr<Checkpoint> open_checkpoint(const std::filesystem::path& path, const std::string& format) {
-  if (format == "gguf" || (format == "auto" && is_gguf_path(path))) return open_gguf_checkpoint(path);
-  if (format == "auto" || format == "huggingface-safetensor") return std::make_unique<SafetensorsSource>(path);
+std::unique_ptr<Checkpoint> open_checkpoint(const std::filesystem::path& path,
+                                            const std::string& format) {
+  if (format == "gguf" || (format == "auto" && is_gguf_path(path)))
+    return open_gguf_checkpoint(path);
+  if (format == "auto" || format == "huggingface-safetensor")
+    return std::make_unique<SafetensorsSource>(path);
   throw NotImplementedError(fmt::format(
-      "--source-format {} is not implemented; implemented: auto, huggingface-safetensor, gguf", format));
+      "--source-format {} is not implemented; implemented: auto, huggingface-safetensor, gguf",
+      format));
 }
 
 }  // namespace llmcc

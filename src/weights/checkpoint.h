@@ -15,8 +15,8 @@ struct TensorView {
   std::vector<int64_t> shape;
   const uint8_t* data = nullptr;
   size_t nbytes = 0;
-  std::string file;            // where it came from, for messages
-  std::vector<float> owned;    // storage when the tensor had to be decoded
+  std::string file;          // where it came from, for messages
+  std::vector<float> owned;  // storage when the tensor had to be decoded
 };
 
 class Checkpoint {
@@ -32,7 +32,8 @@ class Checkpoint {
 
 // Safetensors (a file, an index, or a folder) or GGUF (a .gguf file), by `format`
 // ("auto", "huggingface-safetensor" or "gguf").
-std::unique_ptr<Checkpoint> open_checkpoint(const std::filesystem::path& path, const std::string& format);
+std::unique_ptr<Checkpoint> open_checkpoint(const std::filesystem::path& path,
+                                            const std::string& format);
 
 bool is_gguf_path(const std::filesystem::path& path);
 

@@ -42,15 +42,20 @@ int mlc_dtype_bytes(const std::string& dtype) {
 
 void convert_elements(const uint8_t* src, const std::string& src_dtype, uint8_t* dst,
                       const std::string& dst_dtype, size_t count) {
-  if ((src_dtype == "F32" && dst_dtype == "float32") || (src_dtype == "F16" && dst_dtype == "float16") ||
+  if ((src_dtype == "F32" && dst_dtype == "float32") ||
+      (src_dtype == "F16" && dst_dtype == "float16") ||
       (src_dtype == "BF16" && dst_dtype == "bfloat16")) {
     std::memcpy(dst, src, count * mlc_dtype_bytes(dst_dtype));
     return;
   }
-  if (dst_dtype == "float32") store_all<float>(src, src_dtype, dst, count);
-  else if (dst_dtype == "float16") store_all<half>(src, src_dtype, dst, count);
-  else if (dst_dtype == "bfloat16") store_all<bfloat16>(src, src_dtype, dst, count);
-  else user_error("cannot convert weights to dtype {}", dst_dtype);
+  if (dst_dtype == "float32")
+    store_all<float>(src, src_dtype, dst, count);
+  else if (dst_dtype == "float16")
+    store_all<half>(src, src_dtype, dst, count);
+  else if (dst_dtype == "bfloat16")
+    store_all<bfloat16>(src, src_dtype, dst, count);
+  else
+    user_error("cannot convert weights to dtype {}", dst_dtype);
 }
 
 }  // namespace llmcc

@@ -2,21 +2,20 @@
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
-
 #include <unistd.h>
 
 #include <set>
 #include <thread>
 
 #include "ir/module.h"
+#include "quant/group_quantize.h"
+#include "quant/model_quantization.h"
 #include "support/error.h"
 #include "support/files.h"
 #include "support/logging.h"
 #include "support/progress.h"
-#include "quant/group_quantize.h"
-#include "quant/model_quantization.h"
-#include "weights/convert_dtype.h"
 #include "weights/checkpoint.h"
+#include "weights/convert_dtype.h"
 #include "weights/tensor_cache.h"
 
 namespace llmcc {
@@ -27,7 +26,8 @@ namespace {
 
 fs::path resolve_source(const ConfigSource& config, const ConvertWeightOptions& options) {
   if (!options.source.empty()) return options.source;
-  if (!config.file) user_error("{} has no folder to find weights in; pass --source", config.context);
+  if (!config.file)
+    user_error("{} has no folder to find weights in; pass --source", config.context);
   if (is_gguf_path(*config.file)) return *config.file;
   return config.file->parent_path();
 }
@@ -39,7 +39,9 @@ std::vector<int64_t> resolve_shape(const ir::Type& type, const Json& symbols) {
   return shape;
 }
 
-std::string shape_str(const std::vector<int64_t>& s) { return fmt::format("[{}]", fmt::join(s, ", ")); }
+std::string shape_str(const std::vector<int64_t>& s) {
+  return fmt::format("[{}]", fmt::join(s, ", "));
+}
 
 // Concatenates the checkpoint tensors of MLC param `name` along axis 0 into `out`, converted to
 // `dtype`, checking each against `shape`.
@@ -60,8 +62,7 @@ void gather_sources(const Checkpoint& ckpt, const Model& model, const std::strin
     const int64_t t_rows = fits ? t.shape[0] : 0;
     if (!fits || rows + t_rows > total_rows)
       user_error("tensor '{}' in '{}' has shape {} and dtype {}, which does not fit {} {} {}",
-                 src_name, t.file, shape_str(t.shape), t.dtype, name, shape_str(shape),
-                 dtype);
+                 src_name, t.file, shape_str(t.shape), t.dtype, name, shape_str(shape), dtype);
     convert_elements(t.data, t.dtype, out.data() + rows * row_elems * elem, dtype,
                      static_cast<size_t>(t_rows * row_elems));
     rows += t_rows;
@@ -82,7 +83,8 @@ void quantize_parallel(const T* w, const GroupQuantLayout& L, uint32_t* qw, T* q
   const int64_t chunk = (L.rows + threads - 1) / threads;
   std::vector<std::thread> pool;
   for (int64_t begin = 0; begin < L.rows; begin += chunk)
-    pool.emplace_back([=] { group_quantize_rows(w, L, begin, std::min(L.rows, begin + chunk), qw, qs); });
+    pool.emplace_back(
+        [=] { group_quantize_rows(w, L, begin, std::min(L.rows, begin + chunk), qw, qs); });
   for (auto& t : pool) t.join();
 }
 
@@ -96,8 +98,8 @@ std::vector<uint8_t> transpose(const std::vector<uint8_t>& bytes, int64_t rows, 
   return out;
 }
 
-QuantizedTensor group_quantize(const uint8_t* w, const std::string& dtype, const GroupQuantLayout& L,
-                               bool transposed) {
+QuantizedTensor group_quantize(const uint8_t* w, const std::string& dtype,
+                               const GroupQuantLayout& L, bool transposed) {
   QuantizedTensor q;
   q.weight.resize(static_cast<size_t>(L.rows * L.words_per_row()) * 4);
   const int elem = mlc_dtype_bytes(dtype);
@@ -110,7 +112,8 @@ QuantizedTensor group_quantize(const uint8_t* w, const std::string& dtype, const
     quantize_parallel(reinterpret_cast<const cpu_kernels::bfloat16*>(w), L, qw,
                       reinterpret_cast<cpu_kernels::bfloat16*>(q.scale.data()));
   else if (dtype == "float32")
-    quantize_parallel(reinterpret_cast<const float*>(w), L, qw, reinterpret_cast<float*>(q.scale.data()));
+    quantize_parallel(reinterpret_cast<const float*>(w), L, qw,
+                      reinterpret_cast<float*>(q.scale.data()));
   else
     internal_error("cannot group-quantize {} weights", dtype);
   if (transposed) {
@@ -128,10 +131,12 @@ void install_folder(const fs::path& built, const fs::path& output) {
   std::error_code ec;
   if (!fs::exists(output)) {
     fs::rename(built, output, ec);
-    if (ec) user_error("cannot move the converted weights to '{}': {}", output.string(), ec.message());
+    if (ec)
+      user_error("cannot move the converted weights to '{}': {}", output.string(), ec.message());
     return;
   }
-  if (!fs::is_directory(output)) user_error("output '{}' exists and is not a folder", output.string());
+  if (!fs::is_directory(output))
+    user_error("output '{}' exists and is not a folder", output.string());
   std::set<std::string> fresh;
   for (const auto& e : fs::directory_iterator(built)) fresh.insert(e.path().filename().string());
   for (const auto& name : fresh) {
@@ -140,7 +145,8 @@ void install_folder(const fs::path& built, const fs::path& output) {
     if (ec) user_error("cannot write '{}': {}", (output / name).string(), ec.message());
   }
   fs::rename(built / "tensor-cache.json", output / "tensor-cache.json", ec);
-  if (ec) user_error("cannot write '{}': {}", (output / "tensor-cache.json").string(), ec.message());
+  if (ec)
+    user_error("cannot write '{}': {}", (output / "tensor-cache.json").string(), ec.message());
   for (const auto& e : fs::directory_iterator(output)) {
     const std::string name = e.path().filename().string();
     if (name.rfind("params_shard_", 0) == 0 && !fresh.count(name)) fs::remove(e.path(), ec);
@@ -177,16 +183,17 @@ ConvertWeightStats convert_weight(const ConfigSource& config, const Quantization
   for (const auto& p : base.params)
     for (const auto& src : model.hf_sources(p.name)) {
       if (!ckpt.contains(src))
-        user_error("checkpoint '{}' lacks tensor '{}' (needed for {})", source.string(), src, p.name);
+        user_error("checkpoint '{}' lacks tensor '{}' (needed for {})", source.string(), src,
+                   p.name);
       if (!used.insert(src).second) internal_error("tensor {} is mapped twice", src);
     }
   for (const auto& name : ckpt.names())
     if (!used.count(name) && !model.hf_ignored(name, *model_config))
-      user_error("checkpoint '{}' has tensor '{}', which the {} model does not use", source.string(),
-                 name, model.name);
+      user_error("checkpoint '{}' has tensor '{}', which the {} model does not use",
+                 source.string(), name, model.name);
 
-  TempPath building(output.parent_path() / ("." + output.filename().string() + ".tmp-" +
-                                            std::to_string(::getpid())));
+  TempPath building(output.parent_path() /
+                    ("." + output.filename().string() + ".tmp-" + std::to_string(::getpid())));
   fs::remove_all(building.path());
   fs::create_directories(building.path());
   TensorCacheWriter writer(building.path());
@@ -204,7 +211,8 @@ ConvertWeightStats convert_weight(const ConfigSource& config, const Quantization
     } else {
       const ir::Param& q_weight = module.params[qw];
       const ir::Param& q_scale = module.params[qw + 1];
-      GroupQuantLayout layout{group_quant_bits(quantization), quantization.group_size, shape[0], shape[1]};
+      GroupQuantLayout layout{group_quant_bits(quantization), quantization.group_size, shape[0],
+                              shape[1]};
       // KN stores both tensors transposed: [words, N] rather than [N, words].
       bool transposed = module.attrs["quantized_layout"][stem] == "KN";
       QuantizedTensor qt = group_quantize(buffer.data(), dtype, layout, transposed);
@@ -233,7 +241,8 @@ ConvertWeightStats convert_weight(const ConfigSource& config, const Quantization
   building.release();
   log_info("Parameter size after quantization: {:.3f} GB", stats.bytes / (1 << 30));
   log_info("Total parameters: {}", stats.num_elements);
-  log_info("Bits per parameter: {:.3f}", 8.0 * stats.bytes / std::max<int64_t>(stats.num_elements, 1));
+  log_info("Bits per parameter: {:.3f}",
+           8.0 * stats.bytes / std::max<int64_t>(stats.num_elements, 1));
   log_info("Saved to directory: {}", output.string());
   return stats;
 }

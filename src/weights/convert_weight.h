@@ -12,8 +12,8 @@
 namespace llmcc {
 
 struct ConvertWeightOptions {
-  std::filesystem::path source;          // empty: the config's folder
-  std::string source_format = "auto";    // auto | huggingface-safetensor
+  std::filesystem::path source;        // empty: the config's folder
+  std::string source_format = "auto";  // auto | huggingface-safetensor
   std::filesystem::path output;
 };
 

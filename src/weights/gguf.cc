@@ -20,7 +20,8 @@ constexpr uint32_t kMaxDims = 4;
 
 class Cursor {
  public:
-  Cursor(const uint8_t* data, size_t size, std::string file) : data_(data), size_(size), file_(std::move(file)) {}
+  Cursor(const uint8_t* data, size_t size, std::string file)
+      : data_(data), size_(size), file_(std::move(file)) {}
 
   template <typename T>
   T read() {
@@ -55,15 +56,24 @@ class Cursor {
 
 Json read_value(Cursor& c, uint32_t type, int depth = 0) {
   switch (type) {
-    case 0: return c.read<uint8_t>();
-    case 1: return c.read<int8_t>();
-    case 2: return c.read<uint16_t>();
-    case 3: return c.read<int16_t>();
-    case 4: return c.read<uint32_t>();
-    case 5: return c.read<int32_t>();
-    case 6: return c.read<float>();
-    case 7: return c.read<uint8_t>() != 0;
-    case 8: return c.string();
+    case 0:
+      return c.read<uint8_t>();
+    case 1:
+      return c.read<int8_t>();
+    case 2:
+      return c.read<uint16_t>();
+    case 3:
+      return c.read<int16_t>();
+    case 4:
+      return c.read<uint32_t>();
+    case 5:
+      return c.read<int32_t>();
+    case 6:
+      return c.read<float>();
+    case 7:
+      return c.read<uint8_t>() != 0;
+    case 8:
+      return c.string();
     case 9: {
       if (depth > 0) c.fail("nested arrays are not supported");
       uint32_t elem = c.read<uint32_t>();
@@ -73,9 +83,12 @@ Json read_value(Cursor& c, uint32_t type, int depth = 0) {
       for (uint64_t i = 0; i < n; ++i) arr.push_back(read_value(c, elem, depth + 1));
       return arr;
     }
-    case 10: return c.read<uint64_t>();
-    case 11: return c.read<int64_t>();
-    case 12: return c.read<double>();
+    case 10:
+      return c.read<uint64_t>();
+    case 11:
+      return c.read<int64_t>();
+    case 12:
+      return c.read<double>();
   }
   c.fail(fmt::format("unknown metadata value type {}", type));
 }
@@ -84,34 +97,56 @@ Json read_value(Cursor& c, uint32_t type, int depth = 0) {
 
 const char* ggml_type_name(GgmlType t) {
   switch (t) {
-    case GgmlType::kF32: return "F32";
-    case GgmlType::kF16: return "F16";
-    case GgmlType::kQ4_0: return "Q4_0";
-    case GgmlType::kQ4_1: return "Q4_1";
-    case GgmlType::kQ5_0: return "Q5_0";
-    case GgmlType::kQ5_1: return "Q5_1";
-    case GgmlType::kQ8_0: return "Q8_0";
-    case GgmlType::kQ4_K: return "Q4_K";
-    case GgmlType::kQ5_K: return "Q5_K";
-    case GgmlType::kQ6_K: return "Q6_K";
-    case GgmlType::kBF16: return "BF16";
+    case GgmlType::kF32:
+      return "F32";
+    case GgmlType::kF16:
+      return "F16";
+    case GgmlType::kQ4_0:
+      return "Q4_0";
+    case GgmlType::kQ4_1:
+      return "Q4_1";
+    case GgmlType::kQ5_0:
+      return "Q5_0";
+    case GgmlType::kQ5_1:
+      return "Q5_1";
+    case GgmlType::kQ8_0:
+      return "Q8_0";
+    case GgmlType::kQ4_K:
+      return "Q4_K";
+    case GgmlType::kQ5_K:
+      return "Q5_K";
+    case GgmlType::kQ6_K:
+      return "Q6_K";
+    case GgmlType::kBF16:
+      return "BF16";
   }
   return "?";
 }
 
 std::pair<int64_t, int64_t> ggml_block_layout(uint32_t type) {
   switch (static_cast<GgmlType>(type)) {
-    case GgmlType::kF32: return {1, 4};
-    case GgmlType::kF16: return {1, 2};
-    case GgmlType::kBF16: return {1, 2};
-    case GgmlType::kQ4_0: return {32, 18};
-    case GgmlType::kQ4_1: return {32, 20};
-    case GgmlType::kQ5_0: return {32, 22};
-    case GgmlType::kQ5_1: return {32, 24};
-    case GgmlType::kQ8_0: return {32, 34};
-    case GgmlType::kQ4_K: return {256, 144};
-    case GgmlType::kQ5_K: return {256, 176};
-    case GgmlType::kQ6_K: return {256, 210};
+    case GgmlType::kF32:
+      return {1, 4};
+    case GgmlType::kF16:
+      return {1, 2};
+    case GgmlType::kBF16:
+      return {1, 2};
+    case GgmlType::kQ4_0:
+      return {32, 18};
+    case GgmlType::kQ4_1:
+      return {32, 20};
+    case GgmlType::kQ5_0:
+      return {32, 22};
+    case GgmlType::kQ5_1:
+      return {32, 24};
+    case GgmlType::kQ8_0:
+      return {32, 34};
+    case GgmlType::kQ4_K:
+      return {256, 144};
+    case GgmlType::kQ5_K:
+      return {256, 176};
+    case GgmlType::kQ6_K:
+      return {256, 210};
   }
   return {0, 0};
 }
@@ -150,10 +185,12 @@ GgufFile::GgufFile(const std::filesystem::path& path) : file_(std::make_unique<M
     Info info;
     info.name = c.string();
     uint32_t n_dims = c.read<uint32_t>();
-    if (n_dims == 0 || n_dims > kMaxDims) c.fail(fmt::format("tensor '{}' has {} dimensions", info.name, n_dims));
+    if (n_dims == 0 || n_dims > kMaxDims)
+      c.fail(fmt::format("tensor '{}' has {} dimensions", info.name, n_dims));
     for (uint32_t d = 0; d < n_dims; ++d) {
       uint64_t v = c.read<uint64_t>();
-      if (v == 0 || v > (uint64_t{1} << 40)) c.fail(fmt::format("tensor '{}' has dimension {}", info.name, v));
+      if (v == 0 || v > (uint64_t{1} << 40))
+        c.fail(fmt::format("tensor '{}' has dimension {}", info.name, v));
       info.dims.push_back(static_cast<int64_t>(v));
     }
     info.type = c.read<uint32_t>();
@@ -161,14 +198,16 @@ GgufFile::GgufFile(const std::filesystem::path& path) : file_(std::make_unique<M
     infos.push_back(std::move(info));
   }
   uint64_t alignment = metadata_.value("general.alignment", uint64_t{32});
-  if (alignment == 0 || (alignment & (alignment - 1))) c.fail("general.alignment is not a power of two");
+  if (alignment == 0 || (alignment & (alignment - 1)))
+    c.fail("general.alignment is not a power of two");
   const uint64_t data_start = (c.pos() + alignment - 1) / alignment * alignment;
   if (data_start > file_->size()) c.fail("the tensor data section starts past the end of the file");
   const uint64_t data_size = file_->size() - data_start;
   for (auto& info : infos) {
     auto [block, bytes] = ggml_block_layout(info.type);
     if (block == 0)
-      user_error("GGUF file '{}': tensor '{}' has ggml type {}, which llmcc cannot read", name, info.name, info.type);
+      user_error("GGUF file '{}': tensor '{}' has ggml type {}, which llmcc cannot read", name,
+                 info.name, info.type);
     uint64_t elements = 1;
     for (int64_t d : info.dims) {
       if (elements > (uint64_t{1} << 40) / static_cast<uint64_t>(d))
@@ -176,14 +215,15 @@ GgufFile::GgufFile(const std::filesystem::path& path) : file_(std::make_unique<M
       elements *= static_cast<uint64_t>(d);
     }
     if (info.dims[0] % block != 0)
-      c.fail(fmt::format("tensor '{}' has rows of {} values, not a multiple of its {}-value blocks", info.name,
-                         info.dims[0], block));
+      c.fail(fmt::format("tensor '{}' has rows of {} values, not a multiple of its {}-value blocks",
+                         info.name, info.dims[0], block));
     const uint64_t nbytes = elements / block * bytes;
     if (info.offset % alignment != 0) c.fail(fmt::format("tensor '{}' is not aligned", info.name));
     if (info.offset > data_size || nbytes > data_size - info.offset)
-      user_error("GGUF file '{}': tensor '{}' lies outside the file (offset {}, {} bytes, data section {} "
-                 "bytes): truncated?",
-                 name, info.name, info.offset, nbytes, data_size);
+      user_error(
+          "GGUF file '{}': tensor '{}' lies outside the file (offset {}, {} bytes, data section {} "
+          "bytes): truncated?",
+          name, info.name, info.offset, nbytes, data_size);
     GgufTensor t{info.name, info.dims, static_cast<GgmlType>(info.type),
                  file_->data() + data_start + info.offset, nbytes};
     if (by_name_.count(t.name)) c.fail(fmt::format("tensor '{}' appears twice", t.name));

@@ -135,22 +135,42 @@ void dequantize_gguf_tensor(const GgufTensor& t, float* out) {
     const uint8_t* b = t.data + i * bytes;
     float* y = out + i * block;
     switch (t.type) {
-      case GgmlType::kF32: std::memcpy(y, b, 4); break;
-      case GgmlType::kF16: *y = f16_at(b); break;
+      case GgmlType::kF32:
+        std::memcpy(y, b, 4);
+        break;
+      case GgmlType::kF16:
+        *y = f16_at(b);
+        break;
       case GgmlType::kBF16: {
         bfloat16 v;
         std::memcpy(&v, b, 2);
         *y = to_float(v);
         break;
       }
-      case GgmlType::kQ4_0: q4_0(b, y); break;
-      case GgmlType::kQ4_1: q4_1(b, y); break;
-      case GgmlType::kQ5_0: q5(b, y, false); break;
-      case GgmlType::kQ5_1: q5(b, y, true); break;
-      case GgmlType::kQ8_0: q8_0(b, y); break;
-      case GgmlType::kQ4_K: q4_k(b, y); break;
-      case GgmlType::kQ5_K: q5_k(b, y); break;
-      case GgmlType::kQ6_K: q6_k(b, y); break;
+      case GgmlType::kQ4_0:
+        q4_0(b, y);
+        break;
+      case GgmlType::kQ4_1:
+        q4_1(b, y);
+        break;
+      case GgmlType::kQ5_0:
+        q5(b, y, false);
+        break;
+      case GgmlType::kQ5_1:
+        q5(b, y, true);
+        break;
+      case GgmlType::kQ8_0:
+        q8_0(b, y);
+        break;
+      case GgmlType::kQ4_K:
+        q4_k(b, y);
+        break;
+      case GgmlType::kQ5_K:
+        q5_k(b, y);
+        break;
+      case GgmlType::kQ6_K:
+        q6_k(b, y);
+        break;
     }
   }
 }

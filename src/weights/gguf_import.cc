@@ -53,7 +53,8 @@ class GgufCheckpoint : public Checkpoint {
     const std::string arch = gguf_.metadata().value("general.architecture", "");
     if (arch != "llama")
       throw NotImplementedError(fmt::format(
-          "GGUF file '{}' holds a '{}' model; llmcc imports llama-architecture GGUF files", path.string(), arch));
+          "GGUF file '{}' holds a '{}' model; llmcc imports llama-architecture GGUF files",
+          path.string(), arch));
     heads_ = meta_int(gguf_, "llama.attention.head_count");
     kv_heads_ = gguf_.metadata().value("llama.attention.head_count_kv", heads_);
     for (const auto& t : gguf_.tensors()) {
@@ -80,8 +81,10 @@ class GgufCheckpoint : public Checkpoint {
     dequantize_gguf_tensor(t, v.owned.data());
     gguf_.release(t);
     // llama.cpp's converter interleaves q/k rows per head for its rope; restore rotate-half.
-    if (name.find("q_proj") != std::string::npos) unpermute(v, heads_);
-    else if (name.find("k_proj") != std::string::npos) unpermute(v, kv_heads_);
+    if (name.find("q_proj") != std::string::npos)
+      unpermute(v, heads_);
+    else if (name.find("k_proj") != std::string::npos)
+      unpermute(v, kv_heads_);
     v.data = reinterpret_cast<const uint8_t*>(v.owned.data());
     v.nbytes = v.owned.size() * sizeof(float);
     return v;
@@ -96,8 +99,10 @@ class GgufCheckpoint : public Checkpoint {
     for (int64_t h = 0; h < heads; ++h)
       for (int64_t i = 0; i < half_rows; ++i)
         for (int64_t which = 0; which < 2; ++which) {
-          const int64_t src = h * per_head + 2 * i + which, dst = h * per_head + which * half_rows + i;
-          std::copy(v.owned.begin() + src * cols, v.owned.begin() + (src + 1) * cols, out.begin() + dst * cols);
+          const int64_t src = h * per_head + 2 * i + which,
+                        dst = h * per_head + which * half_rows + i;
+          std::copy(v.owned.begin() + src * cols, v.owned.begin() + (src + 1) * cols,
+                    out.begin() + dst * cols);
         }
     v.owned.swap(out);
   }
@@ -113,12 +118,15 @@ Json gguf_hf_config(const GgufFile& g) {
   const Json& m = g.metadata();
   const std::string arch = m.value("general.architecture", "");
   if (arch != "llama")
-    throw NotImplementedError(fmt::format("GGUF file '{}' holds a '{}' model; llmcc imports llama-architecture "
-                                          "GGUF files", g.path().string(), arch));
+    throw NotImplementedError(
+        fmt::format("GGUF file '{}' holds a '{}' model; llmcc imports llama-architecture "
+                    "GGUF files",
+                    g.path().string(), arch));
   const int64_t hidden = meta_int(g, "llama.embedding_length");
   const int64_t heads = meta_int(g, "llama.attention.head_count");
   int64_t vocab = m.value("llama.vocab_size", int64_t{0});
-  if (vocab == 0 && m.contains("tokenizer.ggml.tokens")) vocab = static_cast<int64_t>(m["tokenizer.ggml.tokens"].size());
+  if (vocab == 0 && m.contains("tokenizer.ggml.tokens"))
+    vocab = static_cast<int64_t>(m["tokenizer.ggml.tokens"].size());
   if (vocab == 0 && g.find("token_embd.weight")) vocab = g.find("token_embd.weight")->dims[1];
   Json c = {{"architectures", {"LlamaForCausalLM"}},
             {"model_type", "llama"},
@@ -127,7 +135,8 @@ Json gguf_hf_config(const GgufFile& g) {
             {"num_hidden_layers", meta_int(g, "llama.block_count")},
             {"num_attention_heads", heads},
             {"num_key_value_heads", m.value("llama.attention.head_count_kv", heads)},
-            {"head_dim", m.value("llama.attention.key_length", m.value("llama.rope.dimension_count", hidden / heads))},
+            {"head_dim", m.value("llama.attention.key_length",
+                                 m.value("llama.rope.dimension_count", hidden / heads))},
             {"rms_norm_eps", m.value("llama.attention.layer_norm_rms_epsilon", 1e-5)},
             {"rope_theta", m.value("llama.rope.freq_base", 10000.0)},
             {"max_position_embeddings", meta_int(g, "llama.context_length")},
@@ -146,9 +155,10 @@ Json gguf_tokenizer_json(const GgufFile& g) {
   const Json& m = g.metadata();
   const std::string model = m.value("tokenizer.ggml.model", "");
   if (model != "gpt2")
-    throw NotImplementedError(fmt::format(
-        "GGUF tokenizer model '{}' cannot be exported yet; llmcc exports byte-level BPE ('gpt2') vocabularies",
-        model));
+    throw NotImplementedError(
+        fmt::format("GGUF tokenizer model '{}' cannot be exported yet; llmcc exports byte-level "
+                    "BPE ('gpt2') vocabularies",
+                    model));
   const Json& tokens = m.at("tokenizer.ggml.tokens");
   const Json types = m.value("tokenizer.ggml.token_type", Json::array());
   Json vocab = Json::object(), added = Json::array();
@@ -157,28 +167,38 @@ Json gguf_tokenizer_json(const GgufFile& g) {
     vocab[t] = i;
     const int type = i < types.size() ? types[i].get<int>() : 1;
     if (type == 3 || type == 4)  // control, user-defined
-      added.push_back({{"id", i}, {"content", t}, {"single_word", false}, {"lstrip", false},
-                       {"rstrip", false}, {"normalized", type == 4}, {"special", type == 3}});
+      added.push_back({{"id", i},
+                       {"content", t},
+                       {"single_word", false},
+                       {"lstrip", false},
+                       {"rstrip", false},
+                       {"normalized", type == 4},
+                       {"special", type == 3}});
   }
   // llama.cpp's pre-tokenizer names; all split digits or words before the byte-level step.
   const std::string pre = m.value("tokenizer.ggml.pre", "default");
-  Json byte_level = {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"trim_offsets", true}, {"use_regex", true}};
+  Json byte_level = {{"type", "ByteLevel"},
+                     {"add_prefix_space", false},
+                     {"trim_offsets", true},
+                     {"use_regex", true}};
   Json pre_tokenizer;
   if (pre == "smollm" || pre == "starcoder" || pre == "refact") {
-    pre_tokenizer = {{"type", "Sequence"},
-                     {"pretokenizers", {{{"type", "Digits"}, {"individual_digits", true}}, byte_level}}};
+    pre_tokenizer = {
+        {"type", "Sequence"},
+        {"pretokenizers", {{{"type", "Digits"}, {"individual_digits", true}}, byte_level}}};
   } else if (pre == "llama-bpe" || pre == "llama3") {
     byte_level["use_regex"] = false;
-    pre_tokenizer = {{"type", "Sequence"},
-                     {"pretokenizers",
-                      {{{"type", "Split"},
-                        {"pattern",
-                         {{"Regex",
-                           "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| "
-                           "?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"}}},
-                        {"behavior", "Isolated"},
-                        {"invert", false}},
-                       byte_level}}};
+    pre_tokenizer = {
+        {"type", "Sequence"},
+        {"pretokenizers",
+         {{{"type", "Split"},
+           {"pattern",
+            {{"Regex",
+              "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| "
+              "?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"}}},
+           {"behavior", "Isolated"},
+           {"invert", false}},
+          byte_level}}};
   } else if (pre == "default" || pre == "gpt-2" || pre == "gpt2") {
     pre_tokenizer = byte_level;
   } else {
@@ -201,10 +221,19 @@ Json gguf_tokenizer_json(const GgufFile& g) {
           {"normalizer", nullptr},
           {"pre_tokenizer", pre_tokenizer},
           {"post_processor", post},
-          {"decoder", {{"type", "ByteLevel"}, {"add_prefix_space", true}, {"trim_offsets", true}, {"use_regex", true}}},
+          {"decoder",
+           {{"type", "ByteLevel"},
+            {"add_prefix_space", true},
+            {"trim_offsets", true},
+            {"use_regex", true}}},
           {"model",
-           {{"type", "BPE"}, {"unk_token", nullptr}, {"fuse_unk", false}, {"byte_fallback", false},
-            {"ignore_merges", pre == "llama-bpe" || pre == "llama3"}, {"vocab", vocab}, {"merges", merges}}}};
+           {{"type", "BPE"},
+            {"unk_token", nullptr},
+            {"fuse_unk", false},
+            {"byte_fallback", false},
+            {"ignore_merges", pre == "llama-bpe" || pre == "llama3"},
+            {"vocab", vocab},
+            {"merges", merges}}}};
 }
 
 std::string gguf_conv_template(const GgufFile& g) {
@@ -236,8 +265,8 @@ std::unique_ptr<Checkpoint> open_gguf_checkpoint(const std::filesystem::path& pa
   return std::make_unique<GgufCheckpoint>(path);
 }
 
-void write_gguf_model_files(const std::filesystem::path& gguf_path, const std::filesystem::path& dir,
-                            const std::string& quantization) {
+void write_gguf_model_files(const std::filesystem::path& gguf_path,
+                            const std::filesystem::path& dir, const std::string& quantization) {
   GgufFile gguf(gguf_path);
   write_file_atomic(dir / "config.json", gguf_hf_config(gguf).dump(2));
   write_file_atomic(dir / "tokenizer.json", gguf_tokenizer_json(gguf).dump());

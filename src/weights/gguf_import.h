@@ -26,7 +26,7 @@ std::unique_ptr<Checkpoint> open_gguf_checkpoint(const std::filesystem::path& pa
 
 // Writes config.json, tokenizer.json and (through gen_config) mlc-chat-config.json for the GGUF
 // model into `dir`, so that the folder is a complete llmcc model.
-void write_gguf_model_files(const std::filesystem::path& gguf_path, const std::filesystem::path& dir,
-                            const std::string& quantization);
+void write_gguf_model_files(const std::filesystem::path& gguf_path,
+                            const std::filesystem::path& dir, const std::string& quantization);
 
 }  // namespace llmcc

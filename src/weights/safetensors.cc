@@ -60,7 +60,8 @@ void SafetensorsCheckpoint::add_file(const fs::path& file) {
       user_error("{}: tensor '{}' has a malformed entry: {}", where, t.name, e.what());
     }
     int bytes = safetensors_dtype_bytes(t.dtype);
-    if (bytes == 0) user_error("{}: tensor '{}' has dtype {}, which llmcc cannot read", where, t.name, t.dtype);
+    if (bytes == 0)
+      user_error("{}: tensor '{}' has dtype {}, which llmcc cannot read", where, t.name, t.dtype);
     uint64_t count = 1;
     for (int64_t d : t.shape) {
       if (d < 0) user_error("{}: tensor '{}' has a negative dimension", where, t.name);
@@ -81,10 +82,13 @@ SafetensorsCheckpoint SafetensorsCheckpoint::open(const fs::path& path) {
   SafetensorsCheckpoint ckpt;
   fs::path p = path;
   if (fs::is_directory(p)) {
-    if (fs::exists(p / "model.safetensors.index.json")) p = p / "model.safetensors.index.json";
-    else if (fs::exists(p / "model.safetensors")) p = p / "model.safetensors";
-    else user_error("folder '{}' holds neither model.safetensors nor model.safetensors.index.json",
-                    path.string());
+    if (fs::exists(p / "model.safetensors.index.json"))
+      p = p / "model.safetensors.index.json";
+    else if (fs::exists(p / "model.safetensors"))
+      p = p / "model.safetensors";
+    else
+      user_error("folder '{}' holds neither model.safetensors nor model.safetensors.index.json",
+                 path.string());
   }
   if (!fs::exists(p)) user_error("weights '{}' do not exist", p.string());
   if (p.extension() == ".json") {
@@ -92,7 +96,8 @@ SafetensorsCheckpoint SafetensorsCheckpoint::open(const fs::path& path) {
     if (!index.contains("weight_map") || !index["weight_map"].is_object())
       user_error("'{}' has no weight_map", p.string());
     std::set<std::string> shards;
-    for (const auto& [name, file] : index["weight_map"].items()) shards.insert(file.get<std::string>());
+    for (const auto& [name, file] : index["weight_map"].items())
+      shards.insert(file.get<std::string>());
     for (const auto& shard : shards) ckpt.add_file(p.parent_path() / shard);
     for (const auto& [name, file] : index["weight_map"].items())
       if (!ckpt.find(name))

@@ -83,15 +83,17 @@ TensorCache::TensorCache(const fs::path& dir, bool verify_md5) {
       auto mapped = std::make_unique<MappedFile>(path);
       size_t expected = shard.at("nbytes").get<size_t>();
       if (mapped->size() != expected)
-        user_error("weight shard '{}' has {} bytes but tensor-cache.json says {}: the file is "
-                   "truncated or was replaced",
-                   path.string(), mapped->size(), expected);
+        user_error(
+            "weight shard '{}' has {} bytes but tensor-cache.json says {}: the file is "
+            "truncated or was replaced",
+            path.string(), mapped->size(), expected);
       if (verify_md5 && shard.contains("md5sum")) {
         std::string got = Md5::of(mapped->data(), mapped->size());
         if (got != shard["md5sum"].get<std::string>())
-          user_error("weight shard '{}' fails its md5 check (expected {}, got {}): the file is "
-                     "corrupt",
-                     path.string(), shard["md5sum"].get<std::string>(), got);
+          user_error(
+              "weight shard '{}' fails its md5 check (expected {}, got {}): the file is "
+              "corrupt",
+              path.string(), shard["md5sum"].get<std::string>(), got);
       }
       for (const auto& r : shard.at("records")) {
         CachedTensor t;
@@ -105,7 +107,8 @@ TensorCache::TensorCache(const fs::path& dir, bool verify_md5) {
         if (offset > mapped->size() || t.nbytes > mapped->size() - offset)
           user_error("tensor '{}' lies outside weight shard '{}'", t.name, path.string());
         t.data = mapped->data() + offset;
-        if (tensors_.count(t.name)) user_error("tensor '{}' appears twice in '{}'", t.name, index_path.string());
+        if (tensors_.count(t.name))
+          user_error("tensor '{}' appears twice in '{}'", t.name, index_path.string());
         tensors_[t.name] = t;
       }
       shards_.push_back(std::move(mapped));

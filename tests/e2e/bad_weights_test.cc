@@ -9,6 +9,7 @@
 
 #include "support/files.h"
 #include "support/json.h"
+#include "tests/e2e/command.h"
 
 namespace llmcc {
 namespace {
@@ -18,28 +19,22 @@ namespace fs = std::filesystem;
 const fs::path kModel = fs::path(LLMCC_SOURCE_DIR) / "tests/data/models/llama_mha";
 const char* kPrompt = "1,17,200,33";
 
-struct Result {
-  int status;  // exit code, or -1 if killed by a signal
-  std::string output;
-};
+using Result = testing::CommandResult;
 
-Result run(const std::string& args) {
-  std::string cmd = std::string(LLMCC_BINARY) + " " + args + " 2>&1";
-  FILE* pipe = ::popen(cmd.c_str(), "r");
-  std::string out;
-  char buf[4096];
-  while (size_t n = std::fread(buf, 1, sizeof buf, pipe)) out.append(buf, n);
-  int status = ::pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
+Result run(const std::string& args) { return testing::run_llmcc(args); }
 
 // One converted q0f32 model and its library, shared by the cases.
 class BadInput : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new TempPath(make_temp_dir("llmcc-bad-input"));
-    ASSERT_EQ(run("convert_weight " + kModel.string() + " --quantization q0f32 -o " + weights()).status, 0);
-    ASSERT_EQ(run("convert_weight " + kModel.string() + " --quantization q0f16 -o " + weights() + "16").status, 0);
+    ASSERT_EQ(
+        run("convert_weight " + kModel.string() + " --quantization q0f32 -o " + weights()).status,
+        0);
+    ASSERT_EQ(
+        run("convert_weight " + kModel.string() + " --quantization q0f16 -o " + weights() + "16")
+            .status,
+        0);
     ASSERT_EQ(run("compile " + kModel.string() + " --quantization q0f32 -o " + lib()).status, 0);
   }
   static void TearDownTestSuite() { delete dir_; }
@@ -55,22 +50,25 @@ class BadInput : public ::testing::Test {
   static void expect_clean_failure(const Result& r, const std::string& message) {
     EXPECT_GT(r.status, 0) << r.output;  // an error exit, not a signal
     EXPECT_NE(r.status, 3) << "reported as an internal error:\n" << r.output;
-    EXPECT_NE(r.output.find(message), std::string::npos) << "expected '" << message << "' in:\n" << r.output;
+    EXPECT_NE(r.output.find(message), std::string::npos) << "expected '" << message << "' in:\n"
+                                                         << r.output;
   }
   static TempPath* dir_;
 };
 TempPath* BadInput::dir_ = nullptr;
 
 TEST_F(BadInput, GoodInputWorks) {
-  Result r = run("generate " + weights() + " --model-lib " + lib() + " --prompt-ids " + kPrompt + " --max-tokens 4");
+  Result r = run("generate " + weights() + " --model-lib " + lib() + " --prompt-ids " + kPrompt +
+                 " --max-tokens 4");
   EXPECT_EQ(r.status, 0) << r.output;
 }
 
 TEST_F(BadInput, TruncatedShard) {
   fs::path w = copy_weights("truncated");
   fs::resize_file(w / "params_shard_0.bin", fs::file_size(w / "params_shard_0.bin") / 2);
-  expect_clean_failure(run("generate " + w.string() + " --model-lib " + lib() + " --prompt-ids " + kPrompt),
-                       "params_shard_0.bin' has");
+  expect_clean_failure(
+      run("generate " + w.string() + " --model-lib " + lib() + " --prompt-ids " + kPrompt),
+      "params_shard_0.bin' has");
 }
 
 TEST_F(BadInput, Md5Mismatch) {
@@ -81,8 +79,9 @@ TEST_F(BadInput, Md5Mismatch) {
     char c = 0x5a;
     f.write(&c, 1);
   }
-  expect_clean_failure(run("generate " + w.string() + " --model-lib " + lib() + " --prompt-ids " + kPrompt),
-                       "fails its md5 check");
+  expect_clean_failure(
+      run("generate " + w.string() + " --model-lib " + lib() + " --prompt-ids " + kPrompt),
+      "fails its md5 check");
   // The check can be turned off; then the (slightly wrong) weights load and run.
   Result r = run("generate " + w.string() + " --model-lib " + lib() + " --prompt-ids " + kPrompt +
                  " --max-tokens 2 --no-verify-md5");
@@ -94,8 +93,9 @@ TEST_F(BadInput, WrongShapeInTensorCache) {
   Json index = read_json_file(w / "tensor-cache.json");
   index["records"][0]["records"][1]["shape"] = {64, 192};
   write_file_atomic(w / "tensor-cache.json", index.dump());
-  expect_clean_failure(run("generate " + w.string() + " --model-lib " + lib() + " --prompt-ids " + kPrompt),
-                       "but the model library expects float32 [192, 64]");
+  expect_clean_failure(
+      run("generate " + w.string() + " --model-lib " + lib() + " --prompt-ids " + kPrompt),
+      "but the model library expects float32 [192, 64]");
 }
 
 TEST_F(BadInput, CheckpointDoesNotMatchConfig) {
@@ -104,7 +104,8 @@ TEST_F(BadInput, CheckpointDoesNotMatchConfig) {
   config["intermediate_size"] = 100;
   write_file_atomic(d.path() / "config.json", config.dump());
   fs::copy_file(kModel / "model.safetensors", d.path() / "model.safetensors");
-  Result r = run("convert_weight " + d.path().string() + " --quantization q0f32 -o " + (d.path() / "out").string());
+  Result r = run("convert_weight " + d.path().string() + " --quantization q0f32 -o " +
+                 (d.path() / "out").string());
   expect_clean_failure(r, "model.layers.0.mlp.up_proj.weight");
   EXPECT_NE(r.output.find("does not fit"), std::string::npos);
   EXPECT_FALSE(fs::exists(d.path() / "out"));
@@ -134,8 +135,9 @@ TEST_F(BadInput, TruncatedSafetensors) {
 }
 
 TEST_F(BadInput, TokenIdOutsideVocabulary) {
-  expect_clean_failure(run("generate " + weights() + " --model-lib " + lib() + " --prompt-ids 1,2,256"),
-                       "prompt token 256 at position 2 is outside the vocabulary [0, 256)");
+  expect_clean_failure(
+      run("generate " + weights() + " --model-lib " + lib() + " --prompt-ids 1,2,256"),
+      "prompt token 256 at position 2 is outside the vocabulary [0, 256)");
   expect_clean_failure(run("generate " + weights() + " --model-lib " + lib() + " --prompt-ids 1,x"),
                        "'x' is not a token id");
 }
@@ -143,20 +145,23 @@ TEST_F(BadInput, TokenIdOutsideVocabulary) {
 TEST_F(BadInput, PromptLongerThanContextWindow) {
   std::string ids = "1";
   for (int i = 0; i < 128; ++i) ids += ",5";  // 129 tokens; the window is 128
-  expect_clean_failure(run("generate " + weights() + " --model-lib " + lib() + " --prompt-ids " + ids),
-                       "the prompt has 129 tokens but the context window is 128");
+  expect_clean_failure(
+      run("generate " + weights() + " --model-lib " + lib() + " --prompt-ids " + ids),
+      "the prompt has 129 tokens but the context window is 128");
 }
 
 TEST_F(BadInput, WeightsOfAnotherQuantization) {
-  expect_clean_failure(run("generate " + weights() + "16 --model-lib " + lib() + " --prompt-ids " + kPrompt),
-                       "the weights were converted for q0f16 but the library is q0f32");
+  expect_clean_failure(
+      run("generate " + weights() + "16 --model-lib " + lib() + " --prompt-ids " + kPrompt),
+      "the weights were converted for q0f16 but the library is q0f32");
 }
 
 TEST_F(BadInput, MissingFiles) {
-  expect_clean_failure(run("generate " + (dir_->path() / "nothing").string() + " --model-lib " + lib() +
-                           " --prompt-ids " + kPrompt),
+  expect_clean_failure(run("generate " + (dir_->path() / "nothing").string() + " --model-lib " +
+                           lib() + " --prompt-ids " + kPrompt),
                        "holds no tensor-cache.json");
-  expect_clean_failure(run("generate " + weights() + " --model-lib " + weights() + "/tensor-cache.json --prompt-ids " + kPrompt),
+  expect_clean_failure(run("generate " + weights() + " --model-lib " + weights() +
+                           "/tensor-cache.json --prompt-ids " + kPrompt),
                        "cannot load model library");
 }
 

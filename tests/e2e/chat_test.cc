@@ -11,6 +11,7 @@
 
 #include "support/files.h"
 #include "support/json.h"
+#include "tests/e2e/command.h"
 
 namespace llmcc {
 namespace {
@@ -21,20 +22,17 @@ const fs::path kData = fs::path(LLMCC_SOURCE_DIR) / "tests/data";
 std::pair<int, std::string> run(const std::string& args, const std::string& stdin_text = "") {
   TempPath input = make_temp_dir("llmcc-chat-in");
   write_file_atomic(input.path() / "in.txt", stdin_text);
-  std::string cmd = std::string(LLMCC_BINARY) + " " + args + " < " + (input.path() / "in.txt").string() + " 2>&1";
-  FILE* pipe = ::popen(cmd.c_str(), "r");
-  std::string out;
-  char buf[4096];
-  while (size_t n = std::fread(buf, 1, sizeof buf, pipe)) out.append(buf, n);
-  int status = ::pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+  auto r = testing::run_llmcc(args + " < " + (input.path() / "in.txt").string());
+  return {r.status, r.output};
 }
 
 TEST(Chat, ScriptedSessionSendsTheTemplatedIdsOfHuggingFace) {
   Json golden = read_json_file(kData / "goldens" / "chat_tiny.json");
   TempPath dir = make_temp_dir("llmcc-chat");
-  const std::string model = (kData / "models" / "chat_tiny").string(), out = (dir.path() / "m").string();
-  auto [s1, o1] = run("gen_config " + model + " --quantization q0f32 --conv-template chatml -o " + out);
+  const std::string model = (kData / "models" / "chat_tiny").string(),
+                    out = (dir.path() / "m").string();
+  auto [s1, o1] =
+      run("gen_config " + model + " --quantization q0f32 --conv-template chatml -o " + out);
   ASSERT_EQ(s1, 0) << o1;
   Json chat_config = read_json_file(dir.path() / "m" / "mlc-chat-config.json");
   EXPECT_EQ(chat_config["conv_template"]["name"], "chatml");
@@ -46,11 +44,13 @@ TEST(Chat, ScriptedSessionSendsTheTemplatedIdsOfHuggingFace) {
   auto [s3, o3] = run("compile " + out + " -o " + out + "/lib.so");  // reads mlc-chat-config.json
   ASSERT_EQ(s3, 0) << o3;
 
-  std::string script = "/set temperature=0;max_tokens=" + std::to_string(golden["max_tokens"].get<int>()) + "\n";
+  std::string script =
+      "/set temperature=0;max_tokens=" + std::to_string(golden["max_tokens"].get<int>()) + "\n";
   for (const auto& turn : golden["turns"]) script += turn["user"].get<std::string>() + "\n";
   script += "/stats\n/help\n/exit\n";
   const std::string log = (dir.path() / "ids.jsonl").string();
-  auto [status, output] = run("chat " + out + " --model-lib " + out + "/lib.so --log-prompt-ids " + log, script);
+  auto [status, output] =
+      run("chat " + out + " --model-lib " + out + "/lib.so --log-prompt-ids " + log, script);
   ASSERT_EQ(status, 0) << output;
 
   std::istringstream lines(read_file(log));
@@ -59,7 +59,8 @@ TEST(Chat, ScriptedSessionSendsTheTemplatedIdsOfHuggingFace) {
     ASSERT_TRUE(std::getline(lines, line)) << "fewer turns logged than sent";
     EXPECT_EQ(Json::parse(line), turn["prompt_ids"]) << "turn: " << turn["user"];
     EXPECT_NE(output.find(turn["reply"].get<std::string>()), std::string::npos)
-        << "reply " << turn["reply"] << " not in:\n" << output;
+        << "reply " << turn["reply"] << " not in:\n"
+        << output;
   }
   EXPECT_NE(output.find("prefill: "), std::string::npos) << output;  // /stats
   EXPECT_NE(output.find("/reset"), std::string::npos) << output;     // /help
@@ -67,10 +68,15 @@ TEST(Chat, ScriptedSessionSendsTheTemplatedIdsOfHuggingFace) {
 
 TEST(Chat, HistoryIsTrimmedWhenTheContextFills) {
   TempPath dir = make_temp_dir("llmcc-chat-trim");
-  const std::string model = (kData / "models" / "chat_tiny").string(), out = (dir.path() / "m").string();
+  const std::string model = (kData / "models" / "chat_tiny").string(),
+                    out = (dir.path() / "m").string();
   // A 160-token window: the chatml system prompt alone is about 30 tokens.
-  ASSERT_EQ(run("gen_config " + model + " --quantization q0f32 --conv-template chatml "
-                "--context-window-size 160 -o " + out).first, 0);
+  ASSERT_EQ(run("gen_config " + model +
+                " --quantization q0f32 --conv-template chatml "
+                "--context-window-size 160 -o " +
+                out)
+                .first,
+            0);
   ASSERT_EQ(run("convert_weight " + model + " --quantization q0f32 -o " + out).first, 0);
   ASSERT_EQ(run("compile " + out + " -o " + out + "/lib.so").first, 0);
   std::string script = "/set temperature=0;max_tokens=8\n";
@@ -83,15 +89,19 @@ TEST(Chat, HistoryIsTrimmedWhenTheContextFills) {
 
 TEST(Chat, GenerateTakesTextPrompts) {
   TempPath dir = make_temp_dir("llmcc-gen-text");
-  const std::string model = (kData / "models" / "chat_tiny").string(), out = (dir.path() / "m").string();
-  ASSERT_EQ(run("gen_config " + model + " --quantization q0f32 --conv-template chatml -o " + out).first, 0);
+  const std::string model = (kData / "models" / "chat_tiny").string(),
+                    out = (dir.path() / "m").string();
+  ASSERT_EQ(
+      run("gen_config " + model + " --quantization q0f32 --conv-template chatml -o " + out).first,
+      0);
   ASSERT_EQ(run("convert_weight " + model + " --quantization q0f32 -o " + out).first, 0);
   ASSERT_EQ(run("compile " + out + " -o " + out + "/lib.so").first, 0);
   Json golden = read_json_file(kData / "goldens" / "chat_tiny.json");
   auto [status, output] = run("generate " + out + " --model-lib " + out + "/lib.so --prompt '" +
                               golden["turns"][0]["user"].get<std::string>() + "' --max-tokens 8");
   EXPECT_EQ(status, 0) << output;
-  EXPECT_NE(output.find(golden["turns"][0]["reply"].get<std::string>()), std::string::npos) << output;
+  EXPECT_NE(output.find(golden["turns"][0]["reply"].get<std::string>()), std::string::npos)
+      << output;
 }
 
 }  // namespace

@@ -13,26 +13,16 @@
 #include "config/presets.h"
 #include "support/files.h"
 #include "support/json.h"
+#include "tests/e2e/command.h"
 
 namespace llmcc {
 namespace {
 
 namespace fs = std::filesystem;
 
-struct Result {
-  int status;
-  std::string output;  // stdout and stderr together
-};
+using Result = testing::CommandResult;
 
-Result llmcc(const std::string& args) {
-  std::string cmd = std::string(LLMCC_BINARY) + " " + args + " 2>&1";
-  FILE* pipe = ::popen(cmd.c_str(), "r");
-  std::string out;
-  char buf[4096];
-  while (size_t n = std::fread(buf, 1, sizeof buf, pipe)) out.append(buf, n);
-  int status = ::pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
+Result llmcc(const std::string& args) { return testing::run_llmcc(args); }
 
 bool contains(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;
@@ -106,10 +96,12 @@ TEST_F(Cli, TensorParallelErrorsFollowMlc) {
   }
   // Group schemes: the groups of each linear's per-shard input must split evenly over the shards.
   // tiny_llama's down_proj reads 96 / 2 = 48 features per shard: 96 // 32 = 3 groups for 2 shards.
-  Result groups = llmcc("compile tiny_llama --quantization q4f16_1 --overrides tensor_parallel_shards=2 -o " +
-                        out("d.so"));
+  Result groups =
+      llmcc("compile tiny_llama --quantization q4f16_1 --overrides tensor_parallel_shards=2 -o " +
+            out("d.so"));
   EXPECT_NE(groups.status, 0);
-  EXPECT_TRUE(contains(groups.output, "groups cannot be evenly distributed on 2 GPUs")) << groups.output;
+  EXPECT_TRUE(contains(groups.output, "groups cannot be evenly distributed on 2 GPUs"))
+      << groups.output;
   expect_no_output("d.so");
   Result bad_tp =
       llmcc("compile tiny_llama --quantization q0f32 --overrides tensor_parallel_shards=3 -o " +

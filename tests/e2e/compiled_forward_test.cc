@@ -281,13 +281,15 @@ TEST(CompiledForward, ForkedSequencesContinueIndependently) {
   run.kv().add_sequence(0);
   run.forward("prefill", {0}, {13}, run.embed(prompt), {1, 13, H});
   run.kv().fork_sequence(0, 1);
-  for (auto [seq, next] : std::vector<std::pair<int64_t, int32_t>>{{0, 50}, {1, 60}, {0, 51}, {1, 61}}) {
+  for (auto [seq, next] :
+       std::vector<std::pair<int64_t, int32_t>>{{0, 50}, {1, 60}, {0, 51}, {1, 61}}) {
     std::vector<int32_t> full = prompt;
     full.push_back(seq == 0 ? 50 : 60);
     if (next % 10 == 1) full.push_back(next);
     auto ref = w.ref.forward(full);
     auto logits = run.forward("decode", {seq}, {1}, run.embed({next}), {1, 1, H});
-    EXPECT_LT(relative_error(logits.data(), ref.back()), 1e-4) << "seq " << seq << " token " << next;
+    EXPECT_LT(relative_error(logits.data(), ref.back()), 1e-4)
+        << "seq " << seq << " token " << next;
   }
 }
 

@@ -10,6 +10,7 @@
 
 #include "support/files.h"
 #include "support/json.h"
+#include "tests/e2e/command.h"
 
 namespace llmcc {
 namespace {
@@ -17,36 +18,37 @@ namespace {
 namespace fs = std::filesystem;
 const fs::path kData = fs::path(LLMCC_SOURCE_DIR) / "tests/data";
 
-struct Result {
-  int status;
-  std::string output;
-};
+using Result = testing::CommandResult;
+using testing::run_command;
 
-Result sh(const std::string& cmd) {
-  FILE* pipe = ::popen((cmd + " 2>&1").c_str(), "r");
-  std::string out;
-  char buf[4096];
-  while (size_t n = std::fread(buf, 1, sizeof buf, pipe)) out.append(buf, n);
-  int status = ::pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+Result sh(const std::string& cmd) { return run_command(cmd); }
+
+bool contains(const std::string& s, const std::string& what) {
+  return s.find(what) != std::string::npos;
 }
-
-bool contains(const std::string& s, const std::string& what) { return s.find(what) != std::string::npos; }
 
 class Jit : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     model_ = new TempPath(make_temp_dir("llmcc-jit-model"));
-    const std::string src = (kData / "models" / "chat_tiny").string(), out = model_->path().string() + "/m";
-    ASSERT_EQ(sh(std::string(LLMCC_BINARY) + " gen_config " + src + " --quantization q0f32 --conv-template chatml -o " + out).status, 0);
-    ASSERT_EQ(sh(std::string(LLMCC_BINARY) + " convert_weight " + src + " --quantization q0f32 -o " + out).status, 0);
+    const std::string src = (kData / "models" / "chat_tiny").string(),
+                      out = model_->path().string() + "/m";
+    ASSERT_EQ(sh(std::string(LLMCC_BINARY) + " gen_config " + src +
+                 " --quantization q0f32 --conv-template chatml -o " + out)
+                  .status,
+              0);
+    ASSERT_EQ(
+        sh(std::string(LLMCC_BINARY) + " convert_weight " + src + " --quantization q0f32 -o " + out)
+            .status,
+        0);
   }
   static void TearDownTestSuite() { delete model_; }
 
   // `llmcc generate` with no --model-lib, under this test's cache and a policy.
   Result generate(const std::string& policy = "ON", const std::string& extra = "") {
-    return sh("LLMCC_HOME=" + home_.path().string() + " LLMCC_JIT_POLICY=" + policy + " " + LLMCC_BINARY +
-              " generate " + model_->path().string() + "/m --prompt-ids 1,2,3 --max-tokens 2 " + extra);
+    return sh("LLMCC_HOME=" + home_.path().string() + " LLMCC_JIT_POLICY=" + policy + " " +
+              LLMCC_BINARY + " generate " + model_->path().string() +
+              "/m --prompt-ids 1,2,3 --max-tokens 2 " + extra);
   }
   std::vector<fs::path> libraries() const {
     std::vector<fs::path> out;

@@ -10,6 +10,7 @@
 
 #include "support/files.h"
 #include "support/json.h"
+#include "tests/e2e/command.h"
 
 namespace llmcc {
 namespace {
@@ -17,12 +18,8 @@ namespace {
 namespace fs = std::filesystem;
 
 std::pair<int, std::string> sh(const std::string& cmd) {
-  FILE* pipe = ::popen((cmd + " 2>&1").c_str(), "r");
-  std::string out;
-  char buf[4096];
-  while (size_t n = std::fread(buf, 1, sizeof buf, pipe)) out.append(buf, n);
-  int status = ::pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+  auto r = testing::run_command(cmd);
+  return {r.status, r.output};
 }
 
 // The bound docs/quantization.md states for SmolLM2 q4f16_1 against q0f32 (measured 1.414).
@@ -41,9 +38,11 @@ class SmolLM2 : public ::testing::Test {
     dir_ = new TempPath(make_temp_dir("llmcc-smollm2"));
     for (const char* q : {"q0f32", "q4f16_1"}) {
       const std::string out_dir = (dir_->path() / q).string();
-      auto [s1, o1] = sh(std::string(LLMCC_BINARY) + " convert_weight " + gguf_ + " --quantization " + q + " -o " + out_dir);
+      auto [s1, o1] = sh(std::string(LLMCC_BINARY) + " convert_weight " + gguf_ +
+                         " --quantization " + q + " -o " + out_dir);
       ASSERT_EQ(s1, 0) << o1;
-      auto [s2, o2] = sh(std::string(LLMCC_BINARY) + " compile " + out_dir + " -o " + out_dir + "/lib.so");
+      auto [s2, o2] =
+          sh(std::string(LLMCC_BINARY) + " compile " + out_dir + " -o " + out_dir + "/lib.so");
       ASSERT_EQ(s2, 0) << o2;
     }
   }
@@ -73,25 +72,29 @@ TEST_F(SmolLM2, ImportWritesACompleteModelFolder) {
 
 TEST_F(SmolLM2, AnswersAFactualQuestionFluently) {
   for (const char* q : {"q0f32", "q4f16_1"}) {
-    auto [status, out] = sh(std::string(LLMCC_BINARY) + " generate " + model(q) + " --model-lib " + model(q) +
-                            "/lib.so --prompt 'What is the capital of France? Answer with one word.' "
-                            "--max-tokens 16");
+    auto [status, out] =
+        sh(std::string(LLMCC_BINARY) + " generate " + model(q) + " --model-lib " + model(q) +
+           "/lib.so --prompt 'What is the capital of France? Answer with one word.' "
+           "--max-tokens 16");
     ASSERT_EQ(status, 0) << out;
     EXPECT_NE(out.find("Paris"), std::string::npos) << q << ":\n" << out;
     EXPECT_NE(out.find("The capital of France is"), std::string::npos) << q << ":\n" << out;
   }
   // The same through a scripted chat session, greedy.
-  auto [status, out] = sh("printf '/set temperature=0;max_tokens=16\\nWhat is the capital of France? Answer "
-                          "with one word.\\n' | " + std::string(LLMCC_BINARY) + " chat " + model("q4f16_1") +
-                          " --model-lib " + model("q4f16_1") + "/lib.so");
+  auto [status, out] =
+      sh("printf '/set temperature=0;max_tokens=16\\nWhat is the capital of France? Answer "
+         "with one word.\\n' | " +
+         std::string(LLMCC_BINARY) + " chat " + model("q4f16_1") + " --model-lib " +
+         model("q4f16_1") + "/lib.so");
   EXPECT_EQ(status, 0) << out;
   EXPECT_NE(out.find("Paris"), std::string::npos) << out;
 }
 
 TEST_F(SmolLM2, Q4PerplexityWithinThePublishedRatio) {
-  auto [status, out] = sh(std::string(LLMCC_BINARY) + " eval_ppl " + model("q4f16_1") + " --model-lib " +
-                          model("q4f16_1") + "/lib.so --base-model-dir " + model("q0f32") + " --base-model-lib " +
-                          model("q0f32") + "/lib.so --text " + LLMCC_SOURCE_DIR + "/tests/data/text/sample.txt --json");
+  auto [status, out] = sh(
+      std::string(LLMCC_BINARY) + " eval_ppl " + model("q4f16_1") + " --model-lib " +
+      model("q4f16_1") + "/lib.so --base-model-dir " + model("q0f32") + " --base-model-lib " +
+      model("q0f32") + "/lib.so --text " + LLMCC_SOURCE_DIR + "/tests/data/text/sample.txt --json");
   ASSERT_EQ(status, 0) << out;
   Json r = Json::parse(out.substr(out.rfind("{\"predictions\"")));
   std::printf("[smollm2] q4f16_1: PPL %.3f vs q0f32 %.3f, ratio %.4f, KLD %.4f, top-1 %.3f\n",

@@ -15,7 +15,8 @@ bool cpu_has_compiled_features() {
 #if defined(__AVX512VNNI__)
   if (!__builtin_cpu_supports("avx512vnni") || !__builtin_cpu_supports("avx512bw")) return false;
 #endif
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+         __builtin_cpu_supports("f16c");
 }
 
 constexpr float kGuard = -555.0f;
@@ -41,14 +42,15 @@ void check(int64_t rows, int64_t N, int64_t K, bool residual) {
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t n = 0; n < N; ++n) {
       double acc = 0;
-      for (int64_t k = 0; k < K; ++k) acc += double(to_float(x[r * K + k])) * group_dequantize(q.data(), s.data(), L, n, k);
+      for (int64_t k = 0; k < K; ++k)
+        acc += double(to_float(x[r * K + k])) * group_dequantize(q.data(), s.data(), L, n, k);
       ref[r * N + n] = acc + (residual ? round_to<half>(res[r * N + n]) : 0.0);
     }
   std::vector<half> res_h(rows * N);
   for (size_t i = 0; i < res.size(); ++i) res_h[i] = from_float<half>(res[i]);
   std::vector<half> y(rows * N + 32, from_float<half>(kGuard));
-  linear_q<BITS, 32>(x.data(), q.data(), s.data(), residual ? res_h.data() : nullptr, y.data() + 16, rows,
-                     N, K, false);
+  linear_q<BITS, 32>(x.data(), q.data(), s.data(), residual ? res_h.data() : nullptr, y.data() + 16,
+                     rows, N, K, false);
   double num = 0, den = 0;
   for (int64_t i = 0; i < rows * N; ++i) {
     double d = ref[i] - to_float(y[16 + i]);
@@ -63,12 +65,19 @@ void check(int64_t rows, int64_t N, int64_t K, bool residual) {
 }
 
 TEST(Int8DotKernels, MatchNaiveOnOddShapes) {
-  if (!cpu_has_compiled_features()) GTEST_SKIP() << "CPU lacks the features this test was built for";
+  if (!cpu_has_compiled_features())
+    GTEST_SKIP() << "CPU lacks the features this test was built for";
   // K from below one group to many groups, including odd group counts (a lone last group),
   // counts that are not multiples of 4, 8 or 16, and row counts around the 4-row tile.
-  for (auto [rows, N, K] : std::vector<std::tuple<int, int, int>>{
-           {2, 4, 16}, {1, 3, 32}, {2, 5, 64}, {3, 7, 96}, {4, 9, 160}, {5, 65, 200},
-           {7, 130, 544}, {1, 64, 1000}, {9, 3, 2048}})
+  for (auto [rows, N, K] : std::vector<std::tuple<int, int, int>>{{2, 4, 16},
+                                                                  {1, 3, 32},
+                                                                  {2, 5, 64},
+                                                                  {3, 7, 96},
+                                                                  {4, 9, 160},
+                                                                  {5, 65, 200},
+                                                                  {7, 130, 544},
+                                                                  {1, 64, 1000},
+                                                                  {9, 3, 2048}})
     for (bool residual : {false, true}) {
       check<4>(rows, N, K, residual);
       check<8>(rows, N, K, residual);
@@ -76,8 +85,10 @@ TEST(Int8DotKernels, MatchNaiveOnOddShapes) {
 }
 
 TEST(F16Gemv, DirectHalfDotMatchesNaive) {
-  if (!cpu_has_compiled_features()) GTEST_SKIP() << "CPU lacks the features this test was built for";
-  for (auto [rows, N, K] : std::vector<std::tuple<int, int, int>>{{1, 5, 7}, {1, 33, 200}, {2, 9, 1001}, {5, 3, 64}}) {
+  if (!cpu_has_compiled_features())
+    GTEST_SKIP() << "CPU lacks the features this test was built for";
+  for (auto [rows, N, K] :
+       std::vector<std::tuple<int, int, int>>{{1, 5, 7}, {1, 33, 200}, {2, 9, 1001}, {5, 3, 64}}) {
     std::mt19937 rng(K);
     std::normal_distribution<float> dist(0, 1);
     std::vector<half> w(N * K);

@@ -1,6 +1,8 @@
 // GGUF: each block format decoded from hand-made blocks (expected values worked out from ggml's
 // layouts, and confirmed with the `gguf` package's dequantize), and malformed files rejected
 // with a clear error rather than a crash or a huge allocation.
+#include "weights/gguf.h"
+
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -9,7 +11,6 @@
 #include "kernels/cpu/common.h"
 #include "support/error.h"
 #include "support/files.h"
-#include "weights/gguf.h"
 
 namespace llmcc {
 namespace {
@@ -118,7 +119,8 @@ std::string valid_file(uint64_t tensor_offset = 0, uint64_t n_tensors = 1) {
   b.s = "GGUF";
   b.put<uint32_t>(3).put<uint64_t>(n_tensors).put<uint64_t>(1);
   b.str("general.architecture").put<uint32_t>(8).str("llama");
-  b.str("w").put<uint32_t>(2).put<uint64_t>(32).put<uint64_t>(2).put<uint32_t>(0).put<uint64_t>(tensor_offset);
+  b.str("w").put<uint32_t>(2).put<uint64_t>(32).put<uint64_t>(2).put<uint32_t>(0).put<uint64_t>(
+      tensor_offset);
   b.s.append((32 - b.s.size() % 32) % 32, '\0');
   b.s.append(32 * 2 * 4, '\0');
   return b.s;
@@ -151,7 +153,8 @@ TEST(GgufFile, RejectsMalformedFiles) {
   bad_magic[0] = 'X';
   EXPECT_NE(error_for(bad_magic).find("bad magic"), std::string::npos);
   EXPECT_NE(error_for(good.substr(0, 40)).find("truncated"), std::string::npos);
-  EXPECT_NE(error_for(good.substr(0, good.size() - 100)).find("outside the file"), std::string::npos);
+  EXPECT_NE(error_for(good.substr(0, good.size() - 100)).find("outside the file"),
+            std::string::npos);
   EXPECT_NE(error_for(valid_file(0, uint64_t{1} << 40)).find("claims"), std::string::npos);
   EXPECT_NE(error_for(valid_file(uint64_t{1} << 50)).find("outside the file"), std::string::npos);
   std::string version = good;

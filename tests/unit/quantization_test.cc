@@ -70,9 +70,11 @@ TEST(GroupQuantize, HalfArithmeticRoundsEachStep) {
   EXPECT_EQ(cpu_kernels::to_float(s[0]), cpu_kernels::round_to<half>(1.0f / 7.0f));
   for (int k = 0; k < 32; ++k) {
     float expected_t = cpu_kernels::round_to<half>(
-        cpu_kernels::round_to<half>(cpu_kernels::to_float(w[k]) / cpu_kernels::to_float(s[0])) + 7.0f);
+        cpu_kernels::round_to<half>(cpu_kernels::to_float(w[k]) / cpu_kernels::to_float(s[0])) +
+        7.0f);
     uint32_t code = (q[k / 8] >> ((k % 8) * 4)) & 15u;
-    EXPECT_EQ(code, static_cast<uint32_t>(std::min(14.0f, std::max(0.0f, std::nearbyint(expected_t)))));
+    EXPECT_EQ(code,
+              static_cast<uint32_t>(std::min(14.0f, std::max(0.0f, std::nearbyint(expected_t)))));
   }
 }
 
@@ -136,7 +138,8 @@ void check_linear_q(int64_t rows, int64_t N, int64_t K, bool transposed, bool re
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t n = 0; n < N; ++n) {
       double acc = residual ? res[r * N + n] : 0.0;
-      for (int64_t k = 0; k < K; ++k) acc += double(x[r * K + k]) * group_dequantize(q.data(), s.data(), L, n, k);
+      for (int64_t k = 0; k < K; ++k)
+        acc += double(x[r * K + k]) * group_dequantize(q.data(), s.data(), L, n, k);
       ref[r * N + n] = acc;
     }
   std::vector<uint32_t> qk = q;
@@ -155,7 +158,8 @@ void check_linear_q(int64_t rows, int64_t N, int64_t K, bool transposed, bool re
     num += (ref[i] - y[16 + i]) * (ref[i] - y[16 + i]);
     den += ref[i] * ref[i];
   }
-  EXPECT_LT(num / den, 1e-10) << BITS << "-bit " << rows << "x" << N << "x" << K << (transposed ? " KN" : " NK");
+  EXPECT_LT(num / den, 1e-10) << BITS << "-bit " << rows << "x" << N << "x" << K
+                              << (transposed ? " KN" : " NK");
   for (int i = 0; i < 16; ++i) {
     EXPECT_EQ(y[i], kGuard);
     EXPECT_EQ(y[16 + rows * N + i], kGuard);
@@ -165,7 +169,8 @@ void check_linear_q(int64_t rows, int64_t N, int64_t K, bool transposed, bool re
 TEST(LinearQ, MatchesDequantizedNaiveMatmulOnOddShapes) {
   for (bool kn : {false, true})
     for (bool res : {false, true})
-      for (auto [rows, N, K] : std::vector<std::tuple<int, int, int>>{{1, 1, 8}, {1, 7, 40}, {3, 13, 72}, {5, 33, 100}}) {
+      for (auto [rows, N, K] : std::vector<std::tuple<int, int, int>>{
+               {1, 1, 8}, {1, 7, 40}, {3, 13, 72}, {5, 33, 100}}) {
         check_linear_q<4, 32>(rows, N, K, kn, res);
         check_linear_q<3, 40>(rows, N, K, kn, res);
         check_linear_q<8, 32>(rows, N, K, kn, res);
@@ -182,14 +187,16 @@ TEST(TakeQ, MatchesDequantizedRows) {
   group_quantize_rows(w.data(), L, 0, V, q.data(), s.data());
   std::vector<int32_t> ids = {10, 0, 3};
   std::vector<float> out(3 * K + 32, kGuard);
-  ASSERT_EQ((cpu_kernels::take_q<4, 32>(q.data(), s.data(), ids.data(), out.data() + 16, 3, K, V)), 0);
+  ASSERT_EQ((cpu_kernels::take_q<4, 32>(q.data(), s.data(), ids.data(), out.data() + 16, 3, K, V)),
+            0);
   for (int i = 0; i < 3; ++i)
     for (int64_t k = 0; k < K; ++k)
       EXPECT_EQ(out[16 + i * K + k], group_dequantize(q.data(), s.data(), L, ids[i], k));
   EXPECT_EQ(out[15], kGuard);
   EXPECT_EQ(out[16 + 3 * K], kGuard);
   ids[1] = 11;
-  EXPECT_NE((cpu_kernels::take_q<4, 32>(q.data(), s.data(), ids.data(), out.data() + 16, 3, K, V)), 0);
+  EXPECT_NE((cpu_kernels::take_q<4, 32>(q.data(), s.data(), ids.data(), out.data() + 16, 3, K, V)),
+            0);
 }
 
 }  // namespace

@@ -103,9 +103,12 @@ TEST(PagedKVCache, AllocatesPagesAndDescribesTheBatch) {
   kv.add_sequence(9);
   kv.begin_forward({7, 9}, {5, 2});
   EXPECT_EQ(f.kv.num_seqs, 2);
-  EXPECT_EQ(std::vector<int32_t>(f.kv.qo_indptr, f.kv.qo_indptr + 3), (std::vector<int32_t>{0, 5, 7}));
-  EXPECT_EQ(std::vector<int32_t>(f.kv.prev_lengths, f.kv.prev_lengths + 2), (std::vector<int32_t>{0, 0}));
-  EXPECT_EQ(std::vector<int32_t>(f.kv.page_indptr, f.kv.page_indptr + 3), (std::vector<int32_t>{0, 2, 3}));
+  EXPECT_EQ(std::vector<int32_t>(f.kv.qo_indptr, f.kv.qo_indptr + 3),
+            (std::vector<int32_t>{0, 5, 7}));
+  EXPECT_EQ(std::vector<int32_t>(f.kv.prev_lengths, f.kv.prev_lengths + 2),
+            (std::vector<int32_t>{0, 0}));
+  EXPECT_EQ(std::vector<int32_t>(f.kv.page_indptr, f.kv.page_indptr + 3),
+            (std::vector<int32_t>{0, 2, 3}));
   kv.end_forward();
   EXPECT_EQ(kv.sequence_length(7), 5);
   EXPECT_EQ(kv.free_pages(), 3);

@@ -1,13 +1,14 @@
 // The C++ tokenizer against Hugging Face `tokenizers` (goldens from
 // tools/python/make_tokenizer_goldens.py): identical ids, identical decodes, and streaming that
 // reproduces the full decode without ever splitting a UTF-8 character.
+#include "tokenizer/tokenizer.h"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
 
 #include "support/error.h"
 #include "support/json.h"
-#include "tokenizer/tokenizer.h"
 #include "tokenizer/utf8.h"
 
 namespace llmcc {
@@ -27,7 +28,8 @@ TEST_P(TokenizerGoldens, MatchHuggingFace) {
     auto ids = tok->encode(text, false);
     EXPECT_EQ(ids, c["ids"].get<std::vector<int32_t>>()) << GetParam() << ": " << text;
     EXPECT_EQ(tok->encode(text, true), c["ids_with_special"].get<std::vector<int32_t>>()) << text;
-    EXPECT_EQ(tok->decode(c["ids"].get<std::vector<int32_t>>()), c["decoded"].get<std::string>()) << text;
+    EXPECT_EQ(tok->decode(c["ids"].get<std::vector<int32_t>>()), c["decoded"].get<std::string>())
+        << text;
     // Streaming gives the same text, piece by piece, each piece valid UTF-8.
     StreamDecoder stream(*tok);
     std::string streamed;
@@ -42,11 +44,13 @@ TEST_P(TokenizerGoldens, MatchHuggingFace) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Families, TokenizerGoldens, ::testing::Values("bytelevel", "llama", "metaspace"));
+INSTANTIATE_TEST_SUITE_P(Families, TokenizerGoldens,
+                         ::testing::Values("bytelevel", "llama", "metaspace", "sentencepiece"));
 
 TEST(Tokenizer, ByteLevelRoundTripsAnyText) {
   auto tok = Tokenizer::from_dir(kDir / "bytelevel");
-  for (std::string text : {"plain", "  \t\n mixed\u00e9\u4e2d\xf0\x9f\xa6\x99 ", "<|im_end|> inside"})
+  for (std::string text :
+       {"plain", "  \t\n mixed\u00e9\u4e2d\xf0\x9f\xa6\x99 ", "<|im_end|> inside"})
     EXPECT_EQ(tok->decode(tok->encode(text)), text);
 }
 

@@ -23,7 +23,8 @@ namespace {
 namespace fs = std::filesystem;
 
 struct Options {
-  std::string model_dir, model_lib, device = "auto", overrides;
+  std::string model_dir;
+  ModelLibOptions lib;
   int64_t prompt = 512, decode = 128, runs = 3, threads = 0;
   double bandwidth_gbs = 0;
   bool json = false;
@@ -75,16 +76,19 @@ double weight_bytes(const fs::path& dir) {
 
 int run(const Options& o) {
   if (o.threads > 0) ::setenv("OMP_NUM_THREADS", std::to_string(o.threads).c_str(), 1);
-  const int threads = o.threads > 0 ? static_cast<int>(o.threads)
-                                    : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  const std::string lib = resolve_model_lib(o.model_dir, o.model_lib, o.device, o.overrides);
+  const int threads = o.threads > 0
+                          ? static_cast<int>(o.threads)
+                          : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const std::string lib = resolve_model_lib(o.model_dir, o.lib);
   Engine engine(o.model_dir, lib, EngineOptions{.verify_md5 = false});
-  if (o.prompt < 1 || o.decode < 1 || o.runs < 1) user_error("--prompt, --decode and --runs must be >= 1");
+  if (o.prompt < 1 || o.decode < 1 || o.runs < 1)
+    user_error("--prompt, --decode and --runs must be >= 1");
   if (o.prompt + o.decode > engine.context_window_size())
     user_error("--prompt {} plus --decode {} exceed the context window of {}", o.prompt, o.decode,
                engine.context_window_size());
   std::vector<int32_t> prompt(o.prompt);
-  for (int64_t i = 0; i < o.prompt; ++i) prompt[i] = static_cast<int32_t>((i * 7919 + 13) % engine.vocab_size());
+  for (int64_t i = 0; i < o.prompt; ++i)
+    prompt[i] = static_cast<int32_t>((i * 7919 + 13) % engine.vocab_size());
   GenerationConfig config;
   config.max_tokens = o.decode;
   config.sampling.temperature = 0;
@@ -118,12 +122,15 @@ int run(const Options& o) {
     std::printf("%s\n", out.dump(2).c_str());
     return 0;
   }
-  std::printf("prefill (pp%lld): %.1f tok/s    decode (tg%lld): %.1f tok/s    median of %lld runs, %d threads\n",
-              static_cast<long long>(o.prompt), median(prefill), static_cast<long long>(o.decode),
-              median(decode), static_cast<long long>(o.runs), threads);
-  std::printf("decode roofline: %.2f GB of weights at %.1f GB/s (%s) = %.1f tok/s; reached %.0f%%\n",
-              bytes / 1e9, bandwidth, o.bandwidth_gbs > 0 ? "given" : "measured", roofline,
-              100 * median(decode) / roofline);
+  std::printf(
+      "prefill (pp%lld): %.1f tok/s    decode (tg%lld): %.1f tok/s    median of %lld runs, %d "
+      "threads\n",
+      static_cast<long long>(o.prompt), median(prefill), static_cast<long long>(o.decode),
+      median(decode), static_cast<long long>(o.runs), threads);
+  std::printf(
+      "decode roofline: %.2f GB of weights at %.1f GB/s (%s) = %.1f tok/s; reached %.0f%%\n",
+      bytes / 1e9, bandwidth, o.bandwidth_gbs > 0 ? "given" : "measured", roofline,
+      100 * median(decode) / roofline);
   return 0;
 }
 
@@ -132,9 +139,7 @@ int run(const Options& o) {
 Action add_bench_command(CLI::App& app) {
   auto o = std::make_shared<Options>();
   app.add_option("model_dir", o->model_dir, "Folder of converted weights")->required();
-  app.add_option("--model-lib", o->model_lib, "Compiled model library; compiled on demand when absent");
-  app.add_option("--device", o->device, "Device for on-demand compilation")->capture_default_str();
-  app.add_option("--overrides", o->overrides, "Model config overrides for on-demand compilation");
+  add_model_lib_options(app, o->lib);
   app.add_option("--prompt", o->prompt, "Prompt tokens to prefill (ppN)")->capture_default_str();
   app.add_option("--decode", o->decode, "Tokens to generate (tgN)")->capture_default_str();
   app.add_option("--runs", o->runs, "Runs; the median is reported")->capture_default_str();

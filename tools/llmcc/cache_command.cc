@@ -26,11 +26,11 @@ Action add_cache_command(CLI::App& app) {
       auto entries = list_cache();
       for (const auto& e : entries) {
         total += e.bytes;
-        std::string what_it_is = e.info.is_null()
-                                     ? std::string("(no record: will be rebuilt)")
-                                     : fmt::format("{} {} from {}", e.info["key"].value("model_type", "?"),
-                                                   e.info["key"].value("quantization", "?"),
-                                                   e.info.value("model_dir", "?"));
+        std::string what_it_is =
+            e.info.is_null() ? std::string("(no record: will be rebuilt)")
+                             : fmt::format("{} {} from {}", e.info["key"].value("model_type", "?"),
+                                           e.info["key"].value("quantization", "?"),
+                                           e.info.value("model_dir", "?"));
         std::printf("%s  %8.2f MB  %s\n", e.hash.c_str(), e.bytes / 1e6, what_it_is.c_str());
       }
       std::printf("%zu entries, %.2f MB in %s\n", entries.size(), total / 1e6,

@@ -18,7 +18,8 @@ namespace llmcc::cli {
 namespace {
 
 struct Options {
-  std::string model_dir, model_lib, device = "auto", overrides, log_prompt_ids;
+  std::string model_dir, log_prompt_ids;
+  ModelLibOptions lib;
   int64_t max_tokens = 512;
 };
 
@@ -37,7 +38,7 @@ int run(const Options& o) {
     user_error("'{}' has no mlc-chat-config.json; create it with `llmcc gen_config`", dir.string());
   Json config = read_json_file(dir / "mlc-chat-config.json");
   auto tokenizer = Tokenizer::from_dir(dir);
-  std::string lib = resolve_model_lib(dir, o.model_lib, o.device, o.overrides);
+  std::string lib = resolve_model_lib(dir, o.lib);
   Engine engine(dir, lib);
   SamplingParams sampling;
   sampling.temperature = config.value("temperature", 1.0);
@@ -45,15 +46,19 @@ int run(const Options& o) {
   sampling.repetition_penalty = config.value("repetition_penalty", 1.0);
   sampling.presence_penalty = config.value("presence_penalty", 0.0);
   sampling.frequency_penalty = config.value("frequency_penalty", 0.0);
-  ChatSession session(engine, *tokenizer, Conversation::from_json(config.at("conv_template")), sampling,
-                      o.max_tokens);
+  ChatSession session(engine, *tokenizer, Conversation::from_json(config.at("conv_template")),
+                      sampling, o.max_tokens);
   std::ofstream id_log;
   if (!o.log_prompt_ids.empty()) {
     id_log.open(o.log_prompt_ids, std::ios::app);
     if (!id_log) user_error("cannot write '{}'", o.log_prompt_ids);
-    session.on_prompt_ids = [&](const std::vector<int32_t>& ids) { id_log << Json(ids).dump() << "\n" << std::flush; };
+    session.on_prompt_ids = [&](const std::vector<int32_t>& ids) {
+      id_log << Json(ids).dump() << "\n" << std::flush;
+    };
   }
-  session.on_notice = [](const std::string& notice) { std::fprintf(stderr, "%s\n", notice.c_str()); };
+  session.on_notice = [](const std::string& notice) {
+    std::fprintf(stderr, "%s\n", notice.c_str());
+  };
 
   const bool interactive = ::isatty(0) != 0;
   if (interactive) std::printf("llmcc chat: type /help for commands.\n");
@@ -102,10 +107,7 @@ Action add_chat_command(CLI::App& app) {
   app.add_option("model_dir", o->model_dir,
                  "Model folder: converted weights, mlc-chat-config.json and tokenizer files")
       ->required();
-  app.add_option("--model-lib", o->model_lib, "Compiled model library; compiled on demand when absent");
-  app.add_option("--device", o->device, "Device for on-demand compilation")->capture_default_str();
-  app.add_option("--overrides", o->overrides,
-                 "context_window_size=...;prefill_chunk_size=...;... for on-demand compilation");
+  add_model_lib_options(app, o->lib);
   app.add_option("--max-tokens", o->max_tokens, "Longest reply, in tokens")->capture_default_str();
   app.add_option("--log-prompt-ids", o->log_prompt_ids,
                  "Append each turn's prompt token ids (a JSON array per line) to this file");

@@ -2,7 +2,6 @@
 #include <memory>
 
 #include "support/error.h"
-
 #include "tools/llmcc/commands.h"
 #include "weights/convert_weight.h"
 #include "weights/gguf_import.h"
@@ -28,15 +27,18 @@ Action add_convert_weight_command(CLI::App& app) {
   app.add_option("config", o->config,
                  "HF config.json or the folder holding it and the weights, or a .gguf file")
       ->required();
-  app.add_option("--quantization", o->quantization, "Quantization scheme, e.g. q0f32, q0f16")->required();
-  app.add_option("--model-type", o->model_type, "Model architecture, or auto")->capture_default_str();
+  app.add_option("--quantization", o->quantization, "Quantization scheme, e.g. q0f32, q0f16")
+      ->required();
+  app.add_option("--model-type", o->model_type, "Model architecture, or auto")
+      ->capture_default_str();
   app.add_option("--device", o->device, "Where to convert: auto or cpu")->capture_default_str();
   app.add_option("--source", o->source,
                  "Weights: a .safetensors file, its index .json, or a folder (default: the "
                  "config's folder)");
   app.add_option("--source-format", o->source_format, "auto, huggingface-safetensor or gguf")
       ->capture_default_str();
-  app.add_option("--output,-o", o->output, "Output folder for tensor-cache.json and params_shard_*.bin")
+  app.add_option("--output,-o", o->output,
+                 "Output folder for tensor-cache.json and params_shard_*.bin")
       ->required();
   return [o] {
     if (o->device != "auto" && o->device != "cpu")

@@ -15,12 +15,16 @@ Action add_gen_config_command(CLI::App& app) {
     std::optional<int64_t> cws, sws, pcs, sink, tp, pp, mbs;
   };
   auto o = std::make_shared<Options>();
-  app.add_option("config", o->gen.config, "HF model folder, its config.json, or a preset")->required();
-  app.add_option("--quantization", o->gen.quantization, "Quantization scheme, e.g. q4f16_1")->required();
-  app.add_option("--model-type", o->gen.model_type, "Model architecture, or auto")->capture_default_str();
+  app.add_option("config", o->gen.config, "HF model folder, its config.json, or a preset")
+      ->required();
+  app.add_option("--quantization", o->gen.quantization, "Quantization scheme, e.g. q4f16_1")
+      ->required();
+  app.add_option("--model-type", o->gen.model_type, "Model architecture, or auto")
+      ->capture_default_str();
   std::string names;
   for (const auto& n : Conversation::template_names()) names += (names.empty() ? "" : ", ") + n;
-  app.add_option("--conv-template", o->gen.conv_template, "Conversation template: " + names)->required();
+  app.add_option("--conv-template", o->gen.conv_template, "Conversation template: " + names)
+      ->required();
   app.add_option("--context-window-size", o->cws, "Override context_window_size");
   app.add_option("--sliding-window-size", o->sws, "Override sliding_window_size");
   app.add_option("--prefill-chunk-size", o->pcs, "Override prefill_chunk_size");

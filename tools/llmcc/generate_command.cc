@@ -1,16 +1,16 @@
 // llmcc generate: runs a compiled model on converted weights for one prompt of token ids.
+#include <algorithm>
 #include <cstdio>
 #include <memory>
-#include <algorithm>
 #include <sstream>
 
 #include "chat/conversation.h"
 #include "runtime/engine.h"
-#include "tokenizer/tokenizer.h"
-#include "tools/llmcc/model_lib_resolver.h"
 #include "support/error.h"
 #include "support/npy.h"
+#include "tokenizer/tokenizer.h"
 #include "tools/llmcc/commands.h"
+#include "tools/llmcc/model_lib_resolver.h"
 
 namespace llmcc::cli {
 
@@ -18,9 +18,7 @@ namespace {
 
 struct Options {
   std::string model_dir;
-  std::string model_lib;
-  std::string device = "auto";
-  std::string overrides;
+  ModelLibOptions lib;
   std::string prompt_ids;
   std::string prompt;
   bool raw = false;
@@ -52,7 +50,8 @@ std::vector<int32_t> parse_ids(const std::string& text, const char* what) {
 
 int run(const Options& o) {
   const std::filesystem::path dir = o.model_dir;
-  if (o.prompt.empty() == o.prompt_ids.empty()) user_error("give exactly one of --prompt and --prompt-ids");
+  if (o.prompt.empty() == o.prompt_ids.empty())
+    user_error("give exactly one of --prompt and --prompt-ids");
   GenerationConfig config;
   config.max_tokens = o.max_tokens;
   config.sampling = o.sampling;
@@ -79,28 +78,30 @@ int run(const Options& o) {
     prompt = parse_ids(o.prompt_ids, "--prompt-ids");
     if (prompt.empty()) user_error("--prompt-ids is empty; give comma-separated token ids");
   }
-  Engine engine(dir, resolve_model_lib(dir, o.model_lib, o.device, o.overrides),
-                EngineOptions{.verify_md5 = !o.no_verify});
+  Engine engine(dir, resolve_model_lib(dir, o.lib), EngineOptions{.verify_md5 = !o.no_verify});
   std::vector<std::vector<float>> logits;
   std::unique_ptr<StreamDecoder> stream;
   if (tokenizer) stream = std::make_unique<StreamDecoder>(*tokenizer);
-  auto result = engine.generate(prompt, config, [&](int64_t step, const std::vector<float>& l, int32_t token) {
-    if (!o.logits_out.empty()) logits.push_back(l);
-    if (stream) {
-      bool stop = std::find(config.stop_token_ids.begin(), config.stop_token_ids.end(), token) !=
-                  config.stop_token_ids.end();
-      if (!stop) std::fputs(stream->push(token).c_str(), stdout);
-    } else {
-      std::printf(step ? " %d" : "%d", token);  // streamed as they come
-    }
-    std::fflush(stdout);
-    return true;
-  });
+  auto result = engine.generate(
+      prompt, config, [&](int64_t step, const std::vector<float>& l, int32_t token) {
+        if (!o.logits_out.empty()) logits.push_back(l);
+        if (stream) {
+          bool stop = std::find(config.stop_token_ids.begin(), config.stop_token_ids.end(),
+                                token) != config.stop_token_ids.end();
+          if (!stop) std::fputs(stream->push(token).c_str(), stdout);
+        } else {
+          std::printf(step ? " %d" : "%d", token);  // streamed as they come
+        }
+        std::fflush(stdout);
+        return true;
+      });
   if (stream) std::fputs(stream->finish().c_str(), stdout);
   std::printf("\n");
   if (!o.logits_out.empty()) write_npy_f32(o.logits_out, logits);
-  double decode_rate = result.tokens.size() > 1 ? (result.tokens.size() - 1) / result.decode_seconds : 0;
-  std::fprintf(stderr, "prefill: %lld tokens, %.1f tok/s; decode: %zu tokens, %.1f tok/s; finish: %s\n",
+  double decode_rate =
+      result.tokens.size() > 1 ? (result.tokens.size() - 1) / result.decode_seconds : 0;
+  std::fprintf(stderr,
+               "prefill: %lld tokens, %.1f tok/s; decode: %zu tokens, %.1f tok/s; finish: %s\n",
                static_cast<long long>(result.prefill_tokens),
                result.prefill_tokens / std::max(result.prefill_seconds, 1e-9), result.tokens.size(),
                decode_rate, result.finish_reason.c_str());
@@ -111,12 +112,11 @@ int run(const Options& o) {
 
 Action add_generate_command(CLI::App& app) {
   auto o = std::make_shared<Options>();
-  app.add_option("model_dir", o->model_dir,
-                 "Folder of converted weights (tensor-cache.json), and for text prompts the tokenizer")
+  app.add_option(
+         "model_dir", o->model_dir,
+         "Folder of converted weights (tensor-cache.json), and for text prompts the tokenizer")
       ->required();
-  app.add_option("--model-lib", o->model_lib, "Compiled model library; compiled on demand when absent");
-  app.add_option("--device", o->device, "Device for on-demand compilation")->capture_default_str();
-  app.add_option("--overrides", o->overrides, "Model config overrides for on-demand compilation");
+  add_model_lib_options(app, o->lib);
   app.add_option("--prompt", o->prompt,
                  "Prompt text, put in the model's conversation template (mlc-chat-config.json)");
   app.add_flag("--raw", o->raw, "Tokenize --prompt as it is, without the conversation template");
@@ -124,7 +124,8 @@ Action add_generate_command(CLI::App& app) {
   app.add_option("--max-tokens", o->max_tokens, "Tokens to generate")->capture_default_str();
   app.add_option("--temperature", o->sampling.temperature, "0 = greedy")->capture_default_str();
   app.add_option("--top-p", o->sampling.top_p, "Nucleus sampling mass")->capture_default_str();
-  app.add_option("--top-k", o->sampling.top_k, "Keep the k most likely tokens; 0 = all")->capture_default_str();
+  app.add_option("--top-k", o->sampling.top_k, "Keep the k most likely tokens; 0 = all")
+      ->capture_default_str();
   app.add_option("--repetition-penalty", o->sampling.repetition_penalty)->capture_default_str();
   app.add_option("--presence-penalty", o->sampling.presence_penalty)->capture_default_str();
   app.add_option("--frequency-penalty", o->sampling.frequency_penalty)->capture_default_str();

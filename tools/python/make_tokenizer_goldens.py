@@ -11,9 +11,11 @@ Three families:
   llama      Llama-2 / TinyLlama style converted from SentencePiece: Prepend + Replace
              normalizer, BPE with byte fallback, <unk>/<s>/</s>, <s> prepended.
   metaspace  the same model with transformers' newer Metaspace pre-tokenizer (prepend "first").
+  sentencepiece  a SentencePiece BPE tokenizer.model (byte fallback), ids from the `sentencepiece`
+             package; llmcc loads it through the SentencePiece C++ library.
 
 The training text is the project's own prose (tests/data/text/sample.txt) plus a few lines of
-code. Needs `tokenizers` (PyPI). CI reads the committed files.
+code. Needs `tokenizers` and `sentencepiece` (PyPI). CI reads the committed files.
   python3 tools/python/make_tokenizer_goldens.py
 """
 import json
@@ -122,6 +124,25 @@ def make_llama(metaspace_pre_tokenizer):
     return Tokenizer.from_str(json.dumps(spec))
 
 
+def make_sentencepiece(out_dir):
+    import io
+    import sentencepiece as spm
+    model = io.BytesIO()
+    spm.SentencePieceTrainer.train(sentence_iterator=iter(training_text()), model_writer=model,
+                                   model_type="bpe", vocab_size=400, byte_fallback=True,
+                                   character_coverage=1.0, normalization_rule_name="identity", bos_id=1, eos_id=2, unk_id=0, pad_id=-1)
+    os.makedirs(out_dir, exist_ok=True)
+    with open(os.path.join(out_dir, "tokenizer.model"), "wb") as f:
+        f.write(model.getvalue())
+    sp = spm.SentencePieceProcessor(model_file=os.path.join(out_dir, "tokenizer.model"))
+    cases = []
+    for text in CORPUS + ["<s> is text here, not a control token"]:
+        ids = sp.encode(text)
+        cases.append({"text": text, "ids": ids, "ids_with_special": [sp.bos_id()] + ids,
+                      "decoded": sp.decode(ids)})
+    return cases
+
+
 def main():
     goldens = {}
     for name, tok in [("bytelevel", make_bytelevel()), ("llama", make_llama(False)),
@@ -138,6 +159,8 @@ def main():
                           "decoded": tok.decode(ids, skip_special_tokens=False)})
         goldens[name] = cases
         print(f"{name}: vocab {tok.get_vocab_size()}, {len(cases)} cases")
+    goldens["sentencepiece"] = make_sentencepiece(os.path.join(DATA, "tokenizers", "sentencepiece"))
+    print(f"sentencepiece: {len(goldens['sentencepiece'])} cases")
     with open(os.path.join(DATA, "tokenizers", "goldens.json"), "w") as f:
         json.dump(goldens, f, ensure_ascii=False, indent=1)
 

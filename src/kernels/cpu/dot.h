@@ -102,7 +102,8 @@ inline void exp_f32(const float* x, float* out, int64_t n) {
     y = _mm256_fmadd_ps(y, v, p4);
     y = _mm256_fmadd_ps(y, v, p5);
     y = _mm256_fmadd_ps(y, _mm256_mul_ps(v, v), _mm256_add_ps(v, one));
-    __m256i pow2 = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvttps_epi32(fx), _mm256_set1_epi32(127)), 23);
+    __m256i pow2 =
+        _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvttps_epi32(fx), _mm256_set1_epi32(127)), 23);
     _mm256_storeu_ps(out + i, _mm256_mul_ps(y, _mm256_castsi256_ps(pow2)));
   }
 #endif

@@ -29,8 +29,9 @@ void quantize_activations(const TX* x, int64_t rows, int64_t K, bool nibble_layo
   a.K = K;
   a.groups = (K + 31) / 32;
   const int64_t quads = (a.groups + 3) / 4;
-  a.stride = nibble_layout ? quads * 128 : quads * 128;  // whole quads either way: loads may overrun
-  const int64_t sgroups = a.groups + 16;  // room for 16-wide loads past the end
+  a.stride =
+      nibble_layout ? quads * 128 : quads * 128;  // whole quads either way: loads may overrun
+  const int64_t sgroups = a.groups + 16;          // room for 16-wide loads past the end
   a.q.assign(static_cast<size_t>(rows * a.stride), 0);
   a.scale.assign(static_cast<size_t>(rows * sgroups), 0.0f);
   a.dsum.assign(static_cast<size_t>(rows * sgroups), 0.0f);
@@ -90,10 +91,9 @@ inline void dot_q4_rows(const uint8_t* w, const half* sw, const Int8Activations&
   const int64_t groups = a.groups, sgroups = a.groups + 16;
   __m256 acc[R], zero_acc[R];
   for (int r = 0; r < R; ++r) acc[r] = zero_acc[r] = _mm256_setzero_ps();
-  const __m256i perm[4] = {_mm256_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1),
-                           _mm256_setr_epi32(2, 2, 2, 2, 3, 3, 3, 3),
-                           _mm256_setr_epi32(4, 4, 4, 4, 5, 5, 5, 5),
-                           _mm256_setr_epi32(6, 6, 6, 6, 7, 7, 7, 7)};
+  const __m256i perm[4] = {
+      _mm256_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1), _mm256_setr_epi32(2, 2, 2, 2, 3, 3, 3, 3),
+      _mm256_setr_epi32(4, 4, 4, 4, 5, 5, 5, 5), _mm256_setr_epi32(6, 6, 6, 6, 7, 7, 7, 7)};
   for (int64_t g = 0; g < groups; g += 8) {
     // Eight groups at a time: weight scale times activation scale, one lane per group.
     const __m256 sw8 = load_scales8(sw + g, groups - g);
@@ -109,7 +109,8 @@ inline void dot_q4_rows(const uint8_t* w, const half* sw, const Int8Activations&
       if (gp + 1 < groups) {
         bytes = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + gp * 16));
       } else {  // a lone last group: do not read past the row
-        bytes = _mm256_zextsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w + gp * 16)));
+        bytes =
+            _mm256_zextsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w + gp * 16)));
       }
       const __m256i lo = _mm256_and_si256(bytes, low4);
       const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(bytes, 4), low4);
@@ -137,11 +138,13 @@ inline void dot_q8_rows(const uint8_t* w, const half* sw, const Int8Activations&
   __m256 acc[R];
   for (int r = 0; r < R; ++r) acc[r] = _mm256_setzero_ps();
   for (int64_t g = 0; g < groups; ++g) {
-    const __m256i ws = _mm256_sub_epi8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + g * 32)), offset);
+    const __m256i ws =
+        _mm256_sub_epi8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + g * 32)), offset);
     const __m256i wabs = _mm256_abs_epi8(ws);
     const float s = to_float(sw[g]);
     for (int r = 0; r < R; ++r) {
-      const __m256i xq = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.q.data() + (r0 + r) * a.stride + g * 32));
+      const __m256i xq = _mm256_loadu_si256(
+          reinterpret_cast<const __m256i*>(a.q.data() + (r0 + r) * a.stride + g * 32));
       const __m256i prod = _mm256_maddubs_epi16(wabs, _mm256_sign_epi8(xq, ws));
       const __m256 dots = _mm256_cvtepi32_ps(_mm256_madd_epi16(prod, ones));
       acc[r] = _mm256_fmadd_ps(dots, _mm256_set1_ps(s * a.scale[(r0 + r) * sgroups + g]), acc[r]);
@@ -185,15 +188,17 @@ inline void dot_q4_rows_vnni(const uint8_t* w, const half* sw, const Int8Activat
     for (int q = 0; q < 4 && g + 4 * q < groups; ++q) {
       const int64_t gq = g + 4 * q;  // first group of the quad
       const int64_t n = std::min<int64_t>(4, groups - gq);
-      const __m512i bytes = n == 4 ? _mm512_loadu_si512(w + gq * 16)
-                                   : _mm512_maskz_loadu_epi8((__mmask64(1) << (16 * n)) - 1, w + gq * 16);
+      const __m512i bytes =
+          n == 4 ? _mm512_loadu_si512(w + gq * 16)
+                 : _mm512_maskz_loadu_epi8((__mmask64(1) << (16 * n)) - 1, w + gq * 16);
       const __m512i lo = _mm512_and_si512(bytes, low4);
       const __m512i hi = _mm512_and_si512(_mm512_srli_epi16(bytes, 4), low4);
       for (int r = 0; r < R; ++r) {
         const int8_t* xq = a.q.data() + (r0 + r) * a.stride + (gq / 4) * 128;
         __m512i dot = _mm512_dpbusd_epi32(_mm512_setzero_si512(), lo, _mm512_loadu_si512(xq));
         dot = _mm512_dpbusd_epi32(dot, hi, _mm512_loadu_si512(xq + 64));
-        acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), _mm512_permutexvar_ps(perm[q], c16[r]), acc[r]);
+        acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), _mm512_permutexvar_ps(perm[q], c16[r]),
+                                 acc[r]);
       }
     }
   }
@@ -233,8 +238,10 @@ inline void dot_q8_rows_vnni(const uint8_t* w, const half* sw, const Int8Activat
                                                   reinterpret_cast<const __m256i*>(w + gp * 32)));
       for (int r = 0; r < R; ++r) {
         const int8_t* xq = a.q.data() + (r0 + r) * a.stride + gp * 32;
-        const __m512i dot = _mm512_dpbusd_epi32(_mm512_setzero_si512(), bytes, _mm512_loadu_si512(xq));
-        acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), _mm512_permutexvar_ps(perm[p], c16[r]), acc[r]);
+        const __m512i dot =
+            _mm512_dpbusd_epi32(_mm512_setzero_si512(), bytes, _mm512_loadu_si512(xq));
+        acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), _mm512_permutexvar_ps(perm[p], c16[r]),
+                                 acc[r]);
       }
     }
   }
@@ -276,17 +283,33 @@ void linear_int8_dot(const TX* x, const uint32_t* qw, const half* qs, const TO* 
 #endif
         if constexpr (BITS == 4) {
           switch (R) {
-            case 4: LLMCC_DOT_Q4<4>(w, s, act, r0, out); break;
-            case 3: LLMCC_DOT_Q4<3>(w, s, act, r0, out); break;
-            case 2: LLMCC_DOT_Q4<2>(w, s, act, r0, out); break;
-            default: LLMCC_DOT_Q4<1>(w, s, act, r0, out); break;
+            case 4:
+              LLMCC_DOT_Q4<4>(w, s, act, r0, out);
+              break;
+            case 3:
+              LLMCC_DOT_Q4<3>(w, s, act, r0, out);
+              break;
+            case 2:
+              LLMCC_DOT_Q4<2>(w, s, act, r0, out);
+              break;
+            default:
+              LLMCC_DOT_Q4<1>(w, s, act, r0, out);
+              break;
           }
         } else {
           switch (R) {
-            case 4: LLMCC_DOT_Q8<4>(w, s, act, r0, out); break;
-            case 3: LLMCC_DOT_Q8<3>(w, s, act, r0, out); break;
-            case 2: LLMCC_DOT_Q8<2>(w, s, act, r0, out); break;
-            default: LLMCC_DOT_Q8<1>(w, s, act, r0, out); break;
+            case 4:
+              LLMCC_DOT_Q8<4>(w, s, act, r0, out);
+              break;
+            case 3:
+              LLMCC_DOT_Q8<3>(w, s, act, r0, out);
+              break;
+            case 2:
+              LLMCC_DOT_Q8<2>(w, s, act, r0, out);
+              break;
+            default:
+              LLMCC_DOT_Q8<1>(w, s, act, r0, out);
+              break;
           }
         }
 #undef LLMCC_DOT_Q4

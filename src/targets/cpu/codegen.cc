@@ -331,15 +331,16 @@ std::string emit_source(const ir::Module& m, const std::string& prefix) {
            abi_dtype(*kv_dtype), kvc["num_hidden_layers"].get<int64_t>(),
            kvc["num_key_value_heads"].get<int64_t>(), kvc["head_dim"].get<int64_t>(),
            c_type(*kv_dtype));
-  s += api + fmt::format(
-                 "void {}llmcc_kv_cache_copy_page(llmcc_kv_cache* kv, int64_t src, int64_t dst) {{\n"
-                 "  const size_t page_bytes = static_cast<size_t>(2) * kv->num_kv_heads *\n"
-                 "      kv->page_size * kv->head_dim * sizeof({});\n"
-                 "  char* base = static_cast<char*>(kv->storage);\n"
-                 "  for (int64_t layer = 0; layer < kv->num_layers; ++layer)\n"
-                 "    std::memcpy(base + (layer * kv->num_pages + dst) * page_bytes,\n"
-                 "                base + (layer * kv->num_pages + src) * page_bytes, page_bytes);\n}}\n",
-                 prefix, c_type(*kv_dtype));
+  s += api +
+       fmt::format(
+           "void {}llmcc_kv_cache_copy_page(llmcc_kv_cache* kv, int64_t src, int64_t dst) {{\n"
+           "  const size_t page_bytes = static_cast<size_t>(2) * kv->num_kv_heads *\n"
+           "      kv->page_size * kv->head_dim * sizeof({});\n"
+           "  char* base = static_cast<char*>(kv->storage);\n"
+           "  for (int64_t layer = 0; layer < kv->num_layers; ++layer)\n"
+           "    std::memcpy(base + (layer * kv->num_pages + dst) * page_bytes,\n"
+           "                base + (layer * kv->num_pages + src) * page_bytes, page_bytes);\n}}\n",
+           prefix, c_type(*kv_dtype));
   s += api + fmt::format(
                  "void {}llmcc_free_kv_cache(llmcc_kv_cache* kv) {{\n"
                  "  if (kv) {{ std::free(kv->storage); std::free(kv); }}\n}}\n",
