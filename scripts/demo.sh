@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install_deps.sh
-scripts/build.sh
+scripts/build.sh llmcc
 mkdir -p out
 question="What is the capital of France? Answer with one word."
 if gguf=$(scripts/get_smollm2.sh); then
