@@ -52,7 +52,7 @@ struct Weights {
   std::vector<const void*> pointers;
 };
 
-Weights make_weights(const Json& metadata, const Json& config, uint32_t seed) {
+Weights make_weights(const Json& metadata, uint32_t seed) {
   Weights w;
   const Json& c = metadata["model_config"];
   w.ref.hidden = c["hidden_size"];
@@ -96,7 +96,6 @@ Weights make_weights(const Json& metadata, const Json& config, uint32_t seed) {
     w.storage.push_back(std::move(bytes));
   }
   for (const auto& s : w.storage) w.pointers.push_back(s.data());
-  (void)config;
   return w;
 }
 
@@ -199,7 +198,7 @@ class CompiledForward : public ::testing::TestWithParam<int> {};
 void check_prefill_and_decode(const Json& config, const std::string& quantization, double bound) {
   auto m = compile_model(config, quantization);
   llmcc_dtype dtype = quantization == "q0f32" ? LLMCC_FLOAT32 : LLMCC_FLOAT16;
-  Weights w = make_weights(m->result.metadata, config, 42);
+  Weights w = make_weights(m->result.metadata, 42);
   Runner run(m->lib, w, dtype);
   std::vector<int32_t> ids = {3, 17, 5, 90, 44, 1, 0, 63, 12, 77, 8, 19, 33, 20, 2, 50, 71, 9};
   auto ref = w.ref.forward(ids);
@@ -235,7 +234,7 @@ TEST(CompiledForward, BatchedFunctionsServeSeveralSequences) {
   Json config = *find_preset("tiny_llama");
   config["max_batch_size"] = 4;
   auto m = compile_model(config, "q0f32");
-  Weights w = make_weights(m->result.metadata, config, 7);
+  Weights w = make_weights(m->result.metadata, 7);
   Runner run(m->lib, w, LLMCC_FLOAT32);
   const int64_t H = w.ref.hidden;
   std::vector<int32_t> a = {4, 8, 15, 16, 23, 42}, b = {1, 2, 3, 5, 8, 13, 21, 34, 55, 89};
@@ -273,7 +272,7 @@ TEST(CompiledForward, BatchedFunctionsServeSeveralSequences) {
 TEST(CompiledForward, ForkedSequencesContinueIndependently) {
   Json config = *find_preset("tiny_llama");
   auto m = compile_model(config, "q0f32");
-  Weights w = make_weights(m->result.metadata, config, 11);
+  Weights w = make_weights(m->result.metadata, 11);
   Runner run(m->lib, w, LLMCC_FLOAT32);
   const int64_t H = w.ref.hidden;
   // 13 tokens leave the second page partly filled, so the fork must copy it.
@@ -296,7 +295,7 @@ TEST(CompiledForward, ForkedSequencesContinueIndependently) {
 TEST(CompiledForward, HiddenStateFunctionsComposeWithGetLogits) {
   Json config = *find_preset("tiny_llama");
   auto m = compile_model(config, "q0f32");
-  Weights w = make_weights(m->result.metadata, config, 9);
+  Weights w = make_weights(m->result.metadata, 9);
   Runner run(m->lib, w, LLMCC_FLOAT32);
   const int64_t H = w.ref.hidden, V = w.ref.vocab;
   std::vector<int32_t> ids = {5, 6, 7};
@@ -326,7 +325,7 @@ TEST(CompiledForward, HiddenStateFunctionsComposeWithGetLogits) {
 TEST(CompiledForward, LibraryRejectsBadArguments) {
   Json config = *find_preset("tiny_llama");
   auto m = compile_model(config, "q0f32");
-  Weights w = make_weights(m->result.metadata, config, 1);
+  Weights w = make_weights(m->result.metadata, 1);
   Runner run(m->lib, w, LLMCC_FLOAT32);
   try {
     run.embed({96, 97});  // vocab is 97
