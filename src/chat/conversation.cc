@@ -4,16 +4,11 @@
 #include <fmt/ranges.h>
 
 #include "support/error.h"
+#include "support/strings.h"
 
 namespace llmcc {
 
 namespace {
-
-std::string replace_all(std::string s, const std::string& from, const std::string& to) {
-  for (size_t pos = 0; (pos = s.find(from, pos)) != std::string::npos; pos += to.size())
-    s.replace(pos, from.size(), to);
-  return s;
-}
 
 const std::string* lookup(const std::vector<std::pair<std::string, std::string>>& v,
                           const std::string& key) {

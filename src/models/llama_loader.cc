@@ -1,14 +1,10 @@
 // How Hugging Face Llama checkpoints map onto llmcc's (MLC's) Llama params.
 #include "models/llama.h"
+#include "support/strings.h"
 
 namespace llmcc {
 
 namespace {
-
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() &&
-         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
 
 std::string strip(const std::string& s, const std::string& suffix) {
   return s.substr(0, s.size() - suffix.size());

@@ -4,15 +4,11 @@
 #include <set>
 
 #include "support/error.h"
+#include "support/strings.h"
 
 namespace llmcc {
 
 namespace {
-
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() &&
-         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
 
 std::string stem(const std::string& param) {
   return ends_with(param, ".weight") ? param.substr(0, param.size() - 7) : param;

@@ -10,6 +10,7 @@
 
 #include "support/error.h"
 #include "support/json.h"
+#include "support/strings.h"
 #include "tokenizer/byte_level.h"
 #include "tokenizer/regex_split.h"
 #include "tokenizer/tokenizer.h"
@@ -22,20 +23,6 @@ namespace {
 // GPT-2's pre-tokenization pattern, used by ByteLevel(use_regex=true).
 const char* kGpt2Pattern =
     R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)";
-
-std::string replace_all(std::string s, const std::string& from, const std::string& to) {
-  if (from.empty()) return s;
-  size_t pos = 0;
-  while ((pos = s.find(from, pos)) != std::string::npos) {
-    s.replace(pos, from.size(), to);
-    pos += to.size();
-  }
-  return s;
-}
-
-bool starts_with(const std::string& s, const std::string& p) {
-  return s.compare(0, p.size(), p) == 0;
-}
 
 [[noreturn]] void unsupported(const std::string& file, const std::string& what, const Json& j) {
   user_error("tokenizer '{}': {} {} is not supported by llmcc", file, what,
