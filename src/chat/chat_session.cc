@@ -86,22 +86,23 @@ std::string ChatSession::chat(const std::string& user_message,
       on_text(out);
     }
   };
-  auto result =
-      engine_.generate(ids, config, [&](int64_t, const std::vector<float>&, int32_t token) {
-        for (int32_t stop : conversation_.stop_token_ids)
-          if (token == stop) return false;
-        emit(stream.push(token), false);
-        return !stopped;
-      });
+  auto result = engine_.generate_in_session(ids, config,
+                                            [&](int64_t, const std::vector<float>&, int32_t token) {
+                                              for (int32_t stop : conversation_.stop_token_ids)
+                                                if (token == stop) return false;
+                                              emit(stream.push(token), false);
+                                              return !stopped;
+                                            });
   if (!stopped) emit(stream.finish(), true);
   conversation_.messages.back().second = reply;
-  stats_ = {static_cast<int64_t>(ids.size()), static_cast<int64_t>(result.tokens.size()),
+  stats_ = {result.prefill_tokens, static_cast<int64_t>(result.tokens.size()),
             result.prefill_seconds, result.decode_seconds};
   return reply;
 }
 
 void ChatSession::reset() {
   conversation_.messages.resize(base_messages_);
+  engine_.end_session();
   stats_ = {};
 }
 

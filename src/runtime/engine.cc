@@ -58,12 +58,14 @@ Engine::Engine(const fs::path& model_dir, const fs::path& model_lib, const Engin
   for (const auto& [name, f] : library_.functions()) ws = std::max(ws, f->workspace_bytes);
   workspace_ = std::aligned_alloc(64, static_cast<size_t>((ws + 63) / 64 * 64 + 64));
   if (!workspace_) user_error("out of memory allocating a {} byte workspace", ws);
-  raw_kv_ = library_.create_kv_cache(1, context_window_, prefill_chunk_, options.page_size);
+  // Two sequences: a chat session can stay cached while a one-shot request runs.
+  raw_kv_ = library_.create_kv_cache(2, context_window_, prefill_chunk_, options.page_size);
   kv_ = std::make_unique<PagedKVCache>(
       raw_kv_, [this](int64_t src, int64_t dst) { library_.copy_kv_page(raw_kv_, src, dst); });
 }
 
 Engine::~Engine() {
+  end_session();
   kv_.reset();
   if (raw_kv_) library_.free_kv_cache(raw_kv_);
   std::free(workspace_);
@@ -116,20 +118,52 @@ std::vector<std::vector<float>> Engine::score(const std::vector<int32_t>& tokens
 GenerationResult Engine::generate(const std::vector<int32_t>& prompt,
                                   const GenerationConfig& config, const StepCallback& on_step) {
   check_tokens(prompt, "prompt");
-  if (config.max_tokens < 1) user_error("max_tokens must be at least 1");
-
   const int64_t seq = 0;
   ScopedSequence scoped(*kv_, seq);
+  return run(seq, prompt, 0, config, on_step, nullptr);
+}
 
+GenerationResult Engine::generate_in_session(const std::vector<int32_t>& prompt,
+                                             const GenerationConfig& config,
+                                             const StepCallback& on_step) {
+  check_tokens(prompt, "prompt");
+  if (!session_open_) {
+    kv_->add_sequence(kSessionSequence);
+    session_open_ = true;
+    session_tokens_.clear();
+  }
+  // Reuse the cached prefix the new prompt shares with what the session has seen; at least the
+  // last prompt token is run again, for its logits.
+  size_t keep = 0;
+  while (keep < session_tokens_.size() && keep + 1 < prompt.size() &&
+         session_tokens_[keep] == prompt[keep])
+    ++keep;
+  kv_->truncate_sequence(kSessionSequence, static_cast<int64_t>(keep));
+  session_tokens_.resize(keep);
+  return run(kSessionSequence, prompt, keep, config, on_step, &session_tokens_);
+}
+
+void Engine::end_session() {
+  if (!session_open_) return;
+  kv_->remove_sequence(kSessionSequence);
+  session_open_ = false;
+  session_tokens_.clear();
+}
+
+GenerationResult Engine::run(int64_t seq, const std::vector<int32_t>& prompt, size_t cached,
+                             const GenerationConfig& config, const StepCallback& on_step,
+                             std::vector<int32_t>* fed) {
+  if (config.max_tokens < 1) user_error("max_tokens must be at least 1");
   GenerationResult result;
   auto start = std::chrono::steady_clock::now();
   std::vector<float> logits;
-  for (size_t begin = 0; begin < prompt.size(); begin += prefill_chunk_) {
+  for (size_t begin = cached; begin < prompt.size(); begin += prefill_chunk_) {
     size_t end = std::min(prompt.size(), begin + static_cast<size_t>(prefill_chunk_));
-    logits =
-        forward("prefill", std::vector<int32_t>(prompt.begin() + begin, prompt.begin() + end), seq);
+    std::vector<int32_t> chunk(prompt.begin() + begin, prompt.begin() + end);
+    logits = forward("prefill", chunk, seq);
+    if (fed) fed->insert(fed->end(), chunk.begin(), chunk.end());
   }
-  result.prefill_tokens = static_cast<int64_t>(prompt.size());
+  result.prefill_tokens = static_cast<int64_t>(prompt.size() - cached);
   result.prefill_seconds = seconds_since(start);
 
   Sampler sampler(config.sampling);
@@ -160,6 +194,7 @@ GenerationResult Engine::generate(const std::vector<int32_t>& prompt,
       break;
     }
     logits = forward("decode", {token}, seq);
+    if (fed) fed->push_back(token);
   }
   result.decode_seconds = seconds_since(start);
   return result;

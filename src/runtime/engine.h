@@ -52,6 +52,13 @@ class Engine {
   GenerationResult generate(const std::vector<int32_t>& prompt, const GenerationConfig& config,
                             const StepCallback& on_step = nullptr);
 
+  // As generate, on a sequence kept between calls (a chat): the part of `prompt` that matches
+  // what the session already holds is not run again. end_session() forgets it.
+  GenerationResult generate_in_session(const std::vector<int32_t>& prompt,
+                                       const GenerationConfig& config,
+                                       const StepCallback& on_step = nullptr);
+  void end_session();
+
   // Teacher-forced scoring: the logits after each token of `tokens` (row i predicts token i+1),
   // computed chunk by chunk with batch_verify on a fresh sequence.
   std::vector<std::vector<float>> score(const std::vector<int32_t>& tokens);
@@ -61,6 +68,14 @@ class Engine {
   std::vector<float> forward(const std::string& fn, const std::vector<int32_t>& ids, int64_t seq,
                              int64_t logit_rows = 1);
   void check_tokens(const std::vector<int32_t>& tokens, const char* what) const;
+  // Prefills prompt[cached:] on `seq` and decodes; appends every token run to `fed` if given.
+  GenerationResult run(int64_t seq, const std::vector<int32_t>& prompt, size_t cached,
+                       const GenerationConfig& config, const StepCallback& on_step,
+                       std::vector<int32_t>* fed);
+
+  static constexpr int64_t kSessionSequence = 1;
+  bool session_open_ = false;
+  std::vector<int32_t> session_tokens_;  // what the session sequence's KV cache holds
 
   ModelLibrary library_;
   ModelWeights weights_;

@@ -41,6 +41,18 @@ void PagedKVCache::remove_sequence(int64_t seq_id) {
   sequences_.erase(seq_id);
 }
 
+void PagedKVCache::truncate_sequence(int64_t seq_id, int64_t length) {
+  Sequence& s = sequence(seq_id);
+  if (length < 0 || length > s.length)
+    internal_error("truncate_sequence: {} is outside [0, {}]", length, s.length);
+  const size_t pages = static_cast<size_t>((length + kv_->page_size - 1) / kv_->page_size);
+  while (s.pages.size() > pages) {
+    drop_page(s.pages.back());
+    s.pages.pop_back();
+  }
+  s.length = length;
+}
+
 void PagedKVCache::fork_sequence(int64_t parent, int64_t child) {
   const Sequence& p = sequence(parent);
   add_sequence(child);

@@ -24,6 +24,8 @@ class PagedKVCache {
   // `child` starts as a copy of `parent`: full pages are shared (they never change again), the
   // partly filled last page is copied, since both sequences will write into it.
   void fork_sequence(int64_t parent, int64_t child);
+  // Keeps the first `length` tokens of a sequence (MLC's popn), freeing pages past them.
+  void truncate_sequence(int64_t seq_id, int64_t length);
   int64_t sequence_length(int64_t seq_id) const;
   int64_t free_pages() const { return static_cast<int64_t>(free_pages_.size()); }
 

@@ -124,6 +124,24 @@ TEST(PagedKVCache, AllocatesPagesAndDescribesTheBatch) {
   EXPECT_THROW(kv.begin_forward({9}, {100}), UserError);  // more than the pages left
 }
 
+TEST(PagedKVCache, TruncateFreesPagesPastTheNewLength) {
+  FakeCache f(8, 4, 2);
+  PagedKVCache kv = f.manager();
+  kv.add_sequence(0);
+  kv.begin_forward({0}, {10});  // 3 pages
+  kv.end_forward();
+  EXPECT_EQ(kv.free_pages(), 5);
+  kv.truncate_sequence(0, 5);  // 2 pages
+  EXPECT_EQ(kv.sequence_length(0), 5);
+  EXPECT_EQ(kv.free_pages(), 6);
+  kv.begin_forward({0}, {1});
+  EXPECT_EQ(f.kv.prev_lengths[0], 5);
+  kv.end_forward();
+  kv.truncate_sequence(0, 0);
+  EXPECT_EQ(kv.free_pages(), 8);
+  EXPECT_THROW(kv.truncate_sequence(0, 3), InternalError);
+}
+
 TEST(PagedKVCache, ForkSharesFullPagesAndCopiesThePartialOne) {
   FakeCache f(8, 4, 3);
   PagedKVCache kv = f.manager();
