@@ -92,7 +92,6 @@ class HfTokenizer : public Tokenizer {
         added_by_content_[a.content] = a.id;
       }
     // Longest first, so matching is leftmost-longest.
-    std::sort(added_order_.begin(), added_order_.end());
     for (size_t i = 0; i < added_.size(); ++i) added_order_.push_back(i);
     std::sort(added_order_.begin(), added_order_.end(), [&](size_t x, size_t y) {
       return added_[x].content.size() > added_[y].content.size();
@@ -271,8 +270,7 @@ class HfTokenizer : public Tokenizer {
             if (!p.split) {
               next.push_back(s);
             } else {
-              Regex r(pattern_regex({{"String", p.replacement}}));
-              for (auto& part : split_by(s, r, SplitBehavior::kMergedWithNext, false))
+              for (auto& part : split_by(s, *p.regex, SplitBehavior::kMergedWithNext, false))
                 next.push_back(part);
             }
             break;
@@ -483,7 +481,6 @@ class HfTokenizer : public Tokenizer {
       t.add_prefix_space = p.value("add_prefix_space", false);
       t.use_regex = p.value("use_regex", true);
       t.regex = std::make_shared<Regex>(kGpt2Pattern);
-      decode_byte_level_ = true;
     } else if (type == "Split") {
       t.kind = PreTokenizer::Kind::kSplit;
       t.regex = std::make_shared<Regex>(pattern_regex(p.at("pattern")));
@@ -506,6 +503,7 @@ class HfTokenizer : public Tokenizer {
       else
         t.prepend_scheme = p.value("add_prefix_space", true) ? "always" : "never";
       t.split = p.value("split", true);
+      t.regex = std::make_shared<Regex>(pattern_regex({{"String", t.replacement}}));
     } else {
       unsupported(file_, "pre-tokenizer", p);
     }
@@ -573,8 +571,7 @@ class HfTokenizer : public Tokenizer {
   std::unordered_map<std::string, int32_t> vocab_;
   std::vector<std::string> id_to_token_;
   std::unordered_map<std::string, int> merges_;
-  bool byte_fallback_ = false, fuse_unk_ = false, ignore_merges_ = false,
-       decode_byte_level_ = false;
+  bool byte_fallback_ = false, fuse_unk_ = false, ignore_merges_ = false;
   std::optional<int32_t> unk_id_;
   std::vector<AddedToken> added_;
   std::vector<size_t> added_order_;

@@ -29,9 +29,8 @@ void quantize_activations(const TX* x, int64_t rows, int64_t K, bool nibble_layo
   a.K = K;
   a.groups = (K + 31) / 32;
   const int64_t quads = (a.groups + 3) / 4;
-  a.stride =
-      nibble_layout ? quads * 128 : quads * 128;  // whole quads either way: loads may overrun
-  const int64_t sgroups = a.groups + 16;          // room for 16-wide loads past the end
+  a.stride = quads * 128;                 // whole quads in both layouts: 512-bit loads may overrun
+  const int64_t sgroups = a.groups + 16;  // room for 16-wide loads past the end
   a.q.assign(static_cast<size_t>(rows * a.stride), 0);
   a.scale.assign(static_cast<size_t>(rows * sgroups), 0.0f);
   a.dsum.assign(static_cast<size_t>(rows * sgroups), 0.0f);
