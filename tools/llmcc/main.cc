@@ -34,16 +34,10 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   try {
     for (auto* sub : app.get_subcommands()) return actions.at(sub)();
-  } catch (const llmcc::NotImplementedError& e) {
+  } catch (const llmcc::UserError& e) {  // includes NotImplementedError
     std::fprintf(stderr, "error: %s\n", e.what());
     return 1;
-  } catch (const llmcc::UserError& e) {
-    std::fprintf(stderr, "error: %s\n", e.what());
-    return 1;
-  } catch (const llmcc::InternalError& e) {
-    std::fprintf(stderr, "internal error (an llmcc bug, please report it): %s\n", e.what());
-    return 3;
-  } catch (const std::exception& e) {
+  } catch (const std::exception& e) {  // InternalError and anything unexpected
     std::fprintf(stderr, "internal error (an llmcc bug, please report it): %s\n", e.what());
     return 3;
   }
