@@ -4,19 +4,22 @@
 
 #include <sstream>
 
+#include "chat/reply_stream.h"
 #include "config/key_value_list.h"
 #include "support/error.h"
 
 namespace llmcc {
 
 ChatSession::ChatSession(Engine& engine, const Tokenizer& tokenizer, Conversation conversation,
-                         SamplingParams sampling, int64_t max_tokens)
+                         SamplingParams sampling, int64_t max_tokens,
+                         const std::vector<int32_t>& eos_token_ids)
     : engine_(engine),
       tokenizer_(tokenizer),
       conversation_(std::move(conversation)),
       base_messages_(conversation_.messages.size()),
       sampling_(sampling),
-      max_tokens_(max_tokens) {}
+      max_tokens_(max_tokens),
+      stops_(StopConditions::for_conversation(conversation_, tokenizer, eos_token_ids)) {}
 
 std::vector<int32_t> ChatSession::prompt_ids() const {
   std::vector<int32_t> ids = conversation_.system_prefix_token_ids;
@@ -56,44 +59,21 @@ std::string ChatSession::chat(const std::string& user_message,
   GenerationConfig config;
   config.sampling = sampling_;
   config.max_tokens = std::min<int64_t>(max_tokens_, window - static_cast<int64_t>(ids.size()));
-  std::vector<std::string> stops = conversation_.stop_str;
-  stops.insert(stops.end(), extra_stop_.begin(), extra_stop_.end());
-  StreamDecoder stream(tokenizer_);
-  std::string reply, pending;  // pending: text held back because it may begin a stop string
-  bool stopped = false;
-  auto emit = [&](std::string text, bool final) {
-    pending += text;
-    for (const auto& s : stops) {
-      size_t at = s.empty() ? std::string::npos : pending.find(s);
-      if (at != std::string::npos) {
-        pending.resize(at);
-        stopped = true;
-      }
-    }
-    // Hold back a tail that could still grow into a stop string.
-    size_t keep = 0;
-    if (!stopped && !final)
-      for (const auto& s : stops)
-        for (size_t n = std::min(s.size() - 1, pending.size()); n > keep; --n)
-          if (pending.compare(pending.size() - n, n, s, 0, n) == 0) {
-            keep = n;
-            break;
-          }
-    std::string out = pending.substr(0, pending.size() - keep);
-    pending.erase(0, pending.size() - keep);
-    if (!out.empty()) {
-      reply += out;
-      on_text(out);
-    }
+  StopConditions stops = stops_;
+  stops.strings.insert(stops.strings.end(), extra_stop_.begin(), extra_stop_.end());
+  ReplyStream stream(tokenizer_, stops);
+  auto show = [&](const std::string& text) {
+    if (!text.empty()) on_text(text);
   };
   auto result = engine_.generate_in_session(ids, config,
                                             [&](int64_t, const std::vector<float>&, int32_t token) {
-                                              for (int32_t stop : conversation_.stop_token_ids)
-                                                if (token == stop) return false;
-                                              emit(stream.push(token), false);
-                                              return !stopped;
+                                              show(stream.push(token));
+                                              return !stream.stopped();
                                             });
-  if (!stopped) emit(stream.finish(), true);
+  show(stream.finish());
+  const std::string reply = stream.text();
+  last_prompt_tokens_ = ids;
+  last_reply_tokens_ = stream.tokens();
   conversation_.messages.back().second = reply;
   stats_ = {result.prefill_tokens, static_cast<int64_t>(result.tokens.size()),
             result.prefill_seconds, result.decode_seconds};
@@ -110,6 +90,7 @@ void ChatSession::set(const std::string& settings) {
   static const std::vector<std::string> keys = {"temperature",
                                                 "top_p",
                                                 "top_k",
+                                                "min_p",
                                                 "seed",
                                                 "max_tokens",
                                                 "stop",
@@ -127,6 +108,8 @@ void ChatSession::set(const std::string& settings) {
         next.top_p = std::stod(value);
       else if (key == "top_k")
         next.top_k = std::stoll(value);
+      else if (key == "min_p")
+        next.min_p = std::stod(value);
       else if (key == "seed")
         next.seed = std::stoull(value);
       else if (key == "max_tokens")
@@ -148,10 +131,25 @@ void ChatSession::set(const std::string& settings) {
     }
   }
   if (max_tokens < 1) user_error("/set: max_tokens must be at least 1");
-  Sampler check(next);  // validates ranges
+  try {
+    validate_sampling(next);
+  } catch (const UserError& e) {
+    user_error("/set: {}", e.what());
+  }
   sampling_ = next;
   max_tokens_ = max_tokens;
   extra_stop_ = stop;
+}
+
+std::string ChatSession::settings_text() const {
+  const SamplingParams& p = sampling_;
+  std::string text = fmt::format(
+      "temperature={};top_p={};top_k={};min_p={};repetition_penalty={};presence_penalty={};"
+      "frequency_penalty={};seed={};max_tokens={}",
+      p.temperature, p.top_p, p.top_k, p.min_p, p.repetition_penalty, p.presence_penalty,
+      p.frequency_penalty, p.seed, max_tokens_);
+  if (!extra_stop_.empty()) text += fmt::format(";stop={}", fmt::join(extra_stop_, ","));
+  return text;
 }
 
 std::string ChatSession::stats_text() const {

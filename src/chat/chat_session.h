@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "chat/conversation.h"
+#include "chat/stop_conditions.h"
 #include "runtime/engine.h"
 #include "tokenizer/tokenizer.h"
 
@@ -19,15 +20,25 @@ struct ChatStats {
 
 class ChatSession {
  public:
+  // `eos_token_ids` (from mlc-chat-config.json) end a reply, with the template's own stops.
   ChatSession(Engine& engine, const Tokenizer& tokenizer, Conversation conversation,
-              SamplingParams sampling, int64_t max_tokens);
+              SamplingParams sampling, int64_t max_tokens,
+              const std::vector<int32_t>& eos_token_ids = {});
 
-  // Runs one user turn; `on_text` receives the reply as it streams. Returns the reply.
+  // Runs one user turn; `on_text` receives the reply as it streams, without special tokens and
+  // ending before any stop token or string. Returns the reply.
   std::string chat(const std::string& user_message,
                    const std::function<void(const std::string&)>& on_text);
   void reset();
-  // "temperature=0.5;top_p=0.8;seed=23;max_tokens=100;stop=a,b" (also top_k and the penalties).
+  // "temperature=0.5;top_p=0.8;seed=23;max_tokens=100;stop=a,b" (also top_k, min_p and the
+  // penalties).
   void set(const std::string& settings);
+  const SamplingParams& sampling() const { return sampling_; }
+  // The current settings in /set's syntax.
+  std::string settings_text() const;
+  // The tokens of the last reply as generated (without the stop token), and its prompt.
+  const std::vector<int32_t>& last_reply_tokens() const { return last_reply_tokens_; }
+  const std::vector<int32_t>& last_prompt_tokens() const { return last_prompt_tokens_; }
   const ChatStats& last_stats() const { return stats_; }
   std::string stats_text() const;
 
@@ -44,7 +55,9 @@ class ChatSession {
   const size_t base_messages_;  // messages that came with the template, never trimmed
   SamplingParams sampling_;
   int64_t max_tokens_;
+  StopConditions stops_;
   std::vector<std::string> extra_stop_;
+  std::vector<int32_t> last_reply_tokens_, last_prompt_tokens_;
   ChatStats stats_;
 };
 

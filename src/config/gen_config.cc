@@ -68,6 +68,10 @@ Json gen_config(const GenConfigOptions& o) {
     if (source.dict.contains(key) && !source.dict[key].is_null()) return source.dict[key];
     return fallback;
   };
+  auto pick_sampling = [&](const char* key, Json fallback) -> Json {
+    const Json& d = o.sampling_defaults;
+    return pick(key, d.contains(key) && !d[key].is_null() ? d[key] : fallback);
+  };
 
   fs::create_directories(o.output);
   std::vector<std::string> copied;
@@ -95,11 +99,20 @@ Json gen_config(const GenConfigOptions& o) {
   out["tensor_parallel_shards"] = config->tensor_parallel_shards();
   out["pipeline_parallel_stages"] = config->pipeline_parallel_stages();
   out["active_vocab_size"] = active_vocab_size ? Json(*active_vocab_size) : Json();
-  out["temperature"] = pick("temperature", 1.0);
-  out["presence_penalty"] = pick("presence_penalty", 0.0);
-  out["frequency_penalty"] = pick("frequency_penalty", 0.0);
-  out["repetition_penalty"] = pick("repetition_penalty", 1.0);
-  out["top_p"] = pick("top_p", 1.0);
+  out["temperature"] = pick_sampling("temperature", 1.0);
+  out["presence_penalty"] = pick_sampling("presence_penalty", 0.0);
+  out["frequency_penalty"] = pick_sampling("frequency_penalty", 0.0);
+  out["repetition_penalty"] = pick_sampling("repetition_penalty", 1.0);
+  out["top_p"] = pick_sampling("top_p", 1.0);
+  // llmcc's additions to MLC's fields (0: off), read by chat and serve. Only from
+  // generation_config.json: old config.json files carry transformers' placeholder top_k of 50.
+  auto pick_generation = [&](const char* key, Json fallback) -> Json {
+    if (generation.contains(key) && !generation[key].is_null()) return generation[key];
+    const Json& d = o.sampling_defaults;
+    return d.contains(key) && !d[key].is_null() ? d[key] : fallback;
+  };
+  out["top_k"] = pick_generation("top_k", 0);
+  out["min_p"] = pick_generation("min_p", 0.0);
   out["tokenizer_files"] = copied;
   out["tokenizer_info"] = tokenizer_info(dir.empty() ? o.output : dir);
   out["conv_template"] = conv.to_json();

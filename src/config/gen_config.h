@@ -17,6 +17,10 @@ struct GenConfigOptions {
   std::string model_type = "auto";
   std::string conv_template;
   std::optional<std::string> system_message;  // replaces the template's default
+  // Sampling fields (temperature, top_p, top_k, min_p, repetition_penalty, ...) to use where the
+  // model's generation_config.json and config.json give none, before MLC's own defaults. A GGUF
+  // import sets them: the file carries no generation config.
+  Json sampling_defaults = Json::object();
   ModelConfigOverride overrides;  // context_window_size, ..., max_batch_size (default 128)
   std::filesystem::path output;
 };

@@ -9,13 +9,18 @@
 
 namespace llmcc {
 
+void validate_sampling(const SamplingParams& p) {
+  if (!(p.temperature >= 0)) user_error("temperature must be >= 0, got {}", p.temperature);
+  if (!(p.top_p > 0 && p.top_p <= 1)) user_error("top_p must be in (0, 1], got {}", p.top_p);
+  if (p.top_k < 0) user_error("top_k must be >= 0 (0 turns it off), got {}", p.top_k);
+  if (!(p.min_p >= 0 && p.min_p <= 1))
+    user_error("min_p must be in [0, 1] (0 turns it off), got {}", p.min_p);
+  if (!(p.repetition_penalty > 0))
+    user_error("repetition_penalty must be > 0, got {}", p.repetition_penalty);
+}
+
 Sampler::Sampler(SamplingParams params) : params_(params), rng_(params.seed) {
-  if (params_.temperature < 0) user_error("temperature must be >= 0, got {}", params_.temperature);
-  if (params_.top_p <= 0 || params_.top_p > 1)
-    user_error("top_p must be in (0, 1], got {}", params_.top_p);
-  if (params_.top_k < 0) user_error("top_k must be >= 0, got {}", params_.top_k);
-  if (params_.repetition_penalty <= 0)
-    user_error("repetition_penalty must be > 0, got {}", params_.repetition_penalty);
+  validate_sampling(params_);
 }
 
 void apply_penalties(std::vector<float>& logits, const std::vector<int32_t>& history,
@@ -34,42 +39,56 @@ void apply_penalties(std::vector<float>& logits, const std::vector<int32_t>& his
   }
 }
 
+std::vector<std::pair<int32_t, double>> sampling_candidates(const std::vector<float>& logits,
+                                                            const SamplingParams& p) {
+  if (logits.empty()) internal_error("sampling_candidates: empty logits");
+  // Candidates sorted by logit, cut by top-k.
+  std::vector<int32_t> order(logits.size());
+  std::iota(order.begin(), order.end(), 0);
+  size_t keep = p.top_k > 0 ? std::min<size_t>(p.top_k, order.size()) : order.size();
+  std::partial_sort(order.begin(), order.begin() + keep, order.end(),
+                    [&](int32_t a, int32_t b) { return logits[a] > logits[b]; });
+  order.resize(keep);
+  // Softmax at the temperature, in double for a stable cumulative sum.
+  const double temperature = std::max(p.temperature, 1e-5);
+  std::vector<double> probs(keep);
+  const double max_logit = logits[order[0]];
+  double total = 0;
+  for (size_t i = 0; i < keep; ++i)
+    total += probs[i] = std::exp((logits[order[i]] - max_logit) / temperature);
+  for (double& q : probs) q /= total;
+  // Top-p: the smallest prefix whose mass reaches top_p.
+  size_t cut = keep;
+  double mass = 0;
+  for (size_t i = 0; i < keep; ++i) {
+    mass += probs[i];
+    if (mass >= p.top_p) {
+      cut = i + 1;
+      break;
+    }
+  }
+  // Min-p: tokens at least min_p times as likely as the best (the ratio survives renormalising,
+  // so applying it after top-p as HF does only shortens the same sorted prefix).
+  const double floor = p.min_p * probs[0];
+  while (cut > 1 && probs[cut - 1] < floor) --cut;
+  const double kept = std::accumulate(probs.begin(), probs.begin() + cut, 0.0);
+  std::vector<std::pair<int32_t, double>> out(cut);
+  for (size_t i = 0; i < cut; ++i) out[i] = {order[i], probs[i] / kept};
+  return out;
+}
+
 int32_t Sampler::sample(std::vector<float>& logits, const std::vector<int32_t>& history) {
   if (logits.empty()) internal_error("sample: empty logits");
   apply_penalties(logits, history, params_);
   if (params_.temperature <= 1e-5)
     return static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
-
-  // Candidates sorted by logit, cut by top-k.
-  std::vector<int32_t> order(logits.size());
-  std::iota(order.begin(), order.end(), 0);
-  size_t keep = params_.top_k > 0 ? std::min<size_t>(params_.top_k, order.size()) : order.size();
-  std::partial_sort(order.begin(), order.begin() + keep, order.end(),
-                    [&](int32_t a, int32_t b) { return logits[a] > logits[b]; });
-  order.resize(keep);
-  // Softmax at the temperature, in double for a stable cumulative sum.
-  std::vector<double> probs(keep);
-  const double max_logit = logits[order[0]];
-  double total = 0;
-  for (size_t i = 0; i < keep; ++i)
-    total += probs[i] = std::exp((logits[order[i]] - max_logit) / params_.temperature);
-  // Top-p: the smallest prefix whose mass reaches top_p.
-  size_t cut = keep;
-  double mass = 0;
-  for (size_t i = 0; i < keep; ++i) {
-    mass += probs[i] / total;
-    if (mass >= params_.top_p) {
-      cut = i + 1;
-      break;
-    }
+  const auto candidates = sampling_candidates(logits, params_);
+  double u = std::uniform_real_distribution<double>(0.0, 1.0)(rng_);
+  for (const auto& [token, prob] : candidates) {
+    u -= prob;
+    if (u <= 0) return token;
   }
-  double kept_total = std::accumulate(probs.begin(), probs.begin() + cut, 0.0);
-  double u = std::uniform_real_distribution<double>(0.0, kept_total)(rng_);
-  for (size_t i = 0; i < cut; ++i) {
-    u -= probs[i];
-    if (u <= 0) return order[i];
-  }
-  return order[cut - 1];
+  return candidates.back().first;
 }
 
 }  // namespace llmcc

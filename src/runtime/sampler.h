@@ -1,9 +1,11 @@
-// Turns logits into the next token: penalties, temperature, top-k, top-p, then a draw from a
-// seeded generator. Temperature <= 1e-5 means greedy, as in MLC.
+// Turns logits into the next token: penalties, then Hugging Face's warper order (temperature,
+// top-k, top-p, min-p), then a draw from a seeded generator. Temperature <= 1e-5 means greedy, as
+// in MLC.
 #pragma once
 
 #include <cstdint>
 #include <random>
+#include <utility>
 #include <vector>
 
 namespace llmcc {
@@ -11,12 +13,16 @@ namespace llmcc {
 struct SamplingParams {
   double temperature = 1.0;
   double top_p = 1.0;
-  int64_t top_k = 0;  // 0: off
+  int64_t top_k = 0;   // 0: off
+  double min_p = 0.0;  // 0: off; else drop tokens below min_p times the most likely one
   double repetition_penalty = 1.0;
   double presence_penalty = 0.0;
   double frequency_penalty = 0.0;
   uint64_t seed = 0;
 };
+
+// UserError naming the parameter when one is out of range.
+void validate_sampling(const SamplingParams& params);
 
 class Sampler {
  public:
@@ -35,5 +41,11 @@ class Sampler {
 // negative ones) and OpenAI's presence and frequency penalties.
 void apply_penalties(std::vector<float>& logits, const std::vector<int32_t>& history,
                      const SamplingParams& params);
+
+// The tokens a non-greedy draw chooses from and their probabilities (summing to 1), most likely
+// first: the softmax at the temperature, cut by top-k, then top-p, then min-p. Penalties are not
+// applied here. Exposed so tests can check the filters exactly.
+std::vector<std::pair<int32_t, double>> sampling_candidates(const std::vector<float>& logits,
+                                                            const SamplingParams& params);
 
 }  // namespace llmcc

@@ -40,6 +40,7 @@ std::string utf8_lossy(const std::string& bytes) {
 }
 
 std::string StreamDecoder::push(int32_t id) {
+  if (skip_special_ && tokenizer_.is_special(id)) return "";
   ids_.push_back(id);
   std::string all = tokenizer_.decode_bytes(ids_);
   size_t ready = utf8::complete_prefix(all);

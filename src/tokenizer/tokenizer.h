@@ -37,10 +37,12 @@ class Tokenizer {
 };
 
 // Turns a stream of ids into text pieces that never split a UTF-8 character: bytes of an
-// unfinished character are held back until it completes.
+// unfinished character are held back until it completes. With skip_special_tokens, special
+// tokens produce no text, as in Hugging Face's decode(skip_special_tokens=True).
 class StreamDecoder {
  public:
-  explicit StreamDecoder(const Tokenizer& tokenizer) : tokenizer_(tokenizer) {}
+  explicit StreamDecoder(const Tokenizer& tokenizer, bool skip_special_tokens = false)
+      : tokenizer_(tokenizer), skip_special_(skip_special_tokens) {}
   // The new text that `id` completes (possibly empty).
   std::string push(int32_t id);
   // Whatever is still held back, with incomplete characters replaced.
@@ -48,6 +50,7 @@ class StreamDecoder {
 
  private:
   const Tokenizer& tokenizer_;
+  bool skip_special_;
   std::vector<int32_t> ids_;
   size_t emitted_ = 0;  // bytes of decode_bytes(ids_) already returned
 };

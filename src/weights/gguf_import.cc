@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <map>
 
 #include "config/gen_config.h"
@@ -112,6 +113,18 @@ class GgufCheckpoint : public Checkpoint {
   std::map<std::string, const GgufTensor*> by_hf_;
 };
 
+// The end-of-sequence id, and with it the end-of-turn and end-of-message ids when the file names
+// them (Llama 3 ends a turn with <|eot_id|>): one id, or a list as HF writes several.
+Json gguf_eos_token_ids(const GgufFile& g) {
+  const Json& m = g.metadata();
+  Json ids = Json::array({m.value("tokenizer.ggml.eos_token_id", 2)});
+  for (const char* key : {"tokenizer.ggml.eot_token_id", "tokenizer.ggml.eom_token_id"})
+    if (m.contains(key) && m[key].is_number_integer() &&
+        std::find(ids.begin(), ids.end(), m[key]) == ids.end())
+      ids.push_back(m[key]);
+  return ids.size() == 1 ? ids[0] : ids;
+}
+
 }  // namespace
 
 Json gguf_hf_config(const GgufFile& g) {
@@ -143,7 +156,7 @@ Json gguf_hf_config(const GgufFile& g) {
             {"vocab_size", vocab},
             {"tie_word_embeddings", g.find("output.weight") == nullptr},
             {"bos_token_id", m.value("tokenizer.ggml.bos_token_id", 1)},
-            {"eos_token_id", m.value("tokenizer.ggml.eos_token_id", 2)},
+            {"eos_token_id", gguf_eos_token_ids(g)},
             {"torch_dtype", "float16"}};
   if (m.contains("llama.rope.scaling.type") && m["llama.rope.scaling.type"] != "none")
     throw NotImplementedError(fmt::format("GGUF rope scaling '{}' is not imported yet",
@@ -261,6 +274,25 @@ std::optional<std::string> gguf_default_system_message(const GgufFile& g) {
   return message;
 }
 
+Json gguf_sampling_defaults(const GgufFile& g) {
+  const Json& m = g.metadata();
+  Json out = {{"temperature", 0.8}, {"top_k", 40}, {"top_p", 0.95}, {"min_p", 0.05}};
+  const std::pair<const char*, const char*> keys[] = {
+      {"general.sampling.temp", "temperature"},
+      {"general.sampling.top_k", "top_k"},
+      {"general.sampling.top_p", "top_p"},
+      {"general.sampling.min_p", "min_p"},
+      {"general.sampling.penalty_repeat", "repetition_penalty"},
+      {"general.sampling.penalty_present", "presence_penalty"},
+      {"general.sampling.penalty_freq", "frequency_penalty"}};
+  for (const auto& [key, field] : keys)
+    if (m.contains(key)) {
+      if (!m[key].is_number()) user_error("GGUF metadata '{}' must be a number", key);
+      out[field] = m[key];
+    }
+  return out;
+}
+
 std::unique_ptr<Checkpoint> open_gguf_checkpoint(const std::filesystem::path& path) {
   return std::make_unique<GgufCheckpoint>(path);
 }
@@ -275,6 +307,7 @@ void write_gguf_model_files(const std::filesystem::path& gguf_path,
   options.quantization = quantization;
   options.conv_template = gguf_conv_template(gguf);
   options.system_message = gguf_default_system_message(gguf);
+  options.sampling_defaults = gguf_sampling_defaults(gguf);
   options.output = dir;
   log_info("GGUF chat template matches MLC's '{}' conversation template", options.conv_template);
   gen_config(options);

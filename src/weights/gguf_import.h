@@ -21,6 +21,11 @@ Json gguf_tokenizer_json(const GgufFile& gguf);
 // default system prompt the chat template writes, when it is a literal (SmolLM2 has one).
 std::string gguf_conv_template(const GgufFile& gguf);
 std::optional<std::string> gguf_default_system_message(const GgufFile& gguf);
+// Sampling defaults for mlc-chat-config.json: the general.sampling.* keys the file's author set,
+// and for the rest llama.cpp's defaults (temperature 0.8, top_k 40, top_p 0.95, min_p 0.05), so a
+// GGUF chats as it would in llama.cpp. MLC's own fallbacks (temperature 1, no filtering) let a
+// small or quantized model wander off into noise once sampling leaves the likely tokens.
+Json gguf_sampling_defaults(const GgufFile& gguf);
 
 std::unique_ptr<Checkpoint> open_gguf_checkpoint(const std::filesystem::path& path);
 

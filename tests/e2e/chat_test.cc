@@ -92,6 +92,28 @@ TEST(Chat, HistoryIsTrimmedWhenTheContextFills) {
   EXPECT_EQ(output.find("error"), std::string::npos) << output;
 }
 
+TEST(Chat, SetShowsAndChecksTheSamplingSettings) {
+  TempPath dir = make_temp_dir("llmcc-chat-set");
+  const std::string model = (kData / "models" / "chat_tiny").string(),
+                    out = (dir.path() / "m").string();
+  ASSERT_EQ(
+      run("gen_config " + model + " --quantization q0f32 --conv-template chatml -o " + out).first,
+      0);
+  ASSERT_EQ(run("convert_weight " + model + " --quantization q0f32 -o " + out).first, 0);
+  ASSERT_EQ(run("compile " + out + " -o " + out + "/lib.so").first, 0);
+  auto [status, output] = run("chat " + out + " --model-lib " + out + "/lib.so",
+                              "/set\n/set min_p=0.1;top_k=5\n/set min_p=3\n/set top_k=x\n");
+  EXPECT_EQ(status, 0) << output;
+  // An HF folder without sampling fields in generation_config.json: MLC's defaults, filters off.
+  EXPECT_NE(output.find("temperature=1;top_p=1;top_k=0;min_p=0;"), std::string::npos) << output;
+  EXPECT_NE(output.find("[settings updated] temperature=1;top_p=1;top_k=5;min_p=0.1;"),
+            std::string::npos)
+      << output;
+  EXPECT_NE(output.find("error: /set: min_p must be in [0, 1]"), std::string::npos) << output;
+  EXPECT_NE(output.find("error: /set: 'x' is not a valid value for top_k"), std::string::npos)
+      << output;
+}
+
 TEST(Chat, GenerateTakesTextPrompts) {
   TempPath dir = make_temp_dir("llmcc-gen-text");
   const std::string model = (kData / "models" / "chat_tiny").string(),

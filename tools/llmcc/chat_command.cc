@@ -7,6 +7,7 @@
 #include <iostream>
 #include <memory>
 
+#include "chat/chat_config.h"
 #include "chat/chat_session.h"
 #include "support/error.h"
 #include "support/json.h"
@@ -29,25 +30,18 @@ const char* kHelp =
     "  /exit                 quit\n"
     "  /stats                prefill and decode speed of the last reply\n"
     "  /reset                forget the conversation\n"
-    "  /set k=v;k=v          temperature, top_p, top_k, seed, max_tokens, stop (a,b),\n"
-    "                        repetition_penalty, presence_penalty, frequency_penalty\n";
+    "  /set k=v;k=v          temperature, top_p, top_k, min_p, seed, max_tokens, stop (a,b),\n"
+    "                        repetition_penalty, presence_penalty, frequency_penalty\n"
+    "                        (defaults: the model's mlc-chat-config.json; /set shows them)\n";
 
 int run(const Options& o) {
   const std::filesystem::path dir = o.model_dir;
-  if (!std::filesystem::exists(dir / "mlc-chat-config.json"))
-    user_error("'{}' has no mlc-chat-config.json; create it with `llmcc gen_config`", dir.string());
-  Json config = read_json_file(dir / "mlc-chat-config.json");
+  ChatConfig config = ChatConfig::load(dir);
   auto tokenizer = Tokenizer::from_dir(dir);
   std::string lib = resolve_model_lib(dir, o.lib);
   Engine engine(dir, lib);
-  SamplingParams sampling;
-  sampling.temperature = config.value("temperature", 1.0);
-  sampling.top_p = config.value("top_p", 1.0);
-  sampling.repetition_penalty = config.value("repetition_penalty", 1.0);
-  sampling.presence_penalty = config.value("presence_penalty", 0.0);
-  sampling.frequency_penalty = config.value("frequency_penalty", 0.0);
-  ChatSession session(engine, *tokenizer, Conversation::from_json(config.at("conv_template")),
-                      sampling, o.max_tokens);
+  ChatSession session(engine, *tokenizer, config.conversation, config.sampling, o.max_tokens,
+                      config.eos_token_ids);
   std::ofstream id_log;
   if (!o.log_prompt_ids.empty()) {
     id_log.open(o.log_prompt_ids, std::ios::app);
@@ -79,9 +73,11 @@ int run(const Options& o) {
       } else if (line == "/reset") {
         session.reset();
         std::printf("[conversation reset]\n");
-      } else if (line.rfind("/set", 0) == 0) {
-        session.set(line.size() > 5 ? line.substr(5) : "");
-        std::printf("[settings updated]\n");
+      } else if (line == "/set") {
+        std::printf("%s\n", session.settings_text().c_str());
+      } else if (line.rfind("/set ", 0) == 0) {
+        session.set(line.substr(5));
+        std::printf("[settings updated] %s\n", session.settings_text().c_str());
       } else if (line[0] == '/') {
         std::printf("unknown command %s; /help lists them\n", line.c_str());
       } else {

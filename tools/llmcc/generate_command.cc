@@ -1,10 +1,13 @@
-// llmcc generate: runs a compiled model on converted weights for one prompt of token ids.
+// llmcc generate: runs a compiled model on converted weights for one prompt, given as text (shown
+// back as text) or as token ids (shown back as ids). Greedy unless sampling flags say otherwise,
+// so runs are reproducible; `chat` starts from the model's sampling defaults instead.
 #include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <sstream>
 
-#include "chat/conversation.h"
+#include "chat/chat_config.h"
+#include "chat/reply_stream.h"
 #include "runtime/engine.h"
 #include "support/error.h"
 #include "support/npy.h"
@@ -56,46 +59,49 @@ int run(const Options& o) {
   config.max_tokens = o.max_tokens;
   config.sampling = o.sampling;
   config.stop_token_ids = parse_ids(o.stop_ids, "--stop-ids");
-  // Text prompts go through the tokenizer and, unless --raw, the model's conversation template.
+  // Text prompts go through the tokenizer and, unless --raw, the model's conversation template;
+  // their replies are shown as text and end at the template's and the model's stop tokens.
   std::unique_ptr<Tokenizer> tokenizer;
+  StopConditions stops;
   std::vector<int32_t> prompt;
   if (!o.prompt.empty()) {
     tokenizer = Tokenizer::from_dir(dir);
-    const auto chat_config = dir / "mlc-chat-config.json";
-    if (!o.raw && std::filesystem::exists(chat_config)) {
-      Conversation conv = Conversation::from_json(read_json_file(chat_config).at("conv_template"));
+    std::optional<ChatConfig> chat;
+    if (std::filesystem::exists(dir / "mlc-chat-config.json")) chat = ChatConfig::load(dir);
+    const std::vector<int32_t> eos = chat ? chat->eos_token_ids : std::vector<int32_t>{};
+    if (!o.raw && chat) {
+      Conversation conv = chat->conversation;
       conv.messages.emplace_back("user", o.prompt);
       conv.messages.emplace_back("assistant", std::nullopt);
       prompt = conv.system_prefix_token_ids;
       auto text = tokenizer->encode(conv.as_prompt());
       prompt.insert(prompt.end(), text.begin(), text.end());
-      config.stop_token_ids.insert(config.stop_token_ids.end(), conv.stop_token_ids.begin(),
-                                   conv.stop_token_ids.end());
+      stops = StopConditions::for_conversation(conv, *tokenizer, eos);
     } else {
       prompt = tokenizer->encode(o.prompt, /*add_special_tokens=*/true);
+      stops = StopConditions::for_text(*tokenizer, eos);
     }
+    stops.token_ids.insert(config.stop_token_ids.begin(), config.stop_token_ids.end());
+    config.stop_token_ids.clear();  // the reply stream stops on them, and on stop strings
   } else {
     prompt = parse_ids(o.prompt_ids, "--prompt-ids");
     if (prompt.empty()) user_error("--prompt-ids is empty; give comma-separated token ids");
   }
   Engine engine(dir, resolve_model_lib(dir, o.lib), EngineOptions{.verify_md5 = !o.no_verify});
   std::vector<std::vector<float>> logits;
-  std::unique_ptr<StreamDecoder> stream;
-  if (tokenizer) stream = std::make_unique<StreamDecoder>(*tokenizer);
+  std::unique_ptr<ReplyStream> reply;
+  if (tokenizer) reply = std::make_unique<ReplyStream>(*tokenizer, stops);
   auto result = engine.generate(
       prompt, config, [&](int64_t step, const std::vector<float>& l, int32_t token) {
         if (!o.logits_out.empty()) logits.push_back(l);
-        if (stream) {
-          bool stop = std::find(config.stop_token_ids.begin(), config.stop_token_ids.end(),
-                                token) != config.stop_token_ids.end();
-          if (!stop) std::fputs(stream->push(token).c_str(), stdout);
-        } else {
+        if (reply)
+          std::fputs(reply->push(token).c_str(), stdout);
+        else
           std::printf(step ? " %d" : "%d", token);  // streamed as they come
-        }
         std::fflush(stdout);
-        return true;
+        return !reply || !reply->stopped();
       });
-  if (stream) std::fputs(stream->finish().c_str(), stdout);
+  if (reply) std::fputs(reply->finish().c_str(), stdout);
   std::printf("\n");
   if (!o.logits_out.empty()) write_npy_f32(o.logits_out, logits);
   double decode_rate =
@@ -122,9 +128,14 @@ Action add_generate_command(CLI::App& app) {
   app.add_flag("--raw", o->raw, "Tokenize --prompt as it is, without the conversation template");
   app.add_option("--prompt-ids", o->prompt_ids, "Prompt as comma-separated token ids");
   app.add_option("--max-tokens", o->max_tokens, "Tokens to generate")->capture_default_str();
-  app.add_option("--temperature", o->sampling.temperature, "0 = greedy")->capture_default_str();
+  app.add_option("--temperature", o->sampling.temperature,
+                 "0 = greedy (generate's default; chat uses the model's)")
+      ->capture_default_str();
   app.add_option("--top-p", o->sampling.top_p, "Nucleus sampling mass")->capture_default_str();
   app.add_option("--top-k", o->sampling.top_k, "Keep the k most likely tokens; 0 = all")
+      ->capture_default_str();
+  app.add_option("--min-p", o->sampling.min_p,
+                 "Drop tokens less likely than min-p times the most likely one; 0 = off")
       ->capture_default_str();
   app.add_option("--repetition-penalty", o->sampling.repetition_penalty)->capture_default_str();
   app.add_option("--presence-penalty", o->sampling.presence_penalty)->capture_default_str();
