@@ -163,9 +163,10 @@ TEST_F(Coherence, ShippedDefaultScoresLikeTheUnquantizedModel) {
 }
 
 TEST_F(Coherence, BoundCatchesDoubleRoundedQ4AtTemperatureOne) {
+  // Two seeds are enough here: the gap measured on five was nine times the bound.
   const SamplingParams mlc_fallback{.temperature = 1.0, .top_p = 1.0};
-  auto base = sample_replies(judge_dir_, mlc_fallback);
-  auto replies = sample_replies(model("q4f16_1"), mlc_fallback);
+  auto base = sample_replies(judge_dir_, mlc_fallback, {1, 2});
+  auto replies = sample_replies(model("q4f16_1"), mlc_fallback, {1, 2});
   const double base_nll = score(*judge_, base, "q0f32 at temperature 1");
   const double nll = score(*judge_, replies, "q4f16_1 at temperature 1");
   EXPECT_GT(nll - base_nll, kBound) << "the coherence bound no longer tells noise from text";
