@@ -142,6 +142,13 @@ TEST_F(BadInput, TokenIdOutsideVocabulary) {
                        "'x' is not a token id");
 }
 
+TEST_F(BadInput, SamplingSettingsOutOfRange) {
+  const std::string gen = "generate " + weights() + " --model-lib " + lib() + " --prompt-ids 1,2 ";
+  expect_clean_failure(run(gen + "--min-p 2"), "min_p must be in [0, 1]");
+  expect_clean_failure(run(gen + "--top-p 0"), "top_p must be in (0, 1]");
+  expect_clean_failure(run(gen + "--top-k -3"), "top_k must be >= 0");
+}
+
 TEST_F(BadInput, PromptLongerThanContextWindow) {
   std::string ids = "1";
   for (int i = 0; i < 128; ++i) ids += ",5";  // 129 tokens; the window is 128

@@ -55,6 +55,7 @@ int run(const Options& o) {
   const std::filesystem::path dir = o.model_dir;
   if (o.prompt.empty() == o.prompt_ids.empty())
     user_error("give exactly one of --prompt and --prompt-ids");
+  validate_sampling(o.sampling);  // before any compile or load
   GenerationConfig config;
   config.max_tokens = o.max_tokens;
   config.sampling = o.sampling;
