@@ -26,6 +26,18 @@ std::pair<int, std::string> run(const std::string& args, const std::string& stdi
   return {r.status, r.output};
 }
 
+// chat_tiny with MLC's chatml template, as q0f32, compiled into OUT/lib.so.
+void make_chat_tiny(const std::string& out) {
+  const std::string model = (kData / "models" / "chat_tiny").string();
+  auto [s1, o1] =
+      run("gen_config " + model + " --quantization q0f32 --conv-template chatml -o " + out);
+  ASSERT_EQ(s1, 0) << o1;
+  auto [s2, o2] = run("convert_weight " + model + " --quantization q0f32 -o " + out);
+  ASSERT_EQ(s2, 0) << o2;
+  auto [s3, o3] = run("compile " + out + " -o " + out + "/lib.so");
+  ASSERT_EQ(s3, 0) << o3;
+}
+
 TEST(Chat, ScriptedSessionSendsTheTemplatedIdsOfHuggingFace) {
   Json golden = read_json_file(kData / "goldens" / "chat_tiny.json");
   TempPath dir = make_temp_dir("llmcc-chat");
@@ -94,13 +106,8 @@ TEST(Chat, HistoryIsTrimmedWhenTheContextFills) {
 
 TEST(Chat, SetShowsAndChecksTheSamplingSettings) {
   TempPath dir = make_temp_dir("llmcc-chat-set");
-  const std::string model = (kData / "models" / "chat_tiny").string(),
-                    out = (dir.path() / "m").string();
-  ASSERT_EQ(
-      run("gen_config " + model + " --quantization q0f32 --conv-template chatml -o " + out).first,
-      0);
-  ASSERT_EQ(run("convert_weight " + model + " --quantization q0f32 -o " + out).first, 0);
-  ASSERT_EQ(run("compile " + out + " -o " + out + "/lib.so").first, 0);
+  const std::string out = (dir.path() / "m").string();
+  ASSERT_NO_FATAL_FAILURE(make_chat_tiny(out));
   auto [status, output] = run("chat " + out + " --model-lib " + out + "/lib.so",
                               "/set\n/set min_p=0.1;top_k=5\n/set min_p=3\n/set top_k=x\n");
   EXPECT_EQ(status, 0) << output;
@@ -116,13 +123,8 @@ TEST(Chat, SetShowsAndChecksTheSamplingSettings) {
 
 TEST(Chat, GenerateTakesTextPrompts) {
   TempPath dir = make_temp_dir("llmcc-gen-text");
-  const std::string model = (kData / "models" / "chat_tiny").string(),
-                    out = (dir.path() / "m").string();
-  ASSERT_EQ(
-      run("gen_config " + model + " --quantization q0f32 --conv-template chatml -o " + out).first,
-      0);
-  ASSERT_EQ(run("convert_weight " + model + " --quantization q0f32 -o " + out).first, 0);
-  ASSERT_EQ(run("compile " + out + " -o " + out + "/lib.so").first, 0);
+  const std::string out = (dir.path() / "m").string();
+  ASSERT_NO_FATAL_FAILURE(make_chat_tiny(out));
   Json golden = read_json_file(kData / "goldens" / "chat_tiny.json");
   auto [status, output] = run("generate " + out + " --model-lib " + out + "/lib.so --prompt '" +
                               golden["turns"][0]["user"].get<std::string>() + "' --max-tokens 8");

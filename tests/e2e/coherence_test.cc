@@ -120,19 +120,16 @@ void expect_no_special_token_text(const std::vector<Reply>& replies, const Token
       EXPECT_EQ(r.text.find(s), std::string::npos) << "seed " << r.seed << ": " << r.text;
 }
 
-class Coherence : public ::testing::Test {
+class Coherence : public testing::SmolLM2Test {
  protected:
   void SetUp() override {
-    std::string why;
-    auto gguf = testing::smollm2_gguf(&why);
-    if (!gguf) GTEST_SKIP() << why;
-    gguf_ = *gguf;
-    judge_dir_ = testing::smollm2_model(gguf_, "q0f32");
+    testing::SmolLM2Test::SetUp();
+    if (IsSkipped()) return;
+    judge_dir_ = model("q0f32");
     judge_ = std::make_unique<Engine>(judge_dir_, fs::path(judge_dir_) / "lib.so");
   }
-  std::string model(const std::string& q) { return testing::smollm2_model(gguf_, q); }
 
-  std::string gguf_, judge_dir_;
+  std::string judge_dir_;
   std::unique_ptr<Engine> judge_;
 };
 

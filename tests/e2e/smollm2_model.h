@@ -6,6 +6,7 @@
 #pragma once
 
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <sys/file.h>
 #include <unistd.h>
 
@@ -59,5 +60,20 @@ inline std::string smollm2_model(const std::string& gguf, const std::string& qua
   write_file_atomic(stamp, built_by);
   return dir.string();
 }
+
+// A test fixture with the GGUF at hand; its tests are skipped when it cannot be downloaded.
+class SmolLM2Test : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string why;
+    auto gguf = smollm2_gguf(&why);
+    if (!gguf) GTEST_SKIP() << why;
+    gguf_ = *gguf;
+  }
+  // The folder of SmolLM2 as `quantization`, compiled (see smollm2_model).
+  std::string model(const std::string& quantization) { return smollm2_model(gguf_, quantization); }
+
+  std::string gguf_;
+};
 
 }  // namespace llmcc::testing

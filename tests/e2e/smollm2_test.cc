@@ -27,18 +27,7 @@ std::pair<int, std::string> sh(const std::string& cmd) {
 // The bound docs/quantization.md states for SmolLM2 q4f16_1 against q0f32 (measured 1.414).
 constexpr double kPplRatioBound = 1.5;
 
-class SmolLM2 : public ::testing::Test {
- protected:
-  void SetUp() override {
-    std::string why;
-    auto gguf = testing::smollm2_gguf(&why);
-    if (!gguf) GTEST_SKIP() << why;
-    gguf_ = *gguf;
-  }
-  std::string model(const std::string& q) { return testing::smollm2_model(gguf_, q); }
-
-  std::string gguf_;
-};
+using SmolLM2 = testing::SmolLM2Test;
 
 TEST_F(SmolLM2, ImportWritesACompleteModelFolder) {
   Json config = read_json_file(fs::path(model("q4f16_1")) / "mlc-chat-config.json");
