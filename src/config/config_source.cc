@@ -58,8 +58,21 @@ std::string detect_model_type(const std::string& requested, const ConfigSource& 
   if (d.contains("model_type") && d["model_type"].is_string()) return d["model_type"];
   if (d.contains("model_config") && d["model_config"].contains("model_type"))
     return d["model_config"]["model_type"];
-  user_error("{}: cannot detect the model type: no 'model_type' field; pass --model-type",
-             source.context);
+  // Older or hand-written configs may name only the HF class.
+  static const std::pair<const char*, const char*> kArchitectures[] = {
+      {"LlamaForCausalLM", "llama"},     {"Qwen2ForCausalLM", "qwen2"},
+      {"Qwen3ForCausalLM", "qwen3"},     {"MistralForCausalLM", "mistral"},
+      {"Phi3ForCausalLM", "phi3"},       {"GemmaForCausalLM", "gemma"},
+      {"Gemma2ForCausalLM", "gemma2"},   {"GPT2LMHeadModel", "gpt2"},
+      {"GPTNeoXForCausalLM", "gpt_neox"}};
+  if (d.contains("architectures") && d["architectures"].is_array())
+    for (const Json& a : d["architectures"])
+      for (const auto& [cls, type] : kArchitectures)
+        if (a == cls) return type;
+  user_error(
+      "{}: cannot detect the model type: no 'model_type' field and no known 'architectures'; "
+      "pass --model-type",
+      source.context);
 }
 
 std::string detect_quantization(const std::string& requested, const ConfigSource& source) {

@@ -1,5 +1,8 @@
 #include "config/gen_config.h"
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include "chat/conversation.h"
 #include "config/config_source.h"
 #include "models/model.h"
@@ -40,13 +43,29 @@ Json tokenizer_info(const fs::path& dir) {
 
 }  // namespace
 
+std::string default_conv_template(const std::string& model_type) {
+  static const std::pair<const char*, const char*> kDefaults[] = {{"qwen2", "chatml"},
+                                                                  {"qwen3", "chatml"},
+                                                                  {"mistral", "mistral_default"},
+                                                                  {"gemma", "gemma_instruction"},
+                                                                  {"gemma2", "gemma_instruction"},
+                                                                  {"phi3", "phi-3"}};
+  for (const auto& [type, conv] : kDefaults)
+    if (model_type == type) return conv;
+  // Llama's chat format changed between versions (llama-2, llama-3, llama-3_1); no safe guess.
+  user_error("model type '{}' has no default conversation template; pass --conv-template ({})",
+             model_type, fmt::join(Conversation::template_names(), ", "));
+}
+
 Json gen_config(const GenConfigOptions& o) {
   if (o.output.empty()) user_error("gen_config needs an output folder (-o)");
   ConfigSource source = load_config_source(o.config);
   const Quantization& q = Quantization::from_name(o.quantization);
   const Model& model = Model::from_name(detect_model_type(o.model_type, source));
   model.require_implemented();
-  Conversation conv = Conversation::from_template(o.conv_template);
+  Conversation conv = Conversation::from_template(
+      o.conv_template.empty() || o.conv_template == "auto" ? default_conv_template(model.name)
+                                                           : o.conv_template);
   if (o.system_message) conv.system_message = *o.system_message;
 
   std::optional<int64_t> active_vocab_size;

@@ -74,6 +74,36 @@ Dim quantized_rows(const std::string& op, const Type& qw, const Type& qs, const 
   return n;
 }
 
+// Checks the operands after the weights (`first` on) against the epilogue attribute's names.
+void check_epilogue(const std::string& op, const std::vector<Type>& t, size_t first, const Json& a,
+                    const Type& result) {
+  std::vector<std::string> names;
+  if (a.contains("epilogue")) {
+    if (!a["epilogue"].is_array()) bad(op, "attribute 'epilogue' must be a list of names");
+    for (const Json& n : a["epilogue"]) {
+      if (!n.is_string() || (n != "bias" && n != "residual"))
+        bad(op, "epilogue operands are 'bias' and 'residual', got " + n.dump());
+      names.push_back(n);
+    }
+    if (names.size() == 2 && names[0] != "bias")
+      bad(op, "the epilogue order is bias, then residual");
+    if (names.size() > 2 || (names.size() == 2 && names[0] == names[1]))
+      bad(op, "each epilogue operand may appear once");
+  }
+  if (t.size() != first + names.size())
+    bad(op, fmt::format("expects {} operand(s) ({} after the weights, named by 'epilogue'), got {}",
+                        first + names.size(), names.size(), t.size()));
+  for (size_t i = 0; i < names.size(); ++i) {
+    const Type& e = tensor(op, t, first + i, 1);
+    if (names[i] == "bias") {
+      if (e.shape.size() != 1 || !(e.shape[0] == result.shape.back()) || e.dtype != result.dtype)
+        bad(op, fmt::format("bias {} does not match result {}", e.str(), result.str()));
+    } else if (!(e == result)) {
+      bad(op, fmt::format("residual {} does not match result {}", e.str(), result.str()));
+    }
+  }
+}
+
 const std::map<std::string, Rule>& rules() {
   static const std::map<std::string, Rule> table = {
       {"take",
@@ -99,7 +129,7 @@ const std::map<std::string, Rule>& rules() {
        }},
       {"linear",
        [](const std::vector<Type>& t, const Json& a) {
-         expect_arity("linear", t, 2, 3);
+         expect_arity("linear", t, 2, 4);
          const Type& x = tensor("linear", t, 0, 1);
          const Type& w = tensor("linear", t, 1, 2);
          if (w.shape.size() != 2 || !(w.shape[1] == x.shape.back()))
@@ -110,13 +140,12 @@ const std::map<std::string, Rule>& rules() {
            if (!d || !is_float(*d)) bad("linear", "bad out_dtype " + a["out_dtype"].dump());
            r.dtype = *d;
          }
-         if (t.size() == 3 && !(tensor("linear", t, 2, 1) == r))
-           bad("linear", fmt::format("residual {} does not match result {}", t[2].str(), r.str()));
+         check_epilogue("linear", t, 2, a, r);
          return r;
        }},
       {"linear_q",
        [](const std::vector<Type>& t, const Json& a) {
-         expect_arity("linear_q", t, 3, 4);
+         expect_arity("linear_q", t, 3, 5);
          const Type& x = tensor("linear_q", t, 0, 1);
          const Dim n = quantized_rows("linear_q", t[1], t[2], a, x.shape.back());
          Type r = with_last(x, n);
@@ -125,9 +154,7 @@ const std::map<std::string, Rule>& rules() {
            if (!d || !is_float(*d)) bad("linear_q", "bad out_dtype " + a["out_dtype"].dump());
            r.dtype = *d;
          }
-         if (t.size() == 4 && !(tensor("linear_q", t, 3, 1) == r))
-           bad("linear_q",
-               fmt::format("residual {} does not match result {}", t[3].str(), r.str()));
+         check_epilogue("linear_q", t, 3, a, r);
          return r;
        }},
       {"take_q",
@@ -155,6 +182,27 @@ const std::map<std::string, Rule>& rules() {
          if (!(tensor("mul", t, 0, 1) == tensor("mul", t, 1, 1)))
            bad("mul", fmt::format("operand types differ: {} vs {}", t[0].str(), t[1].str()));
          return t[0];
+       }},
+      {"qk_rms_norm",
+       [](const std::vector<Type>& t, const Json& a) {
+         expect_arity("qk_rms_norm", t, 3, 3);
+         const Type& x = tensor("qk_rms_norm", t, 0, 1);
+         const int64_t hq = int_attr("qk_rms_norm", a, "num_q_heads"),
+                       hkv = int_attr("qk_rms_norm", a, "num_kv_heads"),
+                       d = int_attr("qk_rms_norm", a, "head_dim");
+         if (hq <= 0 || hkv <= 0 || d <= 0)
+           bad("qk_rms_norm", "head counts and head_dim must be > 0");
+         if (const_last("qk_rms_norm", x) != (hq + 2 * hkv) * d)
+           bad("qk_rms_norm", fmt::format("input {} is not a fused qkv of {}+2*{} heads of {}",
+                                          x.str(), hq, hkv, d));
+         for (size_t i = 1; i < 3; ++i) {
+           const Type& w = tensor("qk_rms_norm", t, i, 1);
+           if (w.shape.size() != 1 || !(w.shape[0] == Dim::constant(d)))
+             bad("qk_rms_norm", fmt::format("weight {} must be [{}]", w.str(), d));
+         }
+         if (!a.contains("eps") || !a["eps"].is_number())
+           bad("qk_rms_norm", "needs attribute 'eps'");
+         return x;
        }},
       {"silu",
        [](const std::vector<Type>& t, const Json&) {
@@ -195,6 +243,9 @@ const std::map<std::string, Rule>& rules() {
                fmt::format("qkv {} does not hold {}+2x{} heads of {}", qkv.str(), hq, hkv, d));
          if (!a.contains("rope_theta") || !a.contains("sm_scale"))
            bad("attention", "needs attributes 'rope_theta' and 'sm_scale'");
+         if (a.contains("sliding_window") &&
+             (!a["sliding_window"].is_number_integer() || a["sliding_window"].get<int64_t>() < 0))
+           bad("attention", "sliding_window must be a non-negative integer (0: none)");
          return with_last(qkv, Dim::constant(hq * d));
        }},
       {"gather_rows",
@@ -230,6 +281,15 @@ const std::map<std::string, Rule>& rules() {
 }
 
 }  // namespace
+
+int epilogue_operand(const std::string& op_name, const Json& attrs, const std::string& name) {
+  const int first = op_name == "linear" ? 2 : op_name == "linear_q" ? 3 : -1;
+  if (first < 0 || !attrs.contains("epilogue")) return -1;
+  const Json& names = attrs["epilogue"];
+  for (size_t i = 0; i < names.size(); ++i)
+    if (names[i] == name) return first + static_cast<int>(i);
+  return -1;
+}
 
 bool is_known_op(const std::string& name) { return rules().count(name) > 0; }
 

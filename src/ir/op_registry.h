@@ -3,17 +3,22 @@
 //
 //   take(table[V,H], ids i32[...])            -> table.dtype[..., H]     embedding lookup
 //   rms_norm(x[...,H], w[H]) {eps}            -> x
-//   linear(x[...,K], w[N,K] [, residual])     -> [..., N] (+ residual)   x @ w^T {out_dtype?}
-//   linear_q(x[...,K], q_weight u32, q_scale [, residual]) {bits, group_size, in_features,
-//            layout NK|KN, out_dtype?}       -> [..., N]   group-dequantizing matmul
+//   linear(x[...,K], w[N,K], epilogue...) {out_dtype?, epilogue?}
+//                                             -> [..., N]   x @ w^T (+ bias[N]) (+ residual)
+//   linear_q(x[...,K], q_weight u32, q_scale, epilogue...) {bits, group_size, in_features,
+//            layout NK|KN, out_dtype?, epilogue?}  -> [..., N]   group-dequantizing matmul
+//     `epilogue` names the operands after the weights, in order: ["bias"], ["residual"] or
+//     ["bias", "residual"]; a fusion reads an operand by its name, never by its position.
 //   take_q(q_weight u32[V,*], q_scale[V,*], ids) {bits, group_size, in_features}
 //                                             -> q_scale.dtype[..., in_features]
+//   qk_rms_norm(qkv[..., (hq+2hkv)*d], q_w[d], k_w[d]) {num_q_heads, num_kv_heads, head_dim, eps}
+//                                             -> qkv   per-head RMSNorm of q and k (Qwen3)
 //   add(a, b), mul(a, b)                      -> a                       elementwise
 //   silu(a)                                   -> a
 //   slice_last(x) {begin, end}                -> x[..., begin:end]
 //   swiglu(x[..., 2I])                        -> [..., I]                silu(x[:I]) * x[I:]
 //   attention(qkv, kv_cache) {layer, num_q_heads, num_kv_heads, head_dim, rope_theta,
-//             rope_scaling?, sm_scale}        -> [..., num_q_heads*head_dim]
+//             rope_scaling?, sm_scale, sliding_window?}  -> [..., num_q_heads*head_dim]
 //             rope, KV append and causal paged attention, as MLC's attention_with_fused_qkv
 //   gather_rows(x[..., n, H], idx i32[b])     -> [..., b, H]
 //   last_row(x[..., n, H])                    -> [..., 1, H]
@@ -27,6 +32,9 @@
 #include "support/json.h"
 
 namespace llmcc::ir {
+
+// The index of `linear`/`linear_q`'s epilogue operand `name` ("bias" or "residual"), or -1.
+int epilogue_operand(const std::string& op_name, const Json& attrs, const std::string& name);
 
 bool is_known_op(const std::string& name);
 // Throws UserError with the op name and the broken rule when the operands do not fit.

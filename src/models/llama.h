@@ -1,5 +1,5 @@
-// Builds the graph IR of a Llama-family model: params in MLC's order and names (fused qkv_proj
-// and gate_up_proj), and the functions of MLC's library ABI (reference/mlc-compile.md §6.2).
+// Llama: the reference decoder (decoder_builder.h), and how Hugging Face Llama checkpoints map
+// onto its MLC params (llama_loader.cc), which the other Llama-shaped families reuse.
 #pragma once
 
 #include "ir/module.h"

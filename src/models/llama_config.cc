@@ -27,7 +27,8 @@ const std::set<std::string>& field_names() {
                                               "tensor_parallel_shards",
                                               "pipeline_parallel_stages",
                                               "max_batch_size",
-                                              "disaggregation"};
+                                              "disaggregation",
+                                              "sliding_window_size"};
   return names;
 }
 
@@ -160,6 +161,10 @@ std::unique_ptr<LlamaConfig> LlamaConfig::from_dict(const Json& dict, const std:
     user_error("{}: pipeline_parallel_stages must be in [1, num_hidden_layers={}], got {}", ctx,
                c->num_hidden_layers, c->pipeline_parallel_stages_);
   if (c->max_batch_size_ < 1) user_error("{}: max_batch_size must be at least 1", ctx);
+  c->sliding_window_size_ = optional_int(dict, "sliding_window_size", -1, ctx);
+  if (c->sliding_window_size_ == 0 || c->sliding_window_size_ < -1)
+    user_error("{}: sliding_window_size must be positive (or -1 for none), got {}", ctx,
+               c->sliding_window_size_);
   return c;
 }
 
@@ -182,6 +187,7 @@ Json LlamaConfig::asdict() const {
   d["pipeline_parallel_stages"] = pipeline_parallel_stages_;
   d["max_batch_size"] = max_batch_size_;
   d["disaggregation"] = disaggregation_;
+  if (sliding_window_size_ > 0) d["sliding_window_size"] = sliding_window_size_;
   return d;
 }
 

@@ -27,6 +27,9 @@ class LlamaConfig : public ModelConfig {
   int64_t pipeline_parallel_stages_ = 1;
   int64_t max_batch_size_ = 1;
   bool disaggregation_ = false;
+  // MistralConfig's field: attend to the last sliding_window_size positions; -1 (and absent from
+  // asdict) for the families without a window.
+  int64_t sliding_window_size_ = -1;
 
   // `context` names the source in errors (a file path or preset).
   static std::unique_ptr<LlamaConfig> from_dict(const Json& dict, const std::string& context);
@@ -39,6 +42,7 @@ class LlamaConfig : public ModelConfig {
   int64_t tensor_parallel_shards() const override { return tensor_parallel_shards_; }
   int64_t pipeline_parallel_stages() const override { return pipeline_parallel_stages_; }
   bool disaggregation() const override { return disaggregation_; }
+  int64_t sliding_window_size() const override { return sliding_window_size_; }
 };
 
 }  // namespace llmcc

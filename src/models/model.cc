@@ -5,6 +5,9 @@
 
 #include "models/llama.h"
 #include "models/llama_config.h"
+#include "models/mistral.h"
+#include "models/qwen2.h"
+#include "models/qwen3.h"
 #include "support/error.h"
 
 namespace llmcc {
@@ -26,17 +29,45 @@ std::vector<Model> make_registry() {
   llama.hf_ignored = [](const std::string& name, const ModelConfig& c) {
     return llama_hf_ignored(name, dynamic_cast<const LlamaConfig&>(c));
   };
-  models.push_back(std::move(llama));
+  models.push_back(llama);
+  Model qwen2 = llama;  // Llama's config fields and loader, with q/k/v biases
+  qwen2.name = "qwen2";
+  qwen2.config_from_dict = [](const Json& d,
+                              const std::string& ctx) -> std::unique_ptr<ModelConfig> {
+    check_qwen2_config(d, ctx);
+    return LlamaConfig::from_dict(d, ctx);
+  };
+  qwen2.build = [](const ModelConfig& c, const Quantization& q) {
+    return build_qwen2(dynamic_cast<const LlamaConfig&>(c), q);
+  };
+  qwen2.hf_sources = qwen2_hf_sources;
+  models.push_back(qwen2);
+  Model qwen3 = qwen2;  // the same config checks (sliding window), Llama's weight names
+  qwen3.name = "qwen3";
+  qwen3.build = [](const ModelConfig& c, const Quantization& q) {
+    return build_qwen3(dynamic_cast<const LlamaConfig&>(c), q);
+  };
+  qwen3.hf_sources = llama_hf_sources;
+  models.push_back(std::move(qwen3));
+  Model mistral = llama;  // Llama's weight names, with a sliding window
+  mistral.name = "mistral";
+  mistral.config_from_dict = [](const Json& d,
+                                const std::string& ctx) -> std::unique_ptr<ModelConfig> {
+    return mistral_config_from_dict(d, ctx);
+  };
+  mistral.build = [](const ModelConfig& c, const Quantization& q) {
+    return build_mistral(dynamic_cast<const LlamaConfig&>(c), q);
+  };
+  models.push_back(std::move(mistral));
   // Recognised, not yet implemented (MLC's MODELS keys).
   for (const char* name :
-       {"llama4",      "mistral",   "ministral3", "gemma",        "gemma2",      "gemma3",
-        "gemma3_text", "gpt2",      "mixtral",    "gpt_neox",     "gpt_bigcode", "phi-msft",
-        "phi",         "phi3",      "phi3_v",     "qwen",         "qwen2",       "qwen2_moe",
-        "qwen3",       "qwen3_moe", "qwen3_5",    "qwen3_5_text", "deepseek_v2", "deepseek_v3",
-        "stablelm",    "baichuan",  "internlm",   "internlm2",    "starcoder2",  "cohere",
-        "minicpm",     "deepseek",  "gptj",       "rwkv5",        "rwkv6",       "orion",
-        "chatglm",     "llava",     "eagle",      "medusa",       "olmo",        "olmo2",
-        "nemotron"}) {
+       {"llama4",       "ministral3",  "gemma",       "gemma2",      "gemma3",    "gemma3_text",
+        "gpt2",         "mixtral",     "gpt_neox",    "gpt_bigcode", "phi-msft",  "phi",
+        "phi3",         "phi3_v",      "qwen",        "qwen2_moe",   "qwen3_moe", "qwen3_5",
+        "qwen3_5_text", "deepseek_v2", "deepseek_v3", "stablelm",    "baichuan",  "internlm",
+        "internlm2",    "starcoder2",  "cohere",      "minicpm",     "deepseek",  "gptj",
+        "rwkv5",        "rwkv6",       "orion",       "chatglm",     "llava",     "eagle",
+        "medusa",       "olmo",        "olmo2",       "nemotron"}) {
     Model m;
     m.name = name;
     models.push_back(std::move(m));

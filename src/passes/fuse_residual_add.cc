@@ -1,3 +1,4 @@
+#include "ir/op_registry.h"
 #include "passes/passes.h"
 #include "passes/use_counts.h"
 
@@ -14,9 +15,10 @@ void fuse_residual_add(ir::Module& m) {
         const ir::Operand& mm = add.operands[side];
         if (mm.kind != ir::Operand::Kind::kValue || def[mm.index] < 0) continue;
         ir::Op& linear = f.ops[def[mm.index]];
-        // linear(x, w) and linear_q(x, q_weight, q_scale) take the residual as an extra operand.
-        const size_t arity = linear.name == "linear" ? 2 : linear.name == "linear_q" ? 3 : 0;
-        if (arity == 0 || linear.operands.size() != arity || uses[mm.index] != 1) continue;
+        // linear and linear_q take the residual as a named epilogue operand, after any bias.
+        if (linear.name != "linear" && linear.name != "linear_q") continue;
+        if (ir::epilogue_operand(linear.name, linear.attrs, "residual") >= 0) continue;
+        if (uses[mm.index] != 1) continue;
         if (!(f.values[linear.result].type == f.values[add.result].type)) continue;
         ir::Operand residual = add.operands[1 - side];
         // The add takes the fused op's place so the residual is defined before it is read.
@@ -24,6 +26,7 @@ void fuse_residual_add(ir::Module& m) {
         add.operands = linear.operands;
         add.operands.push_back(residual);
         add.attrs = linear.attrs;
+        add.attrs["epilogue"].push_back("residual");
         break;
       }
     }

@@ -108,8 +108,9 @@ void group_quantize_module(ir::Module& m, const Quantization& q) {
       ir::Operand qw = ir::Operand::param(remap_weight[old]),
                   qs = ir::Operand::param(remap_scale[old]);
       if (op.name == "linear") {
+        // The epilogue operands (bias, residual) follow the packed weight unchanged.
         std::vector<ir::Operand> ops = {op.operands[0], qw, qs};
-        if (op.operands.size() == 3) ops.push_back(op.operands[2]);
+        ops.insert(ops.end(), op.operands.begin() + 2, op.operands.end());
         op.name = "linear_q";
         op.operands = ops;
       } else {

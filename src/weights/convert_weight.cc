@@ -14,6 +14,7 @@
 #include "support/files.h"
 #include "support/logging.h"
 #include "support/progress.h"
+#include "support/strings.h"
 #include "weights/checkpoint.h"
 #include "weights/convert_dtype.h"
 #include "weights/tensor_cache.h"
@@ -204,8 +205,11 @@ ConvertWeightStats convert_weight(const ConfigSource& config, const Quantization
     std::vector<int64_t> shape = resolve_shape(p.type, symbols);
     const std::string dtype = ir::dtype_mlc_name(p.type.dtype);
     gather_sources(ckpt, model, p.name, shape, dtype, buffer);
-    const std::string stem = p.name.substr(0, p.name.size() - std::string(".weight").size());
-    int qw = module.find_param(stem + ".q_weight");
+    // Only X.weight can have become X.q_weight and X.q_scale; biases and norms stay as they are.
+    const bool is_weight = ends_with(p.name, ".weight");
+    const std::string stem =
+        is_weight ? p.name.substr(0, p.name.size() - std::string(".weight").size()) : p.name;
+    int qw = is_weight ? module.find_param(stem + ".q_weight") : -1;
     if (qw < 0) {
       writer.add(p.name, shape, dtype, buffer.data(), buffer.size());
     } else {

@@ -39,10 +39,10 @@ std::unique_ptr<Built> build(const std::string& model, const std::string& quanti
   auto b = std::make_unique<Built>();
   ConfigSource source = load_config_source((kData / "models" / model).string());
   const Quantization& q = Quantization::from_name(quantization);
-  convert_weight(source, q, Model::from_name("llama"), {.output = b->dir.path() / "w"});
-  compile(source.dict, q, Model::from_name("llama"), Target::from_device("cpu"),
-          OptimizationFlags::from_str("O2"), nullptr, "auto", b->dir.path() / "lib.so",
-          ModelConfigOverride::from_str(""));
+  const Model& family = Model::from_name(detect_model_type("auto", source));
+  convert_weight(source, q, family, {.output = b->dir.path() / "w"});
+  compile(source.dict, q, family, Target::from_device("cpu"), OptimizationFlags::from_str("O2"),
+          nullptr, "auto", b->dir.path() / "lib.so", ModelConfigOverride::from_str(""));
   b->engine = std::make_unique<Engine>(b->dir.path() / "w", b->dir.path() / "lib.so");
   return b;
 }
@@ -66,8 +66,10 @@ TEST_P(QuantizedModels, KlDivergenceAgainstQ0f32StaysBounded) {
   }
   // Layouts change where bits live, not their values: NK and KN give the same model. On SIMD
   // machines q4f16_1 (NK, f16 scales) runs the int8-activation kernel and q4f16_0 (KN) the f32
-  // one, so those two agree to 1% rather than exactly; the others share a kernel.
-  EXPECT_NEAR(kld["q4f16_0"], kld["q4f16_1"], 0.01 * kld["q4f16_1"]);
+  // one, so those two differ by the activations' int8 rounding: measured 0.5% and 0.1% on the
+  // Llama models and 1.3% on qwen2_odd_sizes, whose random q/k/v biases widen the activations.
+  // The bound is about twice the worst; the others share a kernel and must agree exactly.
+  EXPECT_NEAR(kld["q4f16_0"], kld["q4f16_1"], 0.025 * kld["q4f16_1"]);
   EXPECT_NEAR(kld["q3f16_0"], kld["q3f16_1"], 1e-6);
   EXPECT_NEAR(kld["q4bf16_0"], kld["q4bf16_1"], 1e-6);
   // More bits, less divergence.
@@ -76,7 +78,8 @@ TEST_P(QuantizedModels, KlDivergenceAgainstQ0f32StaysBounded) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Goldens, QuantizedModels,
-                         ::testing::Values("llama_gqa_tied", "llama_odd_sizes"));
+                         ::testing::Values("llama_gqa_tied", "llama_odd_sizes", "qwen2_odd_sizes",
+                                           "qwen3_head_dim"));
 
 }  // namespace
 }  // namespace llmcc

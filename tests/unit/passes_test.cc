@@ -9,6 +9,7 @@
 #include "ir/verifier.h"
 #include "models/llama.h"
 #include "passes/pipeline.h"
+#include "support/error.h"
 
 namespace llmcc {
 namespace {
@@ -67,11 +68,81 @@ func @f(%x: f32[n, 4], %r: f32[n, 4]) -> (f32[n, 4]) {
 param @w : f32[4, 4]
 
 func @f(%x: f32[n, 4], %r: f32[n, 4]) -> (f32[n, 4]) {
-  %0 = linear(%x, @w, %r) : f32[n, 4]
+  %0 = linear(%x, @w, %r) {"epilogue":["residual"]} : f32[n, 4]
   return %0
 }
 )";
   EXPECT_EQ(run(in, passes::fuse_residual_add), out);
+}
+
+TEST(FuseResidualAdd, ReadsTheBiasByNameAndAddsTheResidualAfterIt) {
+  const char* in = R"(module
+param @w : f32[4, 4]
+param @b : f32[4]
+func @f(%x: f32[n, 4], %r: f32[n, 4]) -> (f32[n, 4]) {
+  %0 = linear(%x, @w, @b) {"epilogue":["bias"]} : f32[n, 4]
+  %1 = add(%0, %r) : f32[n, 4]
+  return %1
+}
+)";
+  const char* out = R"(module
+param @w : f32[4, 4]
+param @b : f32[4]
+
+func @f(%x: f32[n, 4], %r: f32[n, 4]) -> (f32[n, 4]) {
+  %0 = linear(%x, @w, @b, %r) {"epilogue":["bias","residual"]} : f32[n, 4]
+  return %0
+}
+)";
+  EXPECT_EQ(run(in, passes::fuse_residual_add), out);
+}
+
+TEST(QkRmsNorm, ChecksTheFusedLayoutAndWeights) {
+  auto parse_error = [](const std::string& op) {
+    const std::string text =
+        "module\nparam @q : f32[8]\nparam @k : f32[8]\nparam @bad : f32[6]\n"
+        "func @f(%x: f32[n, 48]) -> (f32[n, 48]) {\n  %0 = " +
+        op + " : f32[n, 48]\n  return %0\n}\n";
+    try {
+      ir::parse_module(text);
+    } catch (const UserError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  // 4 q heads and 1 kv head of 8: (4 + 2) * 8 = 48.
+  const std::string attrs = R"({"num_q_heads":4,"num_kv_heads":1,"head_dim":8,"eps":1e-6})";
+  EXPECT_EQ(parse_error("qk_rms_norm(%x, @q, @k) " + attrs), "no error");
+  EXPECT_NE(parse_error("qk_rms_norm(%x, @q, @bad) " + attrs).find("must be [8]"),
+            std::string::npos);
+  EXPECT_NE(parse_error(R"(qk_rms_norm(%x, @q, @k) {"num_q_heads":2,"num_kv_heads":1,)"
+                        R"("head_dim":8,"eps":1e-6})")
+                .find("not a fused qkv"),
+            std::string::npos);
+}
+
+TEST(LinearEpilogue, OperandsMustBeNamedAndFitTheResult) {
+  auto parse_error = [](const std::string& op) {
+    const std::string text =
+        "module\nparam @w : f32[4, 4]\nparam @b : f32[4]\nparam @b3 : f32[3]\n"
+        "func @f(%x: f32[n, 4], %r: f32[n, 4]) -> (f32[n, 4]) {\n  %0 = " +
+        op + " : f32[n, 4]\n  return %0\n}\n";
+    try {
+      ir::parse_module(text);
+    } catch (const UserError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_EQ(parse_error(R"(linear(%x, @w, @b) {"epilogue":["bias"]})"), "no error");
+  EXPECT_NE(parse_error("linear(%x, @w, %r)").find("named by 'epilogue'"), std::string::npos);
+  EXPECT_NE(parse_error(R"(linear(%x, @w, @b3) {"epilogue":["bias"]})").find("bias f32[3]"),
+            std::string::npos);
+  EXPECT_NE(parse_error(R"(linear(%x, @w, %r, @b) {"epilogue":["residual","bias"]})")
+                .find("bias, then residual"),
+            std::string::npos);
+  EXPECT_NE(parse_error(R"(linear(%x, @w, @b) {"epilogue":["scale"]})").find("'bias' and"),
+            std::string::npos);
 }
 
 TEST(FuseResidualAdd, KeepsAMatmulWithOtherUses) {

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Creates tiny random-weight Llama checkpoints with Hugging Face transformers and records their
-logits, the correctness oracle for llmcc's end-to-end tests.
+"""Creates tiny random-weight checkpoints (Llama, Qwen2) with Hugging Face transformers and records
+their logits, the correctness oracle for llmcc's end-to-end tests.
 
 For each model it writes tests/data/models/<name>/ (config.json plus safetensors, in the dtype and
 sharding given below) and tests/data/goldens/<name>.json:
@@ -8,7 +8,7 @@ sharding given below) and tests/data/goldens/<name>.json:
 logits[0] is the prediction after the prompt, logits[i] the one after greedy token i.
 
 Needs torch and transformers (PyPI). CI does not run this: it reads the committed files.
-  python3 tools/python/make_goldens.py [--out tests/data]
+  python3 tools/python/make_goldens.py [--out tests/data] [--only NAME ...]
 """
 import argparse
 import json
@@ -16,7 +16,8 @@ import os
 import shutil
 
 import torch
-from transformers import LlamaConfig, LlamaForCausalLM
+from transformers import (AutoModelForCausalLM, LlamaConfig, MistralConfig, Qwen2Config,
+                          Qwen3Config)
 
 PROMPT = [1, 17, 200, 33, 5, 91, 142, 7, 250, 64, 12, 180]
 STEPS = 32
@@ -37,17 +38,48 @@ MODELS = {
     "llama_odd_sizes": (dict(hidden_size=72, head_dim=24, num_attention_heads=4,
                              num_key_value_heads=1, intermediate_size=100, num_hidden_layers=3),
                         torch.float32, None),
+    # Qwen2: q/k/v biases (randomised below: HF initialises them to zero, which would hide a
+    # missing bias), tied embeddings as on Qwen2.5-0.5B, and odd sizes with one KV head.
+    "qwen2_gqa_tied": (dict(family="qwen2", num_attention_heads=4, num_key_value_heads=2,
+                            tie_word_embeddings=True), torch.float32, None),
+    "qwen2_odd_sizes": (dict(family="qwen2", hidden_size=72, num_attention_heads=4,
+                             num_key_value_heads=1, intermediate_size=100, num_hidden_layers=3),
+                        torch.bfloat16, None),
+    # Qwen3: per-head q/k RMSNorm (weights randomised below: HF initialises them to one) and a
+    # head_dim that is not hidden / heads; untied with GQA, and tied in f16.
+    "qwen3_head_dim": (dict(family="qwen3", hidden_size=64, head_dim=24, num_attention_heads=4,
+                            num_key_value_heads=2, intermediate_size=96, num_hidden_layers=3),
+                       torch.float32, None),
+    "qwen3_tied": (dict(family="qwen3", num_attention_heads=4, num_key_value_heads=1,
+                        tie_word_embeddings=True), torch.float16, None),
+    # Mistral: a sliding window of 13 (not a multiple of llmcc's 16-token pages) under a 44-token
+    # sequence, so most positions see only part of the past.
+    "mistral_sliding_window": (dict(family="mistral", num_attention_heads=4, num_key_value_heads=2,
+                                    sliding_window=13), torch.float32, None),
 }
+CONFIGS = {"llama": LlamaConfig, "mistral": MistralConfig, "qwen2": Qwen2Config,
+           "qwen3": Qwen3Config}
 
 
-def base_config(**overrides):
+def base_config(family="llama", **overrides):
     fields = dict(vocab_size=256, hidden_size=64, intermediate_size=128, num_hidden_layers=2,
                   num_attention_heads=4, num_key_value_heads=4, max_position_embeddings=128,
                   rms_norm_eps=1e-5, rope_theta=10000.0, tie_word_embeddings=False,
                   bos_token_id=1, eos_token_id=2, initializer_range=0.25,
                   attn_implementation="eager")
     fields.update(overrides)
-    return LlamaConfig(**fields)
+    return CONFIGS[family](**fields)
+
+
+def randomise_neutral_params(model):
+    """Gives every bias random values of the weights' scale (HF's init sets them to zero), and the
+    per-head q/k norms random gains (HF's init sets them to one), so that neither can be ignored."""
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if name.endswith(".bias"):
+                p.normal_(0.0, 0.5)
+            elif name.endswith(("q_norm.weight", "k_norm.weight")):
+                p.uniform_(0.5, 1.5)
 
 
 def greedy(model, prompt, steps):
@@ -68,12 +100,16 @@ def greedy(model, prompt, steps):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "../../tests/data"))
+    parser.add_argument("--only", nargs="*", help="models to (re)make; default all")
     args = parser.parse_args()
     torch.manual_seed(0)
     for name, (overrides, dtype, shard) in MODELS.items():
+        if args.only and name not in args.only:
+            continue
         for seed in range(1000):
             torch.manual_seed(seed)
-            model = LlamaForCausalLM(base_config(**overrides)).eval()
+            model = AutoModelForCausalLM.from_config(base_config(**overrides)).eval()
+            randomise_neutral_params(model)
             # Round the weights to the storage dtype first, so the f32 reference run sees exactly
             # the weights llmcc will read back.
             with torch.no_grad():

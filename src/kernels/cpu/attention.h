@@ -1,8 +1,9 @@
 // Attention over the paged KV cache with rotary embedding fused in (MLC's
 // attention_with_fused_qkv, RopeMode.NORMAL). For every row of the fused qkv input it:
 //   1. rotates k (rotate-half / NeoX pairing) and appends k and v to the row's sequence pages;
-//   2. rotates q and attends causally to every cached position up to its own, with an online
-//      softmax in f32, so no score buffer is needed whatever the context length.
+//   2. rotates q and attends causally to every cached position up to its own (or, with a sliding
+//      window W, to the last W positions: Mistral's kv_idx > q_idx - W), with an online softmax
+//      in f32, so no score buffer is needed whatever the context length.
 // Storage layout (owned by the library): [layer][page][k|v][kv_head][slot][head_dim], dtype T.
 #pragma once
 
@@ -67,7 +68,7 @@ inline T* kv_slot(const llmcc_kv_cache* kv, int64_t layer, int64_t page, int64_t
 
 template <typename T>
 int attention(const T* qkv, T* out, llmcc_kv_cache* kv, int64_t rows, int64_t layer, int64_t hq,
-              int64_t hkv, int64_t d, float sm_scale, const RopeParams& rope) {
+              int64_t hkv, int64_t d, float sm_scale, const RopeParams& rope, int64_t window = 0) {
   if (kv == nullptr || kv->storage == nullptr) return fail("attention: no KV cache was given");
   if (layer >= kv->num_layers || hkv != kv->num_kv_heads || d != kv->head_dim)
     return fail("attention: the KV cache was created for another model shape");
@@ -139,13 +140,17 @@ int attention(const T* qkv, T* out, llmcc_kv_cache* kv, int64_t rows, int64_t la
           denom[g] = 0.0f;
         }
         std::fill(acc.begin(), acc.end(), 0.0f);
-        for (int64_t start = 0; start <= last; start += ps) {
+        // The first visible position; pages wholly before it are not read.
+        const int64_t first = window > 0 ? std::max<int64_t>(0, last - window + 1) : 0;
+        for (int64_t start = first / ps * ps; start <= last; start += ps) {
           const int64_t n = std::min(ps, last + 1 - start), page = page_of(r, start);
+          const int64_t skip = std::max<int64_t>(0, first - start);  // slots before the window
           widen(kv_slot<T>(kv, layer, page, 0, kvh, 0), kf.data(), n * d);
           widen(kv_slot<T>(kv, layer, page, 1, kvh, 0), vf.data(), n * d);
           for (int64_t g = 0; g < group; ++g) {
             float block_max = -INFINITY;
-            for (int64_t j = 0; j < n; ++j) {
+            for (int64_t j = 0; j < skip; ++j) scores[j] = 0.0f;  // zeroed again after exp
+            for (int64_t j = skip; j < n; ++j) {
               scores[j] = dot_f32(q.data() + g * d, kf.data() + j * d, d) * sm_scale;
               block_max = std::max(block_max, scores[j]);
             }
@@ -153,6 +158,7 @@ int attention(const T* qkv, T* out, llmcc_kv_cache* kv, int64_t rows, int64_t la
             const float correction = std::exp(running_max[g] - new_max);
             for (int64_t j = 0; j < n; ++j) scores[j] -= new_max;
             exp_f32(scores.data(), scores.data(), n);
+            for (int64_t j = 0; j < skip; ++j) scores[j] = 0.0f;
             float* a = acc.data() + g * d;
             scale_f32(correction, a, d);
             float sum = 0.0f;

@@ -110,6 +110,17 @@ inline float round_to(float x) {
   return to_float(from_float<T>(x));
 }
 
+// The epilogue of a linear layer for output (r, n) of an N-wide result, from its f32 dot product:
+// + bias[n] in f32 (torch's addmm adds it before rounding), then rounded to TO and + residual[r, n]
+// (a framework stores the matmul result before the residual add). Either pointer may be null.
+template <typename TO>
+inline TO linear_epilogue(float acc, const TO* bias, const TO* residual, int64_t r, int64_t n,
+                          int64_t N) {
+  if (bias) acc += to_float(bias[n]);
+  if (residual) acc = round_to<TO>(acc) + to_float(residual[r * N + n]);
+  return from_float<TO>(acc);
+}
+
 // The message behind a nonzero return, per thread.
 inline char* error_buffer() {
   static thread_local char buffer[512];

@@ -250,12 +250,12 @@ inline void dot_q8_rows_vnni(const uint8_t* w, const half* sw, const Int8Activat
 
 #endif  // AVX512 VNNI
 
-// y = x W^T (+ residual) for int4 (BITS 4) or int8 (BITS 8) NK weights with groups of 32 and
-// f16 scales. Weight rows are split over threads in blocks that stay in L2 while every
+// y = x W^T (+ bias) (+ residual) for int4 (BITS 4) or int8 (BITS 8) NK weights with groups of 32
+// and f16 scales. Weight rows are split over threads in blocks that stay in L2 while every
 // activation row passes over them, four rows at a time.
 template <int BITS, typename TX, typename TO>
 void linear_int8_dot(const TX* x, const uint32_t* qw, const half* qs, const TO* residual, TO* y,
-                     int64_t rows, int64_t N, int64_t K) {
+                     int64_t rows, int64_t N, int64_t K, const TO* bias = nullptr) {
   static thread_local Int8Activations a;
   quantize_activations(x, rows, K, BITS == 4, a);
   const int64_t groups = a.groups;
@@ -313,11 +313,8 @@ void linear_int8_dot(const TX* x, const uint32_t* qw, const half* qs, const TO* 
         }
 #undef LLMCC_DOT_Q4
 #undef LLMCC_DOT_Q8
-        for (int64_t r = 0; r < R; ++r) {
-          float v = out[r];
-          if (residual) v = round_to<TO>(v) + to_float(residual[(r0 + r) * N + n]);
-          y[(r0 + r) * N + n] = from_float<TO>(v);
-        }
+        for (int64_t r = 0; r < R; ++r)
+          y[(r0 + r) * N + n] = linear_epilogue(out[r], bias, residual, r0 + r, n, N);
       }
     }
   }

@@ -1,4 +1,4 @@
-// y[r, n] = sum_k x[r, k] * w[n, k]  (+ residual[r, n]), accumulated in f32.
+// y[r, n] = sum_k x[r, k] * w[n, k] (+ bias[n]) (+ residual[r, n]), accumulated in f32.
 // The weight is [N, K] as in torch.nn.Linear. Work is split over output columns so each weight row
 // is read from memory once, whatever the number of rows.
 #pragma once
@@ -10,8 +10,8 @@
 namespace llmcc::cpu_kernels {
 
 template <typename TX, typename TW, typename TO>
-void linear(const TX* x, const TW* w, const TO* residual, TO* y, int64_t rows, int64_t N,
-            int64_t K) {
+void linear(const TX* x, const TW* w, const TO* residual, TO* y, int64_t rows, int64_t N, int64_t K,
+            const TO* bias = nullptr) {
   std::vector<float> x_f32;
   const float* xs;
   if constexpr (std::is_same_v<TX, float>) {
@@ -42,11 +42,7 @@ void linear(const TX* x, const TW* w, const TO* residual, TO* y, int64_t rows, i
         } else {
           acc = dot_f32(xs + r * K, wr, K);
         }
-        if (residual) {
-          // Two roundings, as a framework that stores the matmul result before adding does.
-          acc = round_to<TO>(acc) + to_float(residual[r * N + n]);
-        }
-        y[r * N + n] = from_float<TO>(acc);
+        y[r * N + n] = linear_epilogue(acc, bias, residual, r, n, N);
       }
     }
   }

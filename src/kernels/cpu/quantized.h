@@ -24,15 +24,15 @@ inline void dequantize_row_nk(const uint32_t* q_row, const TS* scale_row, float*
   }
 }
 
-// y[r, n] = sum_k x[r, k] * W[n, k] (+ residual), W group-quantized. `transposed` is MLC's KN
-// layout: q_weight [words, N], q_scale [groups, N].
+// y[r, n] = sum_k x[r, k] * W[n, k] (+ bias[n]) (+ residual), W group-quantized. `transposed` is
+// MLC's KN layout: q_weight [words, N], q_scale [groups, N].
 template <int BITS, int G, typename TX, typename TS, typename TO>
 void linear_q(const TX* x, const uint32_t* qw, const TS* qs, const TO* residual, TO* y,
-              int64_t rows, int64_t N, int64_t K, bool transposed) {
+              int64_t rows, int64_t N, int64_t K, bool transposed, const TO* bias = nullptr) {
 #if defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
   if constexpr ((BITS == 4 || BITS == 8) && G == 32 && std::is_same_v<TS, half>) {
     if (!transposed) {
-      linear_int8_dot<BITS>(x, qw, qs, residual, y, rows, N, K);
+      linear_int8_dot<BITS>(x, qw, qs, residual, y, rows, N, K, bias);
       return;
     }
   }
@@ -56,9 +56,8 @@ void linear_q(const TX* x, const uint32_t* qw, const TS* qs, const TO* residual,
         dequantize_row_nk<BITS, G>(qw + n * words, qs + n * groups, w.data(), K);
       }
       for (int64_t r = 0; r < rows; ++r) {
-        float acc = dot_f32(x_f32.data() + r * K, w.data(), K);
-        if (residual) acc = round_to<TO>(acc) + to_float(residual[r * N + n]);
-        y[r * N + n] = from_float<TO>(acc);
+        const float acc = dot_f32(x_f32.data() + r * K, w.data(), K);
+        y[r * N + n] = linear_epilogue(acc, bias, residual, r, n, N);
       }
     }
   }

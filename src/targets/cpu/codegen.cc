@@ -4,6 +4,7 @@
 
 #include <map>
 
+#include "ir/op_registry.h"
 #include "ir/verifier.h"
 #include "support/error.h"
 
@@ -175,22 +176,29 @@ class FunctionEmitter {
     } else if (n == "rms_norm") {
       line("rms_norm({}, {}, {}, {}, {}, {}f);", arg(0), arg(1), y, rows_expr(rt),
            dim_expr(rt.shape.back()), fmt::format("{:.9g}", op.attrs["eps"].get<double>()));
-    } else if (n == "linear") {
-      const Type& w = type(op.operands[1]);
-      std::string residual = op.operands.size() == 3
-                                 ? arg(2)
-                                 : fmt::format("static_cast<const {}*>(nullptr)", c_type(rt.dtype));
-      line("linear({}, {}, {}, {}, {}, {}, {});", arg(0), arg(1), residual, y, rows_expr(rt),
-           dim_expr(w.shape[0]), dim_expr(w.shape[1]));
-    } else if (n == "linear_q") {
-      const Type& x = type(op.operands[0]);
-      std::string residual = op.operands.size() == 4
-                                 ? arg(3)
-                                 : fmt::format("static_cast<const {}*>(nullptr)", c_type(rt.dtype));
-      line("linear_q<{}, {}>({}, {}, {}, {}, {}, {}, {}, {}, {});", op.attrs["bits"].get<int>(),
-           op.attrs["group_size"].get<int>(), arg(0), arg(1), arg(2), residual, y, rows_expr(rt),
-           dim_expr(rt.shape.back()), dim_expr(x.shape.back()),
-           op.attrs.value("layout", "NK") == "KN" ? "true" : "false");
+    } else if (n == "qk_rms_norm") {
+      line("qk_rms_norm({}, {}, {}, {}, {}, {}, {}, {}, {}f);", arg(0), arg(1), arg(2), y,
+           rows_expr(rt), op.attrs["num_q_heads"].get<int64_t>(),
+           op.attrs["num_kv_heads"].get<int64_t>(), op.attrs["head_dim"].get<int64_t>(),
+           fmt::format("{:.9g}", op.attrs["eps"].get<double>()));
+    } else if (n == "linear" || n == "linear_q") {
+      // Epilogue operands by name; an absent one is a typed null pointer.
+      auto epilogue = [&](const char* name) {
+        int i = ir::epilogue_operand(n, op.attrs, name);
+        return i >= 0 ? arg(i) : fmt::format("static_cast<const {}*>(nullptr)", c_type(rt.dtype));
+      };
+      const std::string bias = epilogue("bias"), residual = epilogue("residual");
+      if (n == "linear") {
+        const Type& w = type(op.operands[1]);
+        line("linear({}, {}, {}, {}, {}, {}, {}, {});", arg(0), arg(1), residual, y, rows_expr(rt),
+             dim_expr(w.shape[0]), dim_expr(w.shape[1]), bias);
+      } else {
+        const Type& x = type(op.operands[0]);
+        line("linear_q<{}, {}>({}, {}, {}, {}, {}, {}, {}, {}, {}, {});",
+             op.attrs["bits"].get<int>(), op.attrs["group_size"].get<int>(), arg(0), arg(1), arg(2),
+             residual, y, rows_expr(rt), dim_expr(rt.shape.back()), dim_expr(x.shape.back()),
+             op.attrs.value("layout", "NK") == "KN" ? "true" : "false", bias);
+      }
     } else if (n == "take_q") {
       line("if (take_q<{}, {}>({}, {}, {}, {}, {}, {}, {})) return 1;", op.attrs["bits"].get<int>(),
            op.attrs["group_size"].get<int>(), arg(0), arg(1), arg(2), y,
@@ -240,10 +248,11 @@ class FunctionEmitter {
                     rs.is_object() ? rs["low_freq_factor"].get<double>() : 1.0,
                     rs.is_object() ? rs["high_freq_factor"].get<double>() : 4.0,
                     rs.is_object() ? rs["original_max_position_embeddings"].get<double>() : 8192.0);
-    line("if (attention({}, {}, kv, {}, {}, {}, {}, {}, {:.9g}f, {})) return 1;",
+    line("if (attention({}, {}, kv, {}, {}, {}, {}, {}, {:.9g}f, {}, {})) return 1;",
          ref(op.operands[0]), y, rows_expr(f_.values[op.result].type), a["layer"].get<int64_t>(),
          a["num_q_heads"].get<int64_t>(), a["num_kv_heads"].get<int64_t>(),
-         a["head_dim"].get<int64_t>(), a["sm_scale"].get<double>(), rope);
+         a["head_dim"].get<int64_t>(), a["sm_scale"].get<double>(), rope,
+         a.value("sliding_window", int64_t{0}));
   }
 
   const ir::Module& m_;

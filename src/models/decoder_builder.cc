@@ -1,0 +1,192 @@
+#include "models/decoder_builder.h"
+
+#include <cmath>
+
+#include "support/error.h"
+
+namespace llmcc {
+
+namespace {
+
+using ir::Dim;
+using ir::DType;
+using ir::FunctionBuilder;
+using ir::Operand;
+using ir::Type;
+
+DType model_dtype(const Quantization& q) {
+  auto d = ir::dtype_from_mlc_name(q.model_dtype);
+  if (!d) internal_error("quantization {} has unknown model dtype {}", q.name, q.model_dtype);
+  return *d;
+}
+
+class DecoderBuilder {
+ public:
+  DecoderBuilder(const LlamaConfig& c, const Quantization& q, const DecoderSpec& spec)
+      : c_(c), q_(q), spec_(spec), dtype_(model_dtype(q)) {
+    H_ = Dim::constant(c.hidden_size);
+  }
+
+  ir::Module build() {
+    m_.attrs["model_type"] = spec_.model_type;
+    m_.attrs["quantization"] = q_.name;
+    m_.attrs["model_config"] = c_.asdict();
+    m_.attrs["symbol_values"] = {{"vocab_size", c_.vocab_size}};
+    m_.attrs["kv_cache"] = {{"num_hidden_layers", c_.num_hidden_layers},
+                            {"num_attention_heads", c_.num_attention_heads},
+                            {"num_key_value_heads", c_.num_key_value_heads},
+                            {"head_dim", c_.head_dim},
+                            {"dtype", ir::dtype_mlc_name(dtype_)}};
+    declare_params();
+    build_embed();
+    build_get_logits();
+    build_select_last();
+    build_forward("prefill", /*batched=*/false, /*seq=*/true, /*logits=*/true, false);
+    build_forward("decode", false, false, true, false);
+    build_forward("batch_prefill", true, true, true, /*positions=*/true);
+    build_forward("batch_decode", true, false, true, false);
+    build_forward("batch_verify", true, true, true, false);
+    build_forward("prefill_to_last_hidden_states", false, true, false, false);
+    build_forward("decode_to_last_hidden_states", false, false, false, false);
+    build_forward("batch_prefill_to_last_hidden_states", true, true, false, false);
+    build_forward("batch_decode_to_last_hidden_states", true, false, false, false);
+    build_forward("batch_verify_to_last_hidden_states", true, true, false, false);
+    return std::move(m_);
+  }
+
+ private:
+  void param(const std::string& name, std::vector<Dim> shape) {
+    m_.params.push_back(ir::Param{name, Type::tensor(dtype_, std::move(shape))});
+  }
+
+  void declare_params() {
+    const int64_t d = c_.head_dim, hq = c_.num_attention_heads, hkv = c_.num_key_value_heads;
+    const int64_t I = c_.intermediate_size;
+    Dim vocab = Dim::sym("vocab_size");
+    param("model.embed_tokens.weight", {vocab, H_});
+    for (int64_t i = 0; i < c_.num_hidden_layers; ++i) {
+      std::string p = "model.layers." + std::to_string(i) + ".";
+      param(p + "self_attn.qkv_proj.weight", {Dim::constant((hq + 2 * hkv) * d), H_});
+      if (spec_.qkv_bias) param(p + "self_attn.qkv_proj.bias", {Dim::constant((hq + 2 * hkv) * d)});
+      param(p + "self_attn.o_proj.weight", {H_, Dim::constant(hq * d)});
+      if (spec_.qk_norm) {
+        param(p + "self_attn.q_norm.weight", {Dim::constant(d)});
+        param(p + "self_attn.k_norm.weight", {Dim::constant(d)});
+      }
+      param(p + "mlp.gate_up_proj.weight", {Dim::constant(2 * I), H_});
+      param(p + "mlp.down_proj.weight", {H_, Dim::constant(I)});
+      param(p + "input_layernorm.weight", {H_});
+      param(p + "post_attention_layernorm.weight", {H_});
+    }
+    param("model.norm.weight", {H_});
+    if (!c_.tie_word_embeddings) param("lm_head.weight", {vocab, H_});
+  }
+
+  Json norm_attrs() const { return {{"eps", c_.rms_norm_eps}}; }
+
+  Operand logits(FunctionBuilder& b, Operand hidden) {
+    std::string w = c_.tie_word_embeddings ? "model.embed_tokens.weight" : "lm_head.weight";
+    return b.op("linear", {hidden, b.param(w)}, {{"out_dtype", "f32"}});
+  }
+
+  // The decoder stack over `h`, then the final norm.
+  Operand decoder(FunctionBuilder& b, Operand h, Operand kv) {
+    const int64_t I = c_.intermediate_size;
+    for (int64_t i = 0; i < c_.num_hidden_layers; ++i) {
+      std::string p = "model.layers." + std::to_string(i) + ".";
+      Operand a = b.op("rms_norm", {h, b.param(p + "input_layernorm.weight")}, norm_attrs());
+      Operand qkv = spec_.qkv_bias ? b.op("linear",
+                                          {a, b.param(p + "self_attn.qkv_proj.weight"),
+                                           b.param(p + "self_attn.qkv_proj.bias")},
+                                          {{"epilogue", {"bias"}}})
+                                   : b.op("linear", {a, b.param(p + "self_attn.qkv_proj.weight")});
+      if (spec_.qk_norm)
+        qkv = b.op(
+            "qk_rms_norm",
+            {qkv, b.param(p + "self_attn.q_norm.weight"), b.param(p + "self_attn.k_norm.weight")},
+            {{"num_q_heads", c_.num_attention_heads},
+             {"num_kv_heads", c_.num_key_value_heads},
+             {"head_dim", c_.head_dim},
+             {"eps", c_.rms_norm_eps}});
+      Json attn = {{"layer", i},
+                   {"num_q_heads", c_.num_attention_heads},
+                   {"num_kv_heads", c_.num_key_value_heads},
+                   {"head_dim", c_.head_dim},
+                   {"rope_theta", c_.position_embedding_base},
+                   {"rope_scaling", c_.rope_scaling},
+                   {"sm_scale", 1.0 / std::sqrt(static_cast<double>(c_.head_dim))}};
+      if (c_.sliding_window_size_ > 0) attn["sliding_window"] = c_.sliding_window_size_;
+      Operand o = b.op("attention", {qkv, kv}, attn);
+      h = b.op("add", {h, b.op("linear", {o, b.param(p + "self_attn.o_proj.weight")})});
+      Operand m =
+          b.op("rms_norm", {h, b.param(p + "post_attention_layernorm.weight")}, norm_attrs());
+      Operand gu = b.op("linear", {m, b.param(p + "mlp.gate_up_proj.weight")});
+      Operand gate = b.op("slice_last", {gu}, {{"begin", 0}, {"end", I}});
+      Operand up = b.op("slice_last", {gu}, {{"begin", I}, {"end", 2 * I}});
+      Operand act = b.op("mul", {b.op("silu", {gate}), up});
+      h = b.op("add", {h, b.op("linear", {act, b.param(p + "mlp.down_proj.weight")})});
+    }
+    return b.op("rms_norm", {h, b.param("model.norm.weight")}, norm_attrs());
+  }
+
+  void build_embed() {
+    FunctionBuilder b(m_, "embed");
+    Operand ids = b.arg("input_ids", Type::tensor(DType::kI32, {Dim::sym("seq_len")}));
+    b.ret({b.op("take", {b.param("model.embed_tokens.weight"), ids})});
+  }
+
+  void build_get_logits() {
+    FunctionBuilder b(m_, "get_logits");
+    Operand h = b.arg("hidden_states", Type::tensor(dtype_, {Dim::sym("seq_len"), H_}));
+    b.ret({logits(b, h)});
+  }
+
+  void build_select_last() {
+    FunctionBuilder b(m_, "batch_select_last_hidden_states");
+    Operand h = b.arg("hidden_states", Type::tensor(dtype_, {Dim::sym("seq_len"), H_}));
+    Operand pos = b.arg("logit_positions", Type::tensor(DType::kI32, {Dim::sym("batch_size")}));
+    b.ret({b.op("gather_rows", {h, pos})});
+  }
+
+  // batched: inputs come from several sequences (the KV cache says which rows belong to which).
+  // seq: the input has seq_len rows per call rather than one token.
+  void build_forward(const std::string& name, bool batched, bool seq, bool with_logits,
+                     bool positions) {
+    FunctionBuilder b(m_, name);
+    Dim seq_len = Dim::sym("seq_len"), batch = Dim::sym("batch_size"), one = Dim::constant(1);
+    std::vector<Dim> shape = !batched ? std::vector<Dim>{one, seq ? seq_len : one, H_}
+                             : seq    ? std::vector<Dim>{one, seq_len, H_}
+                                      : std::vector<Dim>{batch, one, H_};
+    Operand x = b.arg(batched ? "input_embeds" : "input_embed", Type::tensor(dtype_, shape));
+    Operand pos;
+    if (positions)
+      pos = b.arg("logit_positions", Type::tensor(DType::kI32, {Dim::sym("batch_size")}));
+    Operand kv = b.arg("paged_kv_cache", Type::kv_cache());
+    Operand h = decoder(b, x, kv);
+    if (!with_logits) {
+      b.ret({h});
+      return;
+    }
+    if (positions)
+      h = b.op("gather_rows", {h, pos});
+    else if (!batched && seq)
+      h = b.op("last_row", {h});
+    b.ret({logits(b, h)});
+  }
+
+  const LlamaConfig& c_;
+  const Quantization& q_;
+  const DecoderSpec spec_;
+  DType dtype_;
+  Dim H_;
+  ir::Module m_;
+};
+
+}  // namespace
+
+ir::Module build_decoder(const LlamaConfig& config, const Quantization& quantization,
+                         const DecoderSpec& spec) {
+  return DecoderBuilder(config, quantization, spec).build();
+}
+
+}  // namespace llmcc
