@@ -6,6 +6,7 @@
 #include "models/llama.h"
 #include "models/llama_config.h"
 #include "models/mistral.h"
+#include "models/phi3.h"
 #include "models/qwen2.h"
 #include "models/qwen3.h"
 #include "support/error.h"
@@ -58,16 +59,27 @@ std::vector<Model> make_registry() {
   mistral.build = [](const ModelConfig& c, const Quantization& q) {
     return build_mistral(dynamic_cast<const LlamaConfig&>(c), q);
   };
-  models.push_back(std::move(mistral));
+  models.push_back(mistral);
+  Model phi3 = mistral;  // a sliding window too, and the checkpoint's own fused tensors
+  phi3.name = "phi3";
+  phi3.config_from_dict = [](const Json& d,
+                             const std::string& ctx) -> std::unique_ptr<ModelConfig> {
+    return phi3_config_from_dict(d, ctx);
+  };
+  phi3.build = [](const ModelConfig& c, const Quantization& q) {
+    return build_phi3(dynamic_cast<const LlamaConfig&>(c), q);
+  };
+  phi3.hf_sources = phi3_hf_sources;
+  models.push_back(std::move(phi3));
   // Recognised, not yet implemented (MLC's MODELS keys).
   for (const char* name :
-       {"llama4",       "ministral3",  "gemma",       "gemma2",      "gemma3",    "gemma3_text",
-        "gpt2",         "mixtral",     "gpt_neox",    "gpt_bigcode", "phi-msft",  "phi",
-        "phi3",         "phi3_v",      "qwen",        "qwen2_moe",   "qwen3_moe", "qwen3_5",
-        "qwen3_5_text", "deepseek_v2", "deepseek_v3", "stablelm",    "baichuan",  "internlm",
-        "internlm2",    "starcoder2",  "cohere",      "minicpm",     "deepseek",  "gptj",
-        "rwkv5",        "rwkv6",       "orion",       "chatglm",     "llava",     "eagle",
-        "medusa",       "olmo",        "olmo2",       "nemotron"}) {
+       {"llama4",      "ministral3",  "gemma",     "gemma2",      "gemma3",   "gemma3_text",
+        "gpt2",        "mixtral",     "gpt_neox",  "gpt_bigcode", "phi-msft", "phi",
+        "phi3_v",      "qwen",        "qwen2_moe", "qwen3_moe",   "qwen3_5",  "qwen3_5_text",
+        "deepseek_v2", "deepseek_v3", "stablelm",  "baichuan",    "internlm", "internlm2",
+        "starcoder2",  "cohere",      "minicpm",   "deepseek",    "gptj",     "rwkv5",
+        "rwkv6",       "orion",       "chatglm",   "llava",       "eagle",    "medusa",
+        "olmo",        "olmo2",       "nemotron"}) {
     Model m;
     m.name = name;
     models.push_back(std::move(m));

@@ -95,9 +95,9 @@ TEST_P(HfParity, GreedyTokensAndLogitsMatchTransformers) {
 
 std::vector<ParityCase> cases() {
   std::vector<ParityCase> out;
-  for (const char* m :
-       {"llama_mha", "llama_gqa_tied", "llama3_rope_scaling", "llama_odd_sizes", "qwen2_gqa_tied",
-        "qwen2_odd_sizes", "qwen3_head_dim", "qwen3_tied", "mistral_sliding_window"}) {
+  for (const char* m : {"llama_mha", "llama_gqa_tied", "llama3_rope_scaling", "llama_odd_sizes",
+                        "qwen2_gqa_tied", "qwen2_odd_sizes", "qwen3_head_dim", "qwen3_tied",
+                        "mistral_sliding_window", "phi3_fused"}) {
     out.push_back({m, "q0f32", 1e-4});
     out.push_back({m, "q0f16", 2e-2});
   }
@@ -106,12 +106,16 @@ std::vector<ParityCase> cases() {
 
 INSTANTIATE_TEST_SUITE_P(Goldens, HfParity, ::testing::ValuesIn(cases()), name_of);
 
-// A Qwen2 folder through the CLI as a user runs it: the family and its chat template are found
-// from config.json, and generate gives transformers' greedy tokens.
-TEST(Families, Qwen2FolderThroughTheCommandLine) {
-  const std::string model = (kData / "models" / "qwen2_gqa_tied").string();
-  Json golden = read_json_file(kData / "goldens" / "qwen2_gqa_tied.json");
-  TempPath dir = make_temp_dir("llmcc-qwen2");
+// Each family's folder through the CLI as a user runs it: the family and its chat template are
+// found from config.json, the settings survive mlc-chat-config.json (Mistral's and Phi-3's
+// sliding windows), and generate gives transformers' greedy tokens.
+class Families : public ::testing::TestWithParam<std::pair<std::string, std::string>> {};
+
+TEST_P(Families, FolderThroughTheCommandLine) {
+  const auto& [name, conv_template] = GetParam();
+  const std::string model = (kData / "models" / name).string();
+  Json golden = read_json_file(kData / "goldens" / (name + ".json"));
+  TempPath dir = make_temp_dir("llmcc-family");
   const std::string out = (dir.path() / "m").string();
   const std::string llmcc = LLMCC_BINARY;
   for (const std::string& step : {" gen_config " + model + " --quantization q0f32 -o " + out,
@@ -121,17 +125,27 @@ TEST(Families, Qwen2FolderThroughTheCommandLine) {
     ASSERT_EQ(r.status, 0) << step << "\n" << r.output;
   }
   Json chat = read_json_file(fs::path(out) / "mlc-chat-config.json");
-  EXPECT_EQ(chat["model_type"], "qwen2");
-  EXPECT_EQ(chat["conv_template"]["name"], "chatml");
-  std::string prompt;
+  Json hf = read_json_file(fs::path(model) / "config.json");
+  EXPECT_EQ(chat["model_type"], hf["model_type"]);
+  EXPECT_EQ(chat["conv_template"]["name"], conv_template);
+  if (hf["model_type"] == "mistral" || hf["model_type"] == "phi3")  // Qwen's needs a flag
+    EXPECT_EQ(chat["sliding_window_size"], hf["sliding_window"]);
+  std::string prompt, expected;
   for (const Json& t : golden["prompt"]) prompt += (prompt.empty() ? "" : ",") + t.dump();
+  for (const Json& t : golden["tokens"]) expected += (expected.empty() ? "" : " ") + t.dump();
   auto r = testing::run_command(llmcc + " generate " + out + " --model-lib " + out +
-                                "/lib.so --max-tokens 8 --prompt-ids " + prompt);
+                                "/lib.so --max-tokens 32 --prompt-ids " + prompt);
   ASSERT_EQ(r.status, 0) << r.output;
-  std::string expected;
-  for (int i = 0; i < 8; ++i) expected += (i ? " " : "") + golden["tokens"][i].dump();
   EXPECT_NE(r.output.find(expected), std::string::npos) << r.output;
 }
+
+INSTANTIATE_TEST_SUITE_P(
+    Goldens, Families,
+    ::testing::Values(std::pair<std::string, std::string>{"qwen2_gqa_tied", "chatml"},
+                      std::pair<std::string, std::string>{"qwen3_tied", "chatml"},
+                      std::pair<std::string, std::string>{"mistral_sliding_window",
+                                                          "mistral_default"},
+                      std::pair<std::string, std::string>{"phi3_fused", "phi-3"}));
 
 }  // namespace
 }  // namespace llmcc

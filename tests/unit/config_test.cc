@@ -252,6 +252,35 @@ TEST(Registries, EveryMlcQuantizationIsKnown) {
   }
 }
 
+TEST(Registries, FamiliesReadTheirConfigsAndRefuseWhatTheyCannotBuild) {
+  const Json base = {{"hidden_size", 64},
+                     {"intermediate_size", 128},
+                     {"num_attention_heads", 4},
+                     {"num_hidden_layers", 2},
+                     {"rms_norm_eps", 1e-6},
+                     {"vocab_size", 256},
+                     {"max_position_embeddings", 128}};
+  auto config = [&](const char* type, const Json& extra) {
+    Json d = base;
+    d.update(extra);
+    return Model::from_name(type).config_from_dict(d, "config.json");
+  };
+  // Mistral and Phi-3 read HF's sliding_window; Qwen ignores it unless use_sliding_window.
+  EXPECT_EQ(config("mistral", {{"sliding_window", 4096}})->sliding_window_size(), 4096);
+  EXPECT_EQ(config("mistral", {{"sliding_window", nullptr}})->sliding_window_size(), -1);
+  EXPECT_EQ(config("phi3", {{"sliding_window", 2047}})->sliding_window_size(), 2047);
+  EXPECT_EQ(config("qwen2", {{"sliding_window", 32768}})->sliding_window_size(), -1);
+  EXPECT_THROW(config("qwen2", {{"use_sliding_window", true}}), NotImplementedError);
+  EXPECT_THROW(config("phi3", {{"rope_scaling", {{"type", "longrope"}}}}), NotImplementedError);
+  EXPECT_THROW(config("phi3", {{"partial_rotary_factor", 0.5}}), NotImplementedError);
+  // The family from the HF class when model_type is missing.
+  ConfigSource source;
+  source.dict = {{"architectures", {"Qwen2ForCausalLM"}}};
+  EXPECT_EQ(detect_model_type("auto", source), "qwen2");
+  source.dict = {{"architectures", {"Transformer9000"}}};
+  EXPECT_THROW(detect_model_type("auto", source), UserError);
+}
+
 TEST(Registries, EveryMlcModelTypeIsKnown) {
   for (const char* name : {"llama", "mistral", "gemma", "gemma2", "gpt2", "phi3", "qwen2", "qwen3",
                            "rwkv6", "medusa", "bert", "qwen3_5"})

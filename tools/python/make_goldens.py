@@ -16,8 +16,8 @@ import os
 import shutil
 
 import torch
-from transformers import (AutoModelForCausalLM, LlamaConfig, MistralConfig, Qwen2Config,
-                          Qwen3Config)
+from transformers import (AutoModelForCausalLM, LlamaConfig, MistralConfig, Phi3Config,
+                          Qwen2Config, Qwen3Config)
 
 PROMPT = [1, 17, 200, 33, 5, 91, 142, 7, 250, 64, 12, 180]
 STEPS = 32
@@ -56,9 +56,13 @@ MODELS = {
     # sequence, so most positions see only part of the past.
     "mistral_sliding_window": (dict(family="mistral", num_attention_heads=4, num_key_value_heads=2,
                                     sliding_window=13), torch.float32, None),
+    # Phi-3: the checkpoint itself stores the fused qkv_proj and gate_up_proj, and (as
+    # Phi-3-mini-4k) a sliding window, here 20 under the 44-token sequence.
+    "phi3_fused": (dict(family="phi3", num_attention_heads=4, num_key_value_heads=2,
+                        sliding_window=20, pad_token_id=0), torch.float32, None),
 }
-CONFIGS = {"llama": LlamaConfig, "mistral": MistralConfig, "qwen2": Qwen2Config,
-           "qwen3": Qwen3Config}
+CONFIGS = {"llama": LlamaConfig, "mistral": MistralConfig, "phi3": Phi3Config,
+           "qwen2": Qwen2Config, "qwen3": Qwen3Config}
 
 
 def base_config(family="llama", **overrides):
