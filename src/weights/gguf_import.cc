@@ -25,8 +25,33 @@ const std::map<std::string, std::string>& layer_names() {
       {"self_attn.o_proj.weight", "attn_output.weight"},
       {"mlp.gate_proj.weight", "ffn_gate.weight"},
       {"mlp.up_proj.weight", "ffn_up.weight"},
-      {"mlp.down_proj.weight", "ffn_down.weight"}};
+      {"mlp.down_proj.weight", "ffn_down.weight"},
+      // Qwen2's q/k/v biases and Qwen3's per-head q/k norms.
+      {"self_attn.q_proj.bias", "attn_q.bias"},
+      {"self_attn.k_proj.bias", "attn_k.bias"},
+      {"self_attn.v_proj.bias", "attn_v.bias"},
+      {"self_attn.q_norm.weight", "attn_q_norm.weight"},
+      {"self_attn.k_norm.weight", "attn_k_norm.weight"}};
   return m;
+}
+
+// The GGUF architectures llmcc imports and the HF class each one is.
+const std::map<std::string, std::string>& architectures() {
+  static const std::map<std::string, std::string> m = {
+      {"llama", "LlamaForCausalLM"}, {"qwen2", "Qwen2ForCausalLM"}, {"qwen3", "Qwen3ForCausalLM"}};
+  return m;
+}
+
+// general.architecture, or NotImplementedError naming the supported ones.
+std::string gguf_architecture(const GgufFile& g) {
+  const std::string arch = g.metadata().value("general.architecture", "");
+  if (!architectures().count(arch)) {
+    std::string known;
+    for (const auto& [name, _] : architectures()) known += (known.empty() ? "" : ", ") + name;
+    throw NotImplementedError(fmt::format("GGUF file '{}' holds a '{}' model; llmcc imports {}",
+                                          g.path().string(), arch, known));
+  }
+  return arch;
 }
 
 std::string to_hf_name(const std::string& gguf) {
@@ -51,13 +76,11 @@ int64_t meta_int(const GgufFile& g, const std::string& key) {
 class GgufCheckpoint : public Checkpoint {
  public:
   explicit GgufCheckpoint(const std::filesystem::path& path) : gguf_(path) {
-    const std::string arch = gguf_.metadata().value("general.architecture", "");
-    if (arch != "llama")
-      throw NotImplementedError(fmt::format(
-          "GGUF file '{}' holds a '{}' model; llmcc imports llama-architecture GGUF files",
-          path.string(), arch));
-    heads_ = meta_int(gguf_, "llama.attention.head_count");
-    kv_heads_ = gguf_.metadata().value("llama.attention.head_count_kv", heads_);
+    const std::string arch = gguf_architecture(gguf_);
+    // Only llama.cpp's Llama converter interleaves q/k rows; Qwen's keep HF's order.
+    permuted_ = arch == "llama";
+    heads_ = meta_int(gguf_, arch + ".attention.head_count");
+    kv_heads_ = gguf_.metadata().value(arch + ".attention.head_count_kv", heads_);
     for (const auto& t : gguf_.tensors()) {
       std::string hf = to_hf_name(t.name);
       if (!hf.empty()) by_hf_[hf] = &t;
@@ -82,9 +105,9 @@ class GgufCheckpoint : public Checkpoint {
     dequantize_gguf_tensor(t, v.owned.data());
     gguf_.release(t);
     // llama.cpp's converter interleaves q/k rows per head for its rope; restore rotate-half.
-    if (name.find("q_proj") != std::string::npos)
+    if (permuted_ && name.find("q_proj") != std::string::npos)
       unpermute(v, heads_);
-    else if (name.find("k_proj") != std::string::npos)
+    else if (permuted_ && name.find("k_proj") != std::string::npos)
       unpermute(v, kv_heads_);
     v.data = reinterpret_cast<const uint8_t*>(v.owned.data());
     v.nbytes = v.owned.size() * sizeof(float);
@@ -109,6 +132,7 @@ class GgufCheckpoint : public Checkpoint {
   }
 
   GgufFile gguf_;
+  bool permuted_ = false;
   int64_t heads_ = 0, kv_heads_ = 0;
   std::map<std::string, const GgufTensor*> by_hf_;
 };
@@ -129,38 +153,34 @@ Json gguf_eos_token_ids(const GgufFile& g) {
 
 Json gguf_hf_config(const GgufFile& g) {
   const Json& m = g.metadata();
-  const std::string arch = m.value("general.architecture", "");
-  if (arch != "llama")
-    throw NotImplementedError(
-        fmt::format("GGUF file '{}' holds a '{}' model; llmcc imports llama-architecture "
-                    "GGUF files",
-                    g.path().string(), arch));
-  const int64_t hidden = meta_int(g, "llama.embedding_length");
-  const int64_t heads = meta_int(g, "llama.attention.head_count");
-  int64_t vocab = m.value("llama.vocab_size", int64_t{0});
+  const std::string arch = gguf_architecture(g);
+  const std::string a = arch + ".";  // metadata keys are prefixed by the architecture
+  const int64_t hidden = meta_int(g, a + "embedding_length");
+  const int64_t heads = meta_int(g, a + "attention.head_count");
+  int64_t vocab = m.value(a + "vocab_size", int64_t{0});
   if (vocab == 0 && m.contains("tokenizer.ggml.tokens"))
     vocab = static_cast<int64_t>(m["tokenizer.ggml.tokens"].size());
   if (vocab == 0 && g.find("token_embd.weight")) vocab = g.find("token_embd.weight")->dims[1];
-  Json c = {{"architectures", {"LlamaForCausalLM"}},
-            {"model_type", "llama"},
+  Json c = {{"architectures", {architectures().at(arch)}},
+            {"model_type", arch},
             {"hidden_size", hidden},
-            {"intermediate_size", meta_int(g, "llama.feed_forward_length")},
-            {"num_hidden_layers", meta_int(g, "llama.block_count")},
+            {"intermediate_size", meta_int(g, a + "feed_forward_length")},
+            {"num_hidden_layers", meta_int(g, a + "block_count")},
             {"num_attention_heads", heads},
-            {"num_key_value_heads", m.value("llama.attention.head_count_kv", heads)},
-            {"head_dim", m.value("llama.attention.key_length",
-                                 m.value("llama.rope.dimension_count", hidden / heads))},
-            {"rms_norm_eps", m.value("llama.attention.layer_norm_rms_epsilon", 1e-5)},
-            {"rope_theta", m.value("llama.rope.freq_base", 10000.0)},
-            {"max_position_embeddings", meta_int(g, "llama.context_length")},
+            {"num_key_value_heads", m.value(a + "attention.head_count_kv", heads)},
+            {"head_dim", m.value(a + "attention.key_length",
+                                 m.value(a + "rope.dimension_count", hidden / heads))},
+            {"rms_norm_eps", m.value(a + "attention.layer_norm_rms_epsilon", 1e-5)},
+            {"rope_theta", m.value(a + "rope.freq_base", 10000.0)},
+            {"max_position_embeddings", meta_int(g, a + "context_length")},
             {"vocab_size", vocab},
             {"tie_word_embeddings", g.find("output.weight") == nullptr},
             {"bos_token_id", m.value("tokenizer.ggml.bos_token_id", 1)},
             {"eos_token_id", gguf_eos_token_ids(g)},
             {"torch_dtype", "float16"}};
-  if (m.contains("llama.rope.scaling.type") && m["llama.rope.scaling.type"] != "none")
+  if (m.contains(a + "rope.scaling.type") && m[a + "rope.scaling.type"] != "none")
     throw NotImplementedError(fmt::format("GGUF rope scaling '{}' is not imported yet",
-                                          m["llama.rope.scaling.type"].get<std::string>()));
+                                          m[a + "rope.scaling.type"].get<std::string>()));
   return c;
 }
 
@@ -199,16 +219,17 @@ Json gguf_tokenizer_json(const GgufFile& g) {
     pre_tokenizer = {
         {"type", "Sequence"},
         {"pretokenizers", {{{"type", "Digits"}, {"individual_digits", true}}, byte_level}}};
-  } else if (pre == "llama-bpe" || pre == "llama3") {
+  } else if (pre == "llama-bpe" || pre == "llama3" || pre == "qwen2") {
+    // Llama 3 groups up to three digits; Qwen2 splits every digit on its own.
+    const std::string digits = pre == "qwen2" ? "\\p{N}" : "\\p{N}{1,3}";
     byte_level["use_regex"] = false;
     pre_tokenizer = {
         {"type", "Sequence"},
         {"pretokenizers",
          {{{"type", "Split"},
            {"pattern",
-            {{"Regex",
-              "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| "
-              "?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"}}},
+            {{"Regex", "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|" + digits +
+                           "| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"}}},
            {"behavior", "Isolated"},
            {"invert", false}},
           byte_level}}};
@@ -244,7 +265,7 @@ Json gguf_tokenizer_json(const GgufFile& g) {
             {"unk_token", nullptr},
             {"fuse_unk", false},
             {"byte_fallback", false},
-            {"ignore_merges", pre == "llama-bpe" || pre == "llama3"},
+            {"ignore_merges", pre == "llama-bpe" || pre == "llama3"},  // Qwen2 does not
             {"vocab", vocab},
             {"merges", merges}}}};
 }

@@ -147,5 +147,47 @@ INSTANTIATE_TEST_SUITE_P(
                                                           "mistral_default"},
                       std::pair<std::string, std::string>{"phi3_fused", "phi-3"}));
 
+// A GGUF written from a committed checkpoint (tools/python/make_gguf_twin.py, llama.cpp's names
+// and layout) imports to the same model: transformers' greedy tokens and logits.
+class GgufTwin : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(GgufTwin, ImportMatchesTheSafetensorsTwin) {
+  const std::string& name = GetParam();
+  Json golden = read_json_file(kData / "goldens" / (name + ".json"));
+  TempPath dir = make_temp_dir("llmcc-gguf-twin");
+  const std::string out = (dir.path() / "m").string(), llmcc = LLMCC_BINARY;
+  for (const std::string& step :
+       {" convert_weight " + (kData / "gguf" / (name + ".gguf")).string() +
+            " --quantization q0f32 -o " + out,
+        " compile " + out + " -o " + out + "/lib.so"}) {
+    auto r = testing::run_command(llmcc + step);
+    ASSERT_EQ(r.status, 0) << step << "\n" << r.output;
+  }
+  EXPECT_EQ(read_json_file(fs::path(out) / "config.json")["model_type"],
+            read_json_file(kData / "models" / name / "config.json")["model_type"]);
+  Engine engine(out, fs::path(out) / "lib.so");
+  GenerationConfig config;
+  config.max_tokens = static_cast<int64_t>(golden["tokens"].size());
+  config.sampling.temperature = 0;
+  double max_diff = 0, max_ref = 0;
+  int64_t step = 0;
+  auto result = engine.generate(golden["prompt"].get<std::vector<int32_t>>(), config,
+                                [&](int64_t, const std::vector<float>& l, int32_t) {
+                                  const Json& ref = golden["logits"][step++];
+                                  for (size_t i = 0; i < l.size(); ++i) {
+                                    max_diff = std::max(
+                                        max_diff, std::abs(double(l[i]) - ref[i].get<double>()));
+                                    max_ref = std::max(max_ref, std::abs(ref[i].get<double>()));
+                                  }
+                                  return true;
+                                });
+  EXPECT_EQ(result.tokens, golden["tokens"].get<std::vector<int32_t>>());
+  std::printf("[gguf twin] %s: max |dlogit| = %.3g, relative %.3g\n", name.c_str(), max_diff,
+              max_diff / max_ref);
+  EXPECT_LE(max_diff, 1e-4 * max_ref);
+}
+
+INSTANTIATE_TEST_SUITE_P(Goldens, GgufTwin, ::testing::Values("qwen2_gqa_tied", "qwen3_head_dim"));
+
 }  // namespace
 }  // namespace llmcc
