@@ -70,25 +70,6 @@ std::string resolve_system_lib_prefix(const std::string& requested, bool static_
   return prefix;
 }
 
-Json param_metadata(const ir::Module& m) {
-  Json params = Json::array();
-  for (const auto& p : m.params) {
-    Json shape = Json::array();
-    for (const auto& d : p.type.shape) {
-      if (d.is_symbolic())
-        shape.push_back(d.symbol);
-      else
-        shape.push_back(d.value);
-    }
-    params.push_back({{"name", p.name},
-                      {"shape", shape},
-                      {"dtype", ir::dtype_mlc_name(p.type.dtype)},
-                      {"preprocs", Json::array()},
-                      {"pipeline_stages", Json::array({0})}});
-  }
-  return params;
-}
-
 }  // namespace
 
 CompileResult compile(const Json& config, const Quantization& quantization, const Model& model_type,
@@ -134,7 +115,8 @@ CompileResult compile(const Json& config, const Quantization& quantization, cons
   if (model_config->pipeline_parallel_stages() > 1)
     throw NotImplementedError("pipeline_parallel_stages > 1 is not implemented yet; use 1");
   log_info("Creating model from: {}", model_config->class_name());
-  ir::Module module = build_quantized_model(model_type, *model_config, quantization);
+  // Unquantized: the pipeline's first pass quantizes it.
+  ir::Module module = model_type.build(*model_config, quantization);
   ir::verify_or_throw(module);
 
   // 9. Metadata registration (MLC's _metadata schema plus llmcc's own keys).
@@ -153,7 +135,7 @@ CompileResult compile(const Json& config, const Quantization& quantization, cons
   metadata["active_vocab_size"] = active_vocab_size ? Json(*active_vocab_size) : Json();
   metadata["model_task"] = model_type.model_task;
   log_info("Registering metadata: {}", metadata.dump());
-  metadata["params"] = param_metadata(module);
+  metadata["params"] = Json::array();  // filled by attach-param-metadata after quantization
   metadata["abi_version"] = LLMCC_ABI_VERSION;
   metadata["target"] = target.to_json();
   metadata["compiler_version"] = kCompilerVersion;

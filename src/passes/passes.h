@@ -5,6 +5,10 @@
 
 namespace llmcc::passes {
 
+// quantize: swaps the weights for the packed form of the scheme attrs.quantization names (group
+// quantization: X.weight -> X.q_weight + X.q_scale, linear -> linear_q, take -> take_q).
+void quantize(ir::Module& m);
+
 // annotate: MLC's variable bounds (§7) on every function: seq_len <= prefill_chunk_size,
 // batch_size <= max_batch_size, total_seq_len <= context_window_size (or the sliding-window
 // variants), dropping bounds <= 0. Reads attrs.model_config.
@@ -24,6 +28,10 @@ void fuse_residual_add(ir::Module& m);
 
 // graph: removes ops whose results nothing uses.
 void dead_code_elimination(ir::Module& m);
+
+// lower: records every param (name, shape, dtype) in attrs.metadata.params, MLC's list of what
+// the library expects from the weights, as they are after quantization.
+void attach_param_metadata(ir::Module& m);
 
 // lower: static memory plan. Sizes every intermediate under the function's upper bounds, reuses
 // storage once a value is dead, records each op's workspace offset (attrs.ws_offset) and the

@@ -6,6 +6,7 @@ namespace llmcc {
 
 PassManager make_pipeline() {
   PassManager pm;
+  pm.add_phase({"quantize", {{"quantize", passes::quantize}}});
   pm.add_phase({"annotate",
                 {{"attach-variable-bounds", passes::attach_variable_bounds},
                  {"attach-kv-cache-metadata", passes::attach_kv_cache_metadata}}});
@@ -13,7 +14,9 @@ PassManager make_pipeline() {
                 {{"fuse-swiglu", passes::fuse_swiglu},
                  {"fuse-residual-add", passes::fuse_residual_add},
                  {"dead-code-elimination", passes::dead_code_elimination}}});
-  pm.add_phase({"lower", {{"plan-memory", passes::plan_memory}}});
+  pm.add_phase({"lower",
+                {{"attach-param-metadata", passes::attach_param_metadata},
+                 {"plan-memory", passes::plan_memory}}});
   return pm;
 }
 

@@ -130,14 +130,26 @@ int group_quant_bits(const Quantization& q) {
   internal_error("{} is not a group scheme", q.name);
 }
 
-ir::Module build_quantized_model(const Model& model, const ModelConfig& config,
-                                 const Quantization& quantization) {
+void quantize_module(ir::Module& m) {
+  // A module that names no scheme (hand-written IR) has nothing to quantize.
+  if (m.attrs.value("quantized", false) || !m.attrs.contains("quantization")) return;
+  if (!m.attrs["quantization"].is_string())
+    user_error("quantize: attrs.quantization must name a scheme, got {}",
+               m.attrs["quantization"].dump());
+  const Quantization& quantization = Quantization::from_name(m.attrs["quantization"]);
   quantization.require_implemented();
-  ir::Module m = model.build(config, quantization);
   if (quantization.kind == "group-quant")
     group_quantize_module(m, quantization);
   else if (quantization.kind != "no-quant")
     internal_error("quantization kind {} has no module transform", quantization.kind);
+  m.attrs["quantized"] = true;
+}
+
+ir::Module build_quantized_model(const Model& model, const ModelConfig& config,
+                                 const Quantization& quantization) {
+  quantization.require_implemented();
+  ir::Module m = model.build(config, quantization);
+  quantize_module(m);
   return m;
 }
 

@@ -14,6 +14,11 @@ namespace llmcc {
 ir::Module build_quantized_model(const Model& model, const ModelConfig& config,
                                  const Quantization& quantization);
 
+// The same rewrite on a built module, for the scheme its attrs.quantization names (the compiler's
+// "quantize" pass). Marks the module attrs.quantized, and does nothing to one already marked or
+// one that names no scheme.
+void quantize_module(ir::Module& m);
+
 // The element bits of a group scheme (4, 3 or 8).
 int group_quant_bits(const Quantization& q);
 

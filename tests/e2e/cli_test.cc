@@ -46,10 +46,10 @@ TEST_F(Cli, CompileDumpsIrAndReportsMemory) {
                    " --debug-dump " + out("dump"));
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_TRUE(fs::exists(path("m.so")));
-  for (const char* f : {"debug-input.ir", "debug-phase0-annotate.ir", "debug-phase1-graph.ir",
-                        "debug-phase2-lower.ir", "model.cc"})
+  for (const char* f : {"debug-input.ir", "debug-phase0-quantize.ir", "debug-phase1-annotate.ir",
+                        "debug-phase2-graph.ir", "debug-phase3-lower.ir", "model.cc"})
     EXPECT_TRUE(fs::exists(path("dump") / f)) << f;
-  EXPECT_TRUE(contains(read_file(path("dump") / "debug-phase2-lower.ir"), "ws_offset"));
+  EXPECT_TRUE(contains(read_file(path("dump") / "debug-phase3-lower.ir"), "ws_offset"));
   EXPECT_TRUE(contains(r.output, "Total memory usage without KV cache: "));
   EXPECT_TRUE(contains(r.output, "KV cache size: 0.00 MB per token in the context window"));
   EXPECT_TRUE(contains(r.output, "Total memory usage with a 4K KV cache: "));
