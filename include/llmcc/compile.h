@@ -42,6 +42,9 @@ struct CompileResult {
 
 // The build function of the target's registry entry (CPU: generate C++, run the host compiler).
 BuildFunc default_build_func(const Target& target);
+// The target's kernel selection, run as the pipeline's select-kernels pass (CPU: records the
+// kernel each op runs on, from the instruction sets the host compiler enables for the target).
+std::function<void(ir::Module&)> kernel_selector(const Target& target);
 
 // `system_lib_prefix` "auto" resolves as in MLC for CPU targets: no prefix. Throws UserError
 // (or NotImplementedError) for bad requests; leaves no file at `output` when it fails.

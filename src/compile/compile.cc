@@ -147,7 +147,7 @@ CompileResult compile(const Json& config, const Quantization& quantization, cons
   CompileArgs args{config, quantization, model_type, target, opt, system_lib_prefix,
                    output, overrides,    debug_dump};
   if (!build_func) build_func = default_build_func(target);
-  build_func(module, args, make_pipeline());
+  build_func(module, args, make_pipeline(kernel_selector(target)));
 
   // 11. Memory report.
   CompileResult result;

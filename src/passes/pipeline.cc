@@ -4,7 +4,8 @@
 
 namespace llmcc {
 
-PassManager make_pipeline() {
+PassManager make_pipeline(std::function<void(ir::Module&)> select_kernels) {
+  if (!select_kernels) select_kernels = [](ir::Module&) {};
   PassManager pm;
   pm.add_phase({"quantize", {{"quantize", passes::quantize}}});
   pm.add_phase({"annotate",
@@ -16,6 +17,7 @@ PassManager make_pipeline() {
                  {"dead-code-elimination", passes::dead_code_elimination}}});
   pm.add_phase({"lower",
                 {{"attach-param-metadata", passes::attach_param_metadata},
+                 {"select-kernels", select_kernels},
                  {"plan-memory", passes::plan_memory}}});
   return pm;
 }

@@ -5,6 +5,7 @@
 #include "support/files.h"
 #include "support/logging.h"
 #include "targets/cpu/codegen.h"
+#include "targets/cpu/kernel_selection.h"
 #include "targets/cpu/toolchain.h"
 
 namespace llmcc {
@@ -22,6 +23,11 @@ void build_cpu(ir::Module& module, const CompileArgs& args, const PassManager& p
 }
 
 }  // namespace
+
+std::function<void(ir::Module&)> kernel_selector(const Target& target) {
+  if (target.kind != "llvm") return nullptr;
+  return [target](ir::Module& m) { cpu::select_kernels(m, cpu::cpu_isa(target)); };
+}
 
 BuildFunc default_build_func(const Target& target) {
   if (target.kind == "llvm") return build_cpu;

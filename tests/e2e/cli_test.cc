@@ -50,6 +50,9 @@ TEST_F(Cli, CompileDumpsIrAndReportsMemory) {
                         "debug-phase2-graph.ir", "debug-phase3-lower.ir", "model.cc"})
     EXPECT_TRUE(fs::exists(path("dump") / f)) << f;
   EXPECT_TRUE(contains(read_file(path("dump") / "debug-phase3-lower.ir"), "ws_offset"));
+  // select-kernels records each op's kernel for the target.
+  EXPECT_TRUE(contains(read_file(path("dump") / "debug-phase3-lower.ir"),
+                       R"("kernel":"attention/paged-online-softmax/)"));
   EXPECT_TRUE(contains(r.output, "Total memory usage without KV cache: "));
   EXPECT_TRUE(contains(r.output, "KV cache size: 0.00 MB per token in the context window"));
   EXPECT_TRUE(contains(r.output, "Total memory usage with a 4K KV cache: "));

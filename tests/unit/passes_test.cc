@@ -10,6 +10,7 @@
 #include "models/llama.h"
 #include "passes/pipeline.h"
 #include "support/error.h"
+#include "targets/cpu/kernel_selection.h"
 
 namespace llmcc {
 namespace {
@@ -95,6 +96,36 @@ func @f(%x: f32[n, 4], %r: f32[n, 4]) -> (f32[n, 4]) {
 }
 )";
   EXPECT_EQ(run(in, passes::fuse_residual_add), out);
+}
+
+TEST(SelectKernels, RecordsThePathEachOpTakesForTheTargetsIsa) {
+  const char* text = R"(module {"quantization":"q4f16_1"}
+param @w : f16[8, 64]
+param @wt : f16[8, 64]
+func @f(%x: f16[n, 64]) -> (f16[n, 8]) {
+  %0 = linear(%x, @w) : f16[n, 8]
+  %1 = add(%0, %0) : f16[n, 8]
+  return %1
+}
+)";
+  auto kernels = [&](const char* scheme, cpu::CpuIsa isa) {
+    ir::Module m = ir::parse_module(text);
+    m.attrs["quantization"] = scheme;
+    passes::quantize(m);
+    cpu::select_kernels(m, isa);
+    return m.functions[0].ops[0].attrs["kernel"].get<std::string>() + " " +
+           m.functions[0].ops[1].attrs["kernel"].get<std::string>();
+  };
+  const cpu::CpuIsa portable{}, avx2{.avx2 = true, .fma = true, .f16c = true},
+      vnni{.avx2 = true, .fma = true, .f16c = true, .avx512_vnni = true};
+  EXPECT_EQ(kernels("q4f16_1", avx2), "linear_int8_dot<4>/avx2 add");
+  EXPECT_EQ(kernels("q4f16_1", vnni), "linear_int8_dot<4>/avx512-vnni add");
+  EXPECT_EQ(kernels("q4f16_1", portable), "linear_q<4,32>/f32-dequant/portable add");
+  // The int8 kernel takes NK weights with f16 scales only.
+  EXPECT_EQ(kernels("q4f16_0", vnni), "linear_q<4,32>/f32-dequant/avx2-fma add");
+  EXPECT_EQ(kernels("q4f32_1", vnni), "linear_q<4,32>/f32-dequant/avx2-fma add");
+  EXPECT_EQ(kernels("q3f16_1", avx2), "linear_q<3,40>/f32-dequant/avx2-fma add");
+  EXPECT_EQ(kernels("q0f16", avx2), "linear/f32-accumulate/avx2-fma add");
 }
 
 TEST(QkRmsNorm, ChecksTheFusedLayoutAndWeights) {

@@ -61,6 +61,25 @@ std::vector<std::string> cpu_flags(const Target& target) {
   return flags;
 }
 
+CpuIsa cpu_isa(const Target& target) {
+  std::vector<std::string> cc = {compiler(), "-dM", "-E", "-x", "c++"};
+  for (const auto& f : cpu_flags(target)) cc.push_back(f);
+  cc.push_back("/dev/null");
+  auto [status, macros] = run(cc);
+  if (status != 0)
+    user_error("the host compiler rejects the flags for target '{}' ({}): {}", target.device,
+               fmt::join(cpu_flags(target), " "), macros);
+  auto has = [&](const char* macro) {
+    return macros.find(std::string("#define ") + macro + " ") != std::string::npos;
+  };
+  CpuIsa isa;
+  isa.avx2 = has("__AVX2__");
+  isa.fma = has("__FMA__");
+  isa.f16c = has("__F16C__");
+  isa.avx512_vnni = has("__AVX512F__") && has("__AVX512BW__") && has("__AVX512VNNI__");
+  return isa;
+}
+
 void build_library(const std::string& source, const Target& target, LibraryKind kind,
                    const fs::path& output) {
   check_output_path(output);

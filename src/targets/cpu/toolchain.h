@@ -17,6 +17,14 @@ LibraryKind library_kind_for(const std::filesystem::path& output);
 // The compiler flags that select `target`'s CPU (-march=..., -mavx2, ...).
 std::vector<std::string> cpu_flags(const Target& target);
 
+// The instruction sets the host compiler enables under cpu_flags(target): the same predefined
+// macros that the kernel headers test, so a kernel chosen from these is the one that gets built.
+struct CpuIsa {
+  bool avx2 = false, fma = false, f16c = false;
+  bool avx512_vnni = false;  // AVX-512 F, BW and VNNI together
+};
+CpuIsa cpu_isa(const Target& target);
+
 // Compiles `source` and writes the library to `output` atomically. The kernel headers are taken
 // from the copy embedded in llmcc, so this works wherever llmcc is installed.
 void build_library(const std::string& source, const Target& target, LibraryKind kind,
