@@ -98,6 +98,16 @@ func @f(%x: f32[n, 4], %r: f32[n, 4]) -> (f32[n, 4]) {
   EXPECT_EQ(run(in, passes::fuse_residual_add), out);
 }
 
+// The parser's (verifier's) complaint about `text`, or "no error".
+std::string error_of_parsing(const std::string& text) {
+  try {
+    ir::parse_module(text);
+  } catch (const UserError& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
 TEST(SelectKernels, RecordsThePathEachOpTakesForTheTargetsIsa) {
   const char* text = R"(module {"quantization":"q4f16_1"}
 param @w : f16[8, 64]
@@ -130,16 +140,10 @@ func @f(%x: f16[n, 64]) -> (f16[n, 8]) {
 
 TEST(QkRmsNorm, ChecksTheFusedLayoutAndWeights) {
   auto parse_error = [](const std::string& op) {
-    const std::string text =
+    return error_of_parsing(
         "module\nparam @q : f32[8]\nparam @k : f32[8]\nparam @bad : f32[6]\n"
         "func @f(%x: f32[n, 48]) -> (f32[n, 48]) {\n  %0 = " +
-        op + " : f32[n, 48]\n  return %0\n}\n";
-    try {
-      ir::parse_module(text);
-    } catch (const UserError& e) {
-      return std::string(e.what());
-    }
-    return std::string("no error");
+        op + " : f32[n, 48]\n  return %0\n}\n");
   };
   // 4 q heads and 1 kv head of 8: (4 + 2) * 8 = 48.
   const std::string attrs = R"({"num_q_heads":4,"num_kv_heads":1,"head_dim":8,"eps":1e-6})";
@@ -154,16 +158,10 @@ TEST(QkRmsNorm, ChecksTheFusedLayoutAndWeights) {
 
 TEST(LinearEpilogue, OperandsMustBeNamedAndFitTheResult) {
   auto parse_error = [](const std::string& op) {
-    const std::string text =
+    return error_of_parsing(
         "module\nparam @w : f32[4, 4]\nparam @b : f32[4]\nparam @b3 : f32[3]\n"
         "func @f(%x: f32[n, 4], %r: f32[n, 4]) -> (f32[n, 4]) {\n  %0 = " +
-        op + " : f32[n, 4]\n  return %0\n}\n";
-    try {
-      ir::parse_module(text);
-    } catch (const UserError& e) {
-      return std::string(e.what());
-    }
-    return std::string("no error");
+        op + " : f32[n, 4]\n  return %0\n}\n");
   };
   EXPECT_EQ(parse_error(R"(linear(%x, @w, @b) {"epilogue":["bias"]})"), "no error");
   EXPECT_NE(parse_error("linear(%x, @w, %r)").find("named by 'epilogue'"), std::string::npos);

@@ -66,9 +66,10 @@ CpuIsa cpu_isa(const Target& target) {
   for (const auto& f : cpu_flags(target)) cc.push_back(f);
   cc.push_back("/dev/null");
   auto [status, macros] = run(cc);
+  if (status == 127) user_error("no C++ compiler found: install g++ or set $CXX ({})", macros);
   if (status != 0)
-    user_error("the host compiler rejects the flags for target '{}' ({}): {}", target.device,
-               fmt::join(cpu_flags(target), " "), macros);
+    user_error("the host compiler rejected the CPU options {} of target '{}':\n{}",
+               fmt::join(cpu_flags(target), " "), target.device, macros);
   auto has = [&](const char* macro) {
     return macros.find(std::string("#define ") + macro + " ") != std::string::npos;
   };
