@@ -25,7 +25,7 @@ Action add_gen_config_command(CLI::App& app) {
   for (const auto& n : Conversation::template_names()) names += (names.empty() ? "" : ", ") + n;
   app.add_option("--conv-template", o->gen.conv_template,
                  "Conversation template: " + names +
-                     "; default: the family's (qwen2 -> chatml, mistral -> mistral_default, "
+                     "; default: the family's (qwen2, qwen3 -> chatml, mistral -> mistral_default, "
                      "phi3 -> phi-3, gemma -> gemma_instruction; llama must be given)");
   app.add_option("--context-window-size", o->cws, "Override context_window_size");
   app.add_option("--sliding-window-size", o->sws, "Override sliding_window_size");
