@@ -33,7 +33,6 @@ class ChatSession {
   // "temperature=0.5;top_p=0.8;seed=23;max_tokens=100;stop=a,b" (also top_k, min_p and the
   // penalties).
   void set(const std::string& settings);
-  const SamplingParams& sampling() const { return sampling_; }
   // The current settings in /set's syntax.
   std::string settings_text() const;
   // The tokens of the last reply as generated (without the stop token), and its prompt.

@@ -87,9 +87,13 @@ Json gen_config(const GenConfigOptions& o) {
     if (source.dict.contains(key) && !source.dict[key].is_null()) return source.dict[key];
     return fallback;
   };
-  auto pick_sampling = [&](const char* key, Json fallback) -> Json {
+  // The caller's sampling default for `key` (a GGUF import's), else `fallback`.
+  auto sampling_default = [&](const char* key, Json fallback) -> Json {
     const Json& d = o.sampling_defaults;
-    return pick(key, d.contains(key) && !d[key].is_null() ? d[key] : fallback);
+    return d.contains(key) && !d[key].is_null() ? d[key] : fallback;
+  };
+  auto pick_sampling = [&](const char* key, Json fallback) -> Json {
+    return pick(key, sampling_default(key, fallback));
   };
 
   fs::create_directories(o.output);
@@ -127,8 +131,7 @@ Json gen_config(const GenConfigOptions& o) {
   // generation_config.json: old config.json files carry transformers' placeholder top_k of 50.
   auto pick_generation = [&](const char* key, Json fallback) -> Json {
     if (generation.contains(key) && !generation[key].is_null()) return generation[key];
-    const Json& d = o.sampling_defaults;
-    return d.contains(key) && !d[key].is_null() ? d[key] : fallback;
+    return sampling_default(key, fallback);
   };
   out["top_k"] = pick_generation("top_k", 0);
   out["min_p"] = pick_generation("min_p", 0.0);

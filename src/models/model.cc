@@ -15,62 +15,38 @@ namespace llmcc {
 
 namespace {
 
+// A family that reads a LlamaConfig (possibly its own way) and builds through the shared decoder.
+template <std::unique_ptr<LlamaConfig> (*Read)(const Json&, const std::string&),
+          ir::Module (*Build)(const LlamaConfig&, const Quantization&)>
+Model llama_shaped(const char* name,
+                   std::vector<std::string> (*hf_sources)(const std::string& mlc_param)) {
+  Model m;
+  m.name = name;
+  m.config_from_dict = [](const Json& d, const std::string& ctx) -> std::unique_ptr<ModelConfig> {
+    return Read(d, ctx);
+  };
+  m.build = [](const ModelConfig& c, const Quantization& q) {
+    return Build(dynamic_cast<const LlamaConfig&>(c), q);
+  };
+  m.hf_sources = hf_sources;
+  m.hf_ignored = [](const std::string& hf_name, const ModelConfig& c) {
+    return llama_hf_ignored(hf_name, dynamic_cast<const LlamaConfig&>(c));
+  };
+  return m;
+}
+
 std::vector<Model> make_registry() {
-  std::vector<Model> models;
-  Model llama;
-  llama.name = "llama";
-  llama.config_from_dict = [](const Json& d,
-                              const std::string& ctx) -> std::unique_ptr<ModelConfig> {
-    return LlamaConfig::from_dict(d, ctx);
+  std::vector<Model> models = {
+      llama_shaped<LlamaConfig::from_dict, build_llama>("llama", llama_hf_sources),
+      // q/k/v biases
+      llama_shaped<qwen2_config_from_dict, build_qwen2>("qwen2", qwen2_hf_sources),
+      // per-head q/k norms
+      llama_shaped<qwen2_config_from_dict, build_qwen3>("qwen3", llama_hf_sources),
+      // a sliding window
+      llama_shaped<mistral_config_from_dict, build_mistral>("mistral", llama_hf_sources),
+      // a sliding window, and the checkpoint's own fused tensors
+      llama_shaped<phi3_config_from_dict, build_phi3>("phi3", phi3_hf_sources),
   };
-  llama.build = [](const ModelConfig& c, const Quantization& q) {
-    return build_llama(dynamic_cast<const LlamaConfig&>(c), q);
-  };
-  llama.hf_sources = llama_hf_sources;
-  llama.hf_ignored = [](const std::string& name, const ModelConfig& c) {
-    return llama_hf_ignored(name, dynamic_cast<const LlamaConfig&>(c));
-  };
-  models.push_back(llama);
-  Model qwen2 = llama;  // Llama's config fields and loader, with q/k/v biases
-  qwen2.name = "qwen2";
-  qwen2.config_from_dict = [](const Json& d,
-                              const std::string& ctx) -> std::unique_ptr<ModelConfig> {
-    check_qwen2_config(d, ctx);
-    return LlamaConfig::from_dict(d, ctx);
-  };
-  qwen2.build = [](const ModelConfig& c, const Quantization& q) {
-    return build_qwen2(dynamic_cast<const LlamaConfig&>(c), q);
-  };
-  qwen2.hf_sources = qwen2_hf_sources;
-  models.push_back(qwen2);
-  Model qwen3 = qwen2;  // the same config checks (sliding window), Llama's weight names
-  qwen3.name = "qwen3";
-  qwen3.build = [](const ModelConfig& c, const Quantization& q) {
-    return build_qwen3(dynamic_cast<const LlamaConfig&>(c), q);
-  };
-  qwen3.hf_sources = llama_hf_sources;
-  models.push_back(std::move(qwen3));
-  Model mistral = llama;  // Llama's weight names, with a sliding window
-  mistral.name = "mistral";
-  mistral.config_from_dict = [](const Json& d,
-                                const std::string& ctx) -> std::unique_ptr<ModelConfig> {
-    return mistral_config_from_dict(d, ctx);
-  };
-  mistral.build = [](const ModelConfig& c, const Quantization& q) {
-    return build_mistral(dynamic_cast<const LlamaConfig&>(c), q);
-  };
-  models.push_back(mistral);
-  Model phi3 = mistral;  // a sliding window too, and the checkpoint's own fused tensors
-  phi3.name = "phi3";
-  phi3.config_from_dict = [](const Json& d,
-                             const std::string& ctx) -> std::unique_ptr<ModelConfig> {
-    return phi3_config_from_dict(d, ctx);
-  };
-  phi3.build = [](const ModelConfig& c, const Quantization& q) {
-    return build_phi3(dynamic_cast<const LlamaConfig&>(c), q);
-  };
-  phi3.hf_sources = phi3_hf_sources;
-  models.push_back(std::move(phi3));
   // Recognised, not yet implemented (MLC's MODELS keys).
   for (const char* name :
        {"llama4",      "ministral3",  "gemma",     "gemma2",      "gemma3",   "gemma3_text",

@@ -21,12 +21,13 @@ std::vector<std::string> qwen2_hf_sources(const std::string& mlc_param) {
   return llama_hf_sources(mlc_param);
 }
 
-void check_qwen2_config(const Json& dict, const std::string& context) {
+std::unique_ptr<LlamaConfig> qwen2_config_from_dict(const Json& dict, const std::string& context) {
   if (dict.value("use_sliding_window", false))
     throw NotImplementedError(fmt::format(
         "{}: Qwen with use_sliding_window is not built by llmcc yet (its attention has no "
         "window)",
         context));
+  return LlamaConfig::from_dict(dict, context);
 }
 
 }  // namespace llmcc

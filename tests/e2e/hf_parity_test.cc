@@ -36,6 +36,42 @@ std::string name_of(const ::testing::TestParamInfo<ParityCase>& info) {
   return info.param.model + "_" + info.param.quantization;
 }
 
+// max |row - golden| over the golden's first `steps` logit rows, golden step i against
+// rows[first_row + i].
+double max_logit_diff(const Json& golden, const std::vector<std::vector<float>>& rows, size_t steps,
+                      size_t first_row = 0) {
+  double diff = 0;
+  for (size_t step = 0; step < steps; ++step) {
+    const Json& ref = golden["logits"][step];
+    EXPECT_EQ(ref.size(), rows.at(first_row + step).size());
+    for (size_t i = 0; i < ref.size(); ++i)
+      diff = std::max(diff, std::abs(double(rows[first_row + step][i]) - ref[i].get<double>()));
+  }
+  return diff;
+}
+
+// max |golden logit| over the first `steps` rows, the scale the bounds are relative to.
+double max_golden_logit(const Json& golden, size_t steps) {
+  double m = 0;
+  for (size_t step = 0; step < steps; ++step)
+    for (const Json& v : golden["logits"][step]) m = std::max(m, std::abs(v.get<double>()));
+  return m;
+}
+
+// Greedy generation from the golden's prompt for as many tokens as it has, keeping each step's
+// logits.
+GenerationResult greedy_from_golden_prompt(Engine& engine, const Json& golden,
+                                           std::vector<std::vector<float>>& logits) {
+  GenerationConfig config;
+  config.max_tokens = static_cast<int64_t>(golden["tokens"].size());
+  config.sampling.temperature = 0;
+  return engine.generate(golden["prompt"].get<std::vector<int32_t>>(), config,
+                         [&](int64_t, const std::vector<float>& l, int32_t) {
+                           logits.push_back(l);
+                           return true;
+                         });
+}
+
 class HfParity : public ::testing::TestWithParam<ParityCase> {};
 
 TEST_P(HfParity, GreedyTokensAndLogitsMatchTransformers) {
@@ -52,40 +88,20 @@ TEST_P(HfParity, GreedyTokensAndLogitsMatchTransformers) {
           nullptr, "auto", lib, ModelConfigOverride::from_str(""));
 
   Engine engine(weights, lib);
-  GenerationConfig config;
-  config.max_tokens = static_cast<int64_t>(golden["tokens"].size());
-  config.sampling.temperature = 0;
   std::vector<std::vector<float>> logits;
-  auto result = engine.generate(golden["prompt"].get<std::vector<int32_t>>(), config,
-                                [&](int64_t, const std::vector<float>& l, int32_t) {
-                                  logits.push_back(l);
-                                  return true;
-                                });
+  const GenerationResult result = greedy_from_golden_prompt(engine, golden, logits);
 
   EXPECT_EQ(result.tokens, golden["tokens"].get<std::vector<int32_t>>());
   ASSERT_EQ(logits.size(), result.tokens.size());
-  double max_diff = 0, max_ref = 0;
-  for (size_t step = 0; step < logits.size(); ++step) {
-    const Json& ref = golden["logits"][step];
-    ASSERT_EQ(ref.size(), logits[step].size());
-    for (size_t i = 0; i < ref.size(); ++i) {
-      max_diff = std::max(max_diff, std::abs(double(logits[step][i]) - ref[i].get<double>()));
-      max_ref = std::max(max_ref, std::abs(ref[i].get<double>()));
-    }
-  }
+  const double max_ref = max_golden_logit(golden, logits.size());
+  const double max_diff = max_logit_diff(golden, logits, logits.size());
   // The whole golden sequence at once (prefill through batch_verify): every position's logits
   // too, which puts a sliding window across many query rows of one call.
   std::vector<int32_t> sequence = golden["prompt"].get<std::vector<int32_t>>();
   const size_t prompt_len = sequence.size();
   for (const Json& t : golden["tokens"]) sequence.push_back(t.get<int32_t>());
-  auto rows = engine.score(sequence);
-  double prefill_diff = 0;
-  for (size_t step = 0; step < golden["logits"].size(); ++step) {
-    const Json& ref = golden["logits"][step];
-    for (size_t i = 0; i < ref.size(); ++i)
-      prefill_diff = std::max(
-          prefill_diff, std::abs(double(rows[prompt_len - 1 + step][i]) - ref[i].get<double>()));
-  }
+  const double prefill_diff =
+      max_logit_diff(golden, engine.score(sequence), golden["logits"].size(), prompt_len - 1);
   EXPECT_LE(prefill_diff, c.bound * max_ref) << "teacher-forced prefill of the golden sequence";
   RecordProperty("max_abs_logit_diff", std::to_string(max_diff));
   std::printf("[parity] %s %s: max |dlogit| = %.3g, relative %.3g (bound %.0e)\n", c.model.c_str(),
@@ -166,21 +182,11 @@ TEST_P(GgufTwin, ImportMatchesTheSafetensorsTwin) {
   EXPECT_EQ(read_json_file(fs::path(out) / "config.json")["model_type"],
             read_json_file(kData / "models" / name / "config.json")["model_type"]);
   Engine engine(out, fs::path(out) / "lib.so");
-  GenerationConfig config;
-  config.max_tokens = static_cast<int64_t>(golden["tokens"].size());
-  config.sampling.temperature = 0;
-  double max_diff = 0, max_ref = 0;
-  int64_t step = 0;
-  auto result = engine.generate(golden["prompt"].get<std::vector<int32_t>>(), config,
-                                [&](int64_t, const std::vector<float>& l, int32_t) {
-                                  const Json& ref = golden["logits"][step++];
-                                  for (size_t i = 0; i < l.size(); ++i) {
-                                    max_diff = std::max(
-                                        max_diff, std::abs(double(l[i]) - ref[i].get<double>()));
-                                    max_ref = std::max(max_ref, std::abs(ref[i].get<double>()));
-                                  }
-                                  return true;
-                                });
+  std::vector<std::vector<float>> logits;
+  const GenerationResult result = greedy_from_golden_prompt(engine, golden, logits);
+  ASSERT_EQ(logits.size(), result.tokens.size());
+  const double max_ref = max_golden_logit(golden, logits.size());
+  const double max_diff = max_logit_diff(golden, logits, logits.size());
   EXPECT_EQ(result.tokens, golden["tokens"].get<std::vector<int32_t>>());
   std::printf("[gguf twin] %s: max |dlogit| = %.3g, relative %.3g\n", name.c_str(), max_diff,
               max_diff / max_ref);
