@@ -24,7 +24,7 @@
 extern "C" {
 #endif
 
-#define LLMCC_ABI_VERSION 1u
+#define LLMCC_ABI_VERSION 2u
 
 typedef enum {
   LLMCC_FLOAT32 = 0,
@@ -61,12 +61,15 @@ typedef struct {
   /* Set by the runtime before each forward. Tokens of the forward are grouped by sequence:
    * sequence i owns rows [qo_indptr[i], qo_indptr[i+1]) of the input, already holds
    * prev_lengths[i] tokens, and its pages are page_indices[page_indptr[i] .. page_indptr[i+1]).
-   * The pages must have room for prev_lengths[i] plus the new tokens. */
+   * The pages must have room for prev_lengths[i] plus the new tokens. first_pages (NULL: all 0)
+   * says which logical page page_indices[page_indptr[i]] is: the pages before it were released
+   * because they fell out of the model's sliding window. */
   int32_t num_seqs;
   const int32_t* qo_indptr;
   const int32_t* prev_lengths;
   const int32_t* page_indptr;
   const int32_t* page_indices;
+  const int32_t* first_pages;
 } llmcc_kv_cache;
 
 /* Every model function has this signature. Inputs and outputs are caller-owned; the library checks

@@ -5,6 +5,7 @@
 #include <functional>
 #include <map>
 
+#include "ir/rope.h"
 #include "support/error.h"
 
 namespace llmcc::ir {
@@ -241,11 +242,18 @@ const std::map<std::string, Rule>& rules() {
          if (const_last("attention", qkv) != (hq + 2 * hkv) * d)
            bad("attention",
                fmt::format("qkv {} does not hold {}+2x{} heads of {}", qkv.str(), hq, hkv, d));
-         if (!a.contains("rope_theta") || !a.contains("sm_scale"))
-           bad("attention", "needs attributes 'rope_theta' and 'sm_scale'");
+         if (!a.contains("sm_scale") || !a["sm_scale"].is_number())
+           bad("attention", "needs the number 'sm_scale'");
+         if (!a.contains("causal") || !a["causal"].is_boolean())
+           bad("attention", "needs the boolean 'causal'");
          if (a.contains("sliding_window") &&
              (!a["sliding_window"].is_number_integer() || a["sliding_window"].get<int64_t>() < 0))
            bad("attention", "sliding_window must be a non-negative integer (0: none)");
+         if (a.contains("logit_softcap") &&
+             (!a["logit_softcap"].is_number() || a["logit_softcap"].get<double>() < 0))
+           bad("attention", "logit_softcap must be a non-negative number (0: none)");
+         if (!a.contains("rope")) bad("attention", "needs the attribute 'rope'");
+         verify_rope_attr("attention", a["rope"], d);
          return with_last(qkv, Dim::constant(hq * d));
        }},
       {"gather_rows",

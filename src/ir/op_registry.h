@@ -17,9 +17,11 @@
 //   silu(a)                                   -> a
 //   slice_last(x) {begin, end}                -> x[..., begin:end]
 //   swiglu(x[..., 2I])                        -> [..., I]                silu(x[:I]) * x[I:]
-//   attention(qkv, kv_cache) {layer, num_q_heads, num_kv_heads, head_dim, rope_theta,
-//             rope_scaling?, sm_scale, sliding_window?}  -> [..., num_q_heads*head_dim]
-//             rope, KV append and causal paged attention, as MLC's attention_with_fused_qkv
+//   attention(qkv, kv_cache) {layer, num_q_heads, num_kv_heads, head_dim, sm_scale, causal,
+//             sliding_window? (0: none), logit_softcap? (0: none), rope (ir/rope.h)}
+//                                             -> [..., num_q_heads*head_dim]
+//             RoPE, KV append and paged attention, as MLC's attention_with_fused_qkv; scores are
+//             q.k * sm_scale, then softcap * tanh(score / softcap) when logit_softcap > 0
 //   gather_rows(x[..., n, H], idx i32[b])     -> [..., b, H]
 //   last_row(x[..., n, H])                    -> [..., 1, H]
 //   cast(x) {dtype}                           -> dtype

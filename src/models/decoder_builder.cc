@@ -1,7 +1,9 @@
 #include "models/decoder_builder.h"
 
+#include <algorithm>
 #include <cmath>
 
+#include "ir/rope.h"
 #include "support/error.h"
 
 namespace llmcc {
@@ -112,10 +114,12 @@ class DecoderBuilder {
                    {"num_q_heads", c_.num_attention_heads},
                    {"num_kv_heads", c_.num_key_value_heads},
                    {"head_dim", c_.head_dim},
-                   {"rope_theta", c_.position_embedding_base},
-                   {"rope_scaling", c_.rope_scaling},
-                   {"sm_scale", 1.0 / std::sqrt(static_cast<double>(c_.head_dim))}};
-      if (c_.sliding_window_size_ > 0) attn["sliding_window"] = c_.sliding_window_size_;
+                   {"sm_scale", 1.0 / std::sqrt(static_cast<double>(c_.head_dim))},
+                   {"causal", true},
+                   {"sliding_window", std::max<int64_t>(c_.sliding_window_size_, 0)},
+                   {"logit_softcap", 0.0},
+                   {"rope", ir::make_rope_attr("rotate_half", c_.rotary_dim(),
+                                               c_.position_embedding_base, c_.rope_scaling)}};
       Operand o = b.op("attention", {qkv, kv}, attn);
       h = b.op("add", {h, b.op("linear", {o, b.param(p + "self_attn.o_proj.weight")})});
       Operand m =

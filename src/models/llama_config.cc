@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "models/rope_config.h"
 #include "support/error.h"
 #include "support/logging.h"
 
@@ -28,7 +29,8 @@ const std::set<std::string>& field_names() {
                                               "pipeline_parallel_stages",
                                               "max_batch_size",
                                               "disaggregation",
-                                              "sliding_window_size"};
+                                              "sliding_window_size",
+                                              "partial_rotary_factor"};
   return names;
 }
 
@@ -78,26 +80,24 @@ std::unique_ptr<LlamaConfig> LlamaConfig::from_dict(const Json& dict, const std:
     }
   }
 
-  // rope_scaling is kept only with a rope_type, and only "llama3" is a Llama rope scaling.
+  // The scaling, resolved against max_position_embeddings before that becomes the context window.
   Json rope_scaling = dict.contains("rope_scaling") ? dict["rope_scaling"] : Json();
   if (!rope_scaling.is_object() && c->kwargs.contains("rope_parameters"))
     rope_scaling = c->kwargs["rope_parameters"];
-  if (rope_scaling.is_object()) {
-    Json rs = rope_scaling;
-    rs.erase("rope_theta");
-    if (rs.contains("rope_type")) {
-      std::string type = rs["rope_type"].is_string() ? rs["rope_type"].get<std::string>() : "";
-      if (type == "llama3") {
-        for (const char* key :
-             {"factor", "low_freq_factor", "high_freq_factor", "original_max_position_embeddings"})
-          json_number(rs, key, ctx + " rope_scaling");
-        c->rope_scaling = rs;
-      } else if (type != "default") {
-        throw NotImplementedError(fmt::format(
-            "{}: rope_scaling type '{}' is not supported for llama; supported: llama3", ctx, type));
-      }
-    }
-  }
+  c->rope_scaling = resolve_rope_scaling(rope_scaling, dict, ctx);
+  // Partial rotary: top level (MLC, older transformers) or inside rope_parameters.
+  const Json rope_parameters = c->kwargs.value("rope_parameters", Json());
+  auto has_partial = [](const Json& d) {
+    return d.is_object() && d.contains("partial_rotary_factor") &&
+           !d["partial_rotary_factor"].is_null();
+  };
+  if (has_partial(dict))
+    c->partial_rotary_factor = json_number(dict, "partial_rotary_factor", ctx);
+  else if (has_partial(rope_parameters))
+    c->partial_rotary_factor = json_number(rope_parameters, "partial_rotary_factor", ctx);
+  if (!(c->partial_rotary_factor > 0 && c->partial_rotary_factor <= 1))
+    user_error("{}: partial_rotary_factor must be in (0, 1], got {}", ctx,
+               c->partial_rotary_factor);
 
   c->context_window_size_ = optional_int(dict, "context_window_size", 0, ctx);
   if (c->context_window_size_ == 0) {
@@ -139,6 +139,9 @@ std::unique_ptr<LlamaConfig> LlamaConfig::from_dict(const Json& dict, const std:
   if (c->head_dim == 0) c->head_dim = c->hidden_size / c->num_attention_heads;
   if (c->head_dim <= 0 || c->head_dim % 2 != 0)
     user_error("{}: head_dim must be a positive even number, got {}", ctx, c->head_dim);
+  if (c->rotary_dim() % 2 != 0)
+    user_error("{}: partial_rotary_factor {} rotates {} of head_dim {} dims; it must be even", ctx,
+               c->partial_rotary_factor, c->rotary_dim(), c->head_dim);
 
   c->tensor_parallel_shards_ = optional_int(dict, "tensor_parallel_shards", 1, ctx);
   c->pipeline_parallel_stages_ = optional_int(dict, "pipeline_parallel_stages", 1, ctx);
@@ -188,6 +191,7 @@ Json LlamaConfig::asdict() const {
   d["max_batch_size"] = max_batch_size_;
   d["disaggregation"] = disaggregation_;
   if (sliding_window_size_ > 0) d["sliding_window_size"] = sliding_window_size_;
+  if (partial_rotary_factor != 1.0) d["partial_rotary_factor"] = partial_rotary_factor;
   return d;
 }
 

@@ -18,7 +18,11 @@ class LlamaConfig : public ModelConfig {
   int64_t vocab_size = 0;
   bool tie_word_embeddings = false;
   double position_embedding_base = 0;
-  Json rope_scaling;  // null, or {"rope_type": "llama3", "factor", ...}
+  Json rope_scaling;  // null, or a resolved scaling object (models/rope_config.h, ir/rope.h)
+  // The fraction of head_dim that RoPE rotates (Phi-3.5/4-mini: 0.75).
+  double partial_rotary_factor = 1.0;
+  // The rotated dims per head, as transformers truncates: int(head_dim * partial_rotary_factor).
+  int64_t rotary_dim() const { return static_cast<int64_t>(head_dim * partial_rotary_factor); }
   int64_t context_window_size_ = 0;
   int64_t prefill_chunk_size_ = 0;
   int64_t num_key_value_heads = 0;

@@ -1,6 +1,7 @@
 // Phi-3 (mini, small, medium): Llama's decoder, but the checkpoint already stores the fused
 // qkv_proj and gate_up_proj that MLC's layout uses, and the 4k models attend through a sliding
-// window. The 128k models' longrope scaling and a partial rotary factor are refused for now.
+// window. The 128k models scale RoPE with longrope (short and long factors); Phi-3.5/4-mini
+// rotate part of each head (partial_rotary_factor).
 #pragma once
 
 #include <memory>

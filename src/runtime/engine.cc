@@ -61,7 +61,8 @@ Engine::Engine(const fs::path& model_dir, const fs::path& model_lib, const Engin
   // Two sequences: a chat session can stay cached while a one-shot request runs.
   raw_kv_ = library_.create_kv_cache(2, context_window_, prefill_chunk_, options.page_size);
   kv_ = std::make_unique<PagedKVCache>(
-      raw_kv_, [this](int64_t src, int64_t dst) { library_.copy_kv_page(raw_kv_, src, dst); });
+      raw_kv_, [this](int64_t src, int64_t dst) { library_.copy_kv_page(raw_kv_, src, dst); },
+      md.value("sliding_window_size", int64_t{-1}));
 }
 
 Engine::~Engine() {
@@ -87,6 +88,8 @@ std::vector<float> Engine::forward(const std::string& fn, const std::vector<int3
   kv_->end_forward();
   return logits;
 }
+
+int64_t Engine::kv_pages_in_use() const { return raw_kv_->num_pages - kv_->free_pages(); }
 
 void Engine::check_tokens(const std::vector<int32_t>& tokens, const char* what) const {
   if (tokens.empty()) user_error("the {} is empty", what);
@@ -138,7 +141,8 @@ GenerationResult Engine::generate_in_session(const std::vector<int32_t>& prompt,
   while (keep < session_tokens_.size() && keep + 1 < prompt.size() &&
          session_tokens_[keep] == prompt[keep])
     ++keep;
-  kv_->truncate_sequence(kSessionSequence, static_cast<int64_t>(keep));
+  // A sliding window may have released what the prefix needs: then the whole prompt runs again.
+  keep = static_cast<size_t>(kv_->truncate_sequence(kSessionSequence, static_cast<int64_t>(keep)));
   session_tokens_.resize(keep);
   return run(kSessionSequence, prompt, keep, config, on_step, &session_tokens_);
 }

@@ -44,6 +44,8 @@ class Engine {
   const Json& metadata() const { return library_.metadata(); }
   int64_t vocab_size() const { return vocab_size_; }
   int64_t context_window_size() const { return context_window_; }
+  // KV cache pages that sequences hold now (a sliding-window model releases what falls out).
+  int64_t kv_pages_in_use() const;
 
   // `on_step(step, logits, token)` sees the logits each token was sampled from; returning false
   // ends generation after that token (finish reason "stop").

@@ -1,11 +1,16 @@
 #include "runtime/paged_kv_cache.h"
 
+#include <algorithm>
+
 #include "support/error.h"
 
 namespace llmcc {
 
-PagedKVCache::PagedKVCache(llmcc_kv_cache* kv, CopyPage copy_page)
-    : kv_(kv), copy_page_(std::move(copy_page)), refs_(kv->num_pages, 0) {
+PagedKVCache::PagedKVCache(llmcc_kv_cache* kv, CopyPage copy_page, int64_t sliding_window)
+    : kv_(kv),
+      copy_page_(std::move(copy_page)),
+      sliding_window_(std::max<int64_t>(sliding_window, 0)),
+      refs_(kv->num_pages, 0) {
   // Hand out low page numbers first.
   for (int64_t p = kv->num_pages; p-- > 0;) free_pages_.push_back(static_cast<int32_t>(p));
 }
@@ -14,6 +19,27 @@ PagedKVCache::Sequence& PagedKVCache::sequence(int64_t seq_id) {
   auto it = sequences_.find(seq_id);
   if (it == sequences_.end()) user_error("KV cache: sequence {} does not exist", seq_id);
   return it->second;
+}
+
+const PagedKVCache::Sequence& PagedKVCache::sequence(int64_t seq_id) const {
+  auto it = sequences_.find(seq_id);
+  if (it == sequences_.end()) user_error("KV cache: sequence {} does not exist", seq_id);
+  return it->second;
+}
+
+int64_t PagedKVCache::first_visible_page(int64_t pos) const {
+  if (sliding_window_ == 0) return 0;
+  return std::max<int64_t>(0, pos - sliding_window_ + 1) / kv_->page_size;
+}
+
+void PagedKVCache::release_out_of_window(Sequence& s) {
+  // The next query sits at position `length`; nothing before its window is read again.
+  const int64_t keep_from = first_visible_page(s.length);
+  size_t drop = 0;
+  while (s.first_page + static_cast<int64_t>(drop) < keep_from && drop < s.pages.size())
+    drop_page(s.pages[drop++]);
+  s.pages.erase(s.pages.begin(), s.pages.begin() + static_cast<std::ptrdiff_t>(drop));
+  s.first_page += static_cast<int64_t>(drop);
 }
 
 void PagedKVCache::add_sequence(int64_t seq_id) {
@@ -41,16 +67,22 @@ void PagedKVCache::remove_sequence(int64_t seq_id) {
   sequences_.erase(seq_id);
 }
 
-void PagedKVCache::truncate_sequence(int64_t seq_id, int64_t length) {
+int64_t PagedKVCache::truncate_sequence(int64_t seq_id, int64_t length) {
   Sequence& s = sequence(seq_id);
   if (length < 0 || length > s.length)
     internal_error("truncate_sequence: {} is outside [0, {}]", length, s.length);
-  const size_t pages = static_cast<size_t>((length + kv_->page_size - 1) / kv_->page_size);
+  if (first_visible_page(length) < s.first_page) length = 0;  // its window is gone
+  const size_t pages =
+      length == 0 ? 0
+                  : static_cast<size_t>((length + kv_->page_size - 1) / kv_->page_size -
+                                        s.first_page);
   while (s.pages.size() > pages) {
     drop_page(s.pages.back());
     s.pages.pop_back();
   }
+  if (s.pages.empty()) s.first_page = 0;
   s.length = length;
+  return length;
 }
 
 void PagedKVCache::fork_sequence(int64_t parent, int64_t child) {
@@ -58,6 +90,7 @@ void PagedKVCache::fork_sequence(int64_t parent, int64_t child) {
   add_sequence(child);
   Sequence& c = sequences_[child];
   c.length = p.length;
+  c.first_page = p.first_page;
   const bool partial_last = p.length % kv_->page_size != 0;
   for (size_t i = 0; i < p.pages.size(); ++i) {
     if (partial_last && i + 1 == p.pages.size()) {
@@ -71,10 +104,10 @@ void PagedKVCache::fork_sequence(int64_t parent, int64_t child) {
   }
 }
 
-int64_t PagedKVCache::sequence_length(int64_t seq_id) const {
-  auto it = sequences_.find(seq_id);
-  if (it == sequences_.end()) user_error("KV cache: sequence {} does not exist", seq_id);
-  return it->second.length;
+int64_t PagedKVCache::sequence_length(int64_t seq_id) const { return sequence(seq_id).length; }
+
+int64_t PagedKVCache::sequence_pages(int64_t seq_id) const {
+  return static_cast<int64_t>(sequence(seq_id).pages.size());
 }
 
 void PagedKVCache::begin_forward(const std::vector<int64_t>& seq_ids,
@@ -85,9 +118,11 @@ void PagedKVCache::begin_forward(const std::vector<int64_t>& seq_ids,
   prev_lengths_.clear();
   page_indptr_ = {0};
   page_indices_.clear();
+  first_pages_.clear();
   for (size_t i = 0; i < seq_ids.size(); ++i) {
     Sequence& s = sequence(seq_ids[i]);
-    int64_t needed = (s.length + lengths[i] + kv_->page_size - 1) / kv_->page_size;
+    int64_t needed =
+        (s.length + lengths[i] + kv_->page_size - 1) / kv_->page_size - s.first_page;
     while (static_cast<int64_t>(s.pages.size()) < needed) {
       if (free_pages_.empty())
         user_error("KV cache is full: sequence {} needs {} tokens", seq_ids[i],
@@ -98,6 +133,7 @@ void PagedKVCache::begin_forward(const std::vector<int64_t>& seq_ids,
     prev_lengths_.push_back(static_cast<int32_t>(s.length));
     page_indices_.insert(page_indices_.end(), s.pages.begin(), s.pages.end());
     page_indptr_.push_back(static_cast<int32_t>(page_indices_.size()));
+    first_pages_.push_back(static_cast<int32_t>(s.first_page));
   }
   pending_ids_ = seq_ids;
   pending_lengths_ = lengths;
@@ -106,11 +142,15 @@ void PagedKVCache::begin_forward(const std::vector<int64_t>& seq_ids,
   kv_->prev_lengths = prev_lengths_.data();
   kv_->page_indptr = page_indptr_.data();
   kv_->page_indices = page_indices_.data();
+  kv_->first_pages = first_pages_.data();
 }
 
 void PagedKVCache::end_forward() {
-  for (size_t i = 0; i < pending_ids_.size(); ++i)
-    sequence(pending_ids_[i]).length += pending_lengths_[i];
+  for (size_t i = 0; i < pending_ids_.size(); ++i) {
+    Sequence& s = sequence(pending_ids_[i]);
+    s.length += pending_lengths_[i];
+    release_out_of_window(s);
+  }
   pending_ids_.clear();
   pending_lengths_.clear();
   kv_->num_seqs = 0;

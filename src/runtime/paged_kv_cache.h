@@ -17,16 +17,23 @@ class PagedKVCache {
   using CopyPage = std::function<void(int64_t src, int64_t dst)>;
 
   // Takes ownership of nothing: `kv` stays the library's, freed by its llmcc_free_kv_cache.
-  PagedKVCache(llmcc_kv_cache* kv, CopyPage copy_page);
+  // With a `sliding_window` W > 0 (the model attends to the last W positions), pages that no
+  // later query can see are released after each forward, so a sequence holds about W tokens of
+  // pages however long it grows.
+  PagedKVCache(llmcc_kv_cache* kv, CopyPage copy_page, int64_t sliding_window = 0);
 
   void add_sequence(int64_t seq_id);
   void remove_sequence(int64_t seq_id);
   // `child` starts as a copy of `parent`: full pages are shared (they never change again), the
   // partly filled last page is copied, since both sequences will write into it.
   void fork_sequence(int64_t parent, int64_t child);
-  // Keeps the first `length` tokens of a sequence (MLC's popn), freeing pages past them.
-  void truncate_sequence(int64_t seq_id, int64_t length);
+  // Keeps the first `length` tokens of a sequence (MLC's popn), freeing pages past them, and
+  // returns `length`; or, when the window has already released pages that the next query would
+  // need, empties the sequence and returns 0.
+  int64_t truncate_sequence(int64_t seq_id, int64_t length);
   int64_t sequence_length(int64_t seq_id) const;
+  // Pages the sequence holds now (after any released by the window).
+  int64_t sequence_pages(int64_t seq_id) const;
   int64_t free_pages() const { return static_cast<int64_t>(free_pages_.size()); }
 
   // Describes a forward over `seq_ids` appending `lengths[i]` tokens each (rows grouped in that
@@ -39,20 +46,26 @@ class PagedKVCache {
 
  private:
   struct Sequence {
-    std::vector<int32_t> pages;
+    std::vector<int32_t> pages;  // logical pages first_page, first_page + 1, ...
+    int64_t first_page = 0;      // pages before it were released (out of the window)
     int64_t length = 0;
   };
   Sequence& sequence(int64_t seq_id);
+  const Sequence& sequence(int64_t seq_id) const;
+  // The first logical page that a query at position `pos` reads.
+  int64_t first_visible_page(int64_t pos) const;
+  void release_out_of_window(Sequence& s);
   int32_t take_page();
   void drop_page(int32_t page);
 
   llmcc_kv_cache* kv_;
   CopyPage copy_page_;
+  int64_t sliding_window_;
   std::vector<int32_t> refs_;  // sequences holding each page
   std::vector<int32_t> free_pages_;
   std::map<int64_t, Sequence> sequences_;
   std::vector<int64_t> pending_ids_, pending_lengths_;
-  std::vector<int32_t> qo_indptr_, prev_lengths_, page_indptr_, page_indices_;
+  std::vector<int32_t> qo_indptr_, prev_lengths_, page_indptr_, page_indices_, first_pages_;
 };
 
 }  // namespace llmcc

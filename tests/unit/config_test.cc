@@ -155,10 +155,28 @@ TEST(LlamaConfig, RopeScaling) {
   Json d = *find_preset("llama3_1_8b");
   auto c = LlamaConfig::from_dict(d, "llama3.1");
   EXPECT_EQ(c->rope_scaling["rope_type"], "llama3");
-  d["rope_scaling"] = {{"type", "linear"}, {"factor", 2.0}};  // no rope_type: dropped, as MLC
-  EXPECT_TRUE(LlamaConfig::from_dict(d, "x")->rope_scaling.is_null());
+  // The legacy "type" key counts, as in transformers (MLC drops such a scaling; HF defines the
+  // model).
+  d["rope_scaling"] = {{"type", "linear"}, {"factor", 2.0}};
+  EXPECT_EQ(LlamaConfig::from_dict(d, "x")->rope_scaling,
+            Json({{"rope_type", "linear"}, {"factor", 2.0}}));
   d["rope_scaling"] = {{"rope_type", "yarn"}, {"factor", 2.0}};
+  EXPECT_EQ(LlamaConfig::from_dict(d, "x")->rope_scaling["original_max_position_embeddings"],
+            d["max_position_embeddings"]);
+  d["rope_scaling"] = {{"rope_type", "dynamic"}, {"factor", 2.0}};
   EXPECT_THROW(LlamaConfig::from_dict(d, "x"), NotImplementedError);
+  // Partial rotary from the top level or transformers 5's rope_parameters; an odd count of
+  // rotated dims is refused.
+  d.erase("rope_scaling");
+  d["partial_rotary_factor"] = 0.5;
+  EXPECT_EQ(LlamaConfig::from_dict(d, "x")->rotary_dim(), 64);
+  d.erase("partial_rotary_factor");
+  d["rope_parameters"] = {{"rope_theta", 1e4}, {"partial_rotary_factor", 0.25}};
+  EXPECT_EQ(LlamaConfig::from_dict(d, "x")->rotary_dim(), 32);
+  d["rope_parameters"]["partial_rotary_factor"] = 0.3;  // 38.4 -> 38 dims, even: fine
+  EXPECT_EQ(LlamaConfig::from_dict(d, "x")->rotary_dim(), 38);
+  d["rope_parameters"]["partial_rotary_factor"] = 1.5;
+  EXPECT_THROW(LlamaConfig::from_dict(d, "x"), UserError);
 }
 
 TEST(LlamaConfig, ErrorsNameTheField) {
@@ -271,8 +289,17 @@ TEST(Registries, FamiliesReadTheirConfigsAndRefuseWhatTheyCannotBuild) {
   EXPECT_EQ(config("phi3", {{"sliding_window", 2047}})->sliding_window_size(), 2047);
   EXPECT_EQ(config("qwen2", {{"sliding_window", 32768}})->sliding_window_size(), -1);
   EXPECT_THROW(config("qwen2", {{"use_sliding_window", true}}), NotImplementedError);
-  EXPECT_THROW(config("phi3", {{"rope_scaling", {{"type", "longrope"}}}}), NotImplementedError);
-  EXPECT_THROW(config("phi3", {{"partial_rotary_factor", 0.5}}), NotImplementedError);
+  // Phi-3 reads longrope (also as "su" or "yarn", as transformers' Phi3Config) and partial rotary.
+  const Json longrope = {{"type", "yarn"}, {"short_factor", {1, 1, 1, 1}},
+                         {"long_factor", {2, 2, 2, 2}}};
+  auto phi3 = config("phi3", {{"rope_scaling", longrope},
+                              {"partial_rotary_factor", 0.5},
+                              {"original_max_position_embeddings", 32}});
+  const auto& llama = dynamic_cast<const LlamaConfig&>(*phi3);
+  EXPECT_EQ(llama.rope_scaling["rope_type"], "longrope");
+  EXPECT_EQ(llama.rope_scaling["original_max_position_embeddings"], 32);
+  EXPECT_EQ(llama.rotary_dim(), 8);
+  EXPECT_THROW(config("phi3", {{"rope_scaling", {{"type", "longrope"}}}}), UserError);
   // The family from the HF class when model_type is missing.
   ConfigSource source;
   source.dict = {{"architectures", {"Qwen2ForCausalLM"}}};

@@ -5,6 +5,7 @@
 #include "ir/op_registry.h"
 #include "ir/parser.h"
 #include "ir/printer.h"
+#include "ir/rope.h"
 #include "ir/verifier.h"
 #include "models/llama.h"
 #include "passes/pipeline.h"
@@ -116,12 +117,49 @@ TEST(IrOps, TypingRules) {
   EXPECT_THROW(
       infer_op_type("slice_last", {f32({n, Dim::constant(6)})}, {{"begin", 4}, {"end", 7}}),
       UserError);
-  Json attn = {{"layer", 0},    {"num_q_heads", 4},  {"num_kv_heads", 2},
-               {"head_dim", 8}, {"rope_theta", 1e4}, {"sm_scale", 0.35}};
-  EXPECT_EQ(infer_op_type("attention", {f32({n, Dim::constant(64)}), Type::kv_cache()}, attn),
-            f32({n, Dim::constant(32)}));
+  Json attn = {{"layer", 0},    {"num_q_heads", 4}, {"num_kv_heads", 2},
+               {"head_dim", 8}, {"sm_scale", 0.35}, {"causal", true},
+               {"rope", make_rope_attr("rotate_half", 8, 1e4, Json())}};
+  const std::vector<Type> qkv = {f32({n, Dim::constant(64)}), Type::kv_cache()};
+  EXPECT_EQ(infer_op_type("attention", qkv, attn), f32({n, Dim::constant(32)}));
   EXPECT_THROW(infer_op_type("attention", {f32({n, Dim::constant(63)}), Type::kv_cache()}, attn),
                UserError);
+  // Each attribute is checked, with the field named.
+  auto attention_error = [&](const char* key, const Json& value) {
+    Json a = attn;
+    if (value.is_null())
+      a.erase(key);
+    else
+      a[key] = value;
+    try {
+      infer_op_type("attention", qkv, a);
+    } catch (const UserError& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  EXPECT_NE(attention_error("causal", Json()).find("causal"), std::string::npos);
+  EXPECT_NE(attention_error("logit_softcap", -1.0).find("logit_softcap"), std::string::npos);
+  EXPECT_NE(attention_error("sliding_window", -2).find("sliding_window"), std::string::npos);
+  EXPECT_NE(attention_error("rope", Json()).find("rope"), std::string::npos);
+  EXPECT_NE(attention_error("rope", make_rope_attr("rotate_half", 10, 1e4, Json()))
+                .find("rotary_dim"),
+            std::string::npos);
+  EXPECT_NE(attention_error("rope", make_rope_attr("sideways", 8, 1e4, Json())).find("mode"),
+            std::string::npos);
+  EXPECT_NE(attention_error("rope", make_rope_attr("rotate_half", 8, 1e4,
+                                                   {{"rope_type", "longrope"},
+                                                    {"short_factor", {1, 1, 1}},
+                                                    {"long_factor", {1, 1, 1, 1}},
+                                                    {"original_max_position_embeddings", 4},
+                                                    {"attention_factor", 1.1}}))
+                .find("short_factor"),
+            std::string::npos);
+  EXPECT_NE(attention_error("rope", make_rope_attr("rotate_half", 8, 1e4,
+                                                   {{"rope_type", "dynamic"}, {"factor", 2}}))
+                .find("rope_type"),
+            std::string::npos);
+  EXPECT_EQ(attention_error("rope", make_rope_attr("none", 0, 0, Json())), "");
   EXPECT_EQ(
       infer_op_type("linear", {f32({n, Dim::constant(4)}), f32({Dim::sym("v"), Dim::constant(4)})},
                     {{"out_dtype", "f32"}}),

@@ -140,54 +140,81 @@ TEST(Rows, TakeAndGatherCheckIndices) {
   EXPECT_NE(gather_rows(table.data(), rows.data(), picked.out(), 1, 3, 1, 2), 0);
 }
 
-// Naive attention for one sequence: rope on q and k, causal softmax, GQA.
+// A naive RoPE: pairs (i, i + R/2) or (2i, 2i + 1) over the first R dims, in double.
+struct NaiveRope {
+  int mode = Rope::kRotateHalf;
+  int64_t rotary_dim = 0;
+  double theta = 10000.0, attention_factor = 1.0;
+  void apply(const float* x, int64_t d, int64_t pos, std::vector<double>& out) const {
+    out.assign(x, x + d);
+    if (mode == Rope::kNone) return;
+    const int64_t half = rotary_dim / 2;
+    for (int64_t i = 0; i < half; ++i) {
+      const double inv = 1.0 / std::pow(theta, double(2 * i) / rotary_dim);
+      const double c = std::cos(pos * inv) * attention_factor;
+      const double s = std::sin(pos * inv) * attention_factor;
+      const int64_t a = mode == Rope::kInterleaved ? 2 * i : i;
+      const int64_t b = mode == Rope::kInterleaved ? 2 * i + 1 : i + half;
+      out[a] = x[a] * c - x[b] * s;
+      out[b] = x[b] * c + x[a] * s;
+    }
+  }
+};
+
+// Naive attention for one sequence: rope on q and k, GQA, a causal (or full) softmax over the
+// window, optional softcap.
 std::vector<double> naive_attention(const std::vector<float>& qkv, int64_t n, int64_t hq,
                                     int64_t hkv, int64_t d, int64_t offset_positions,
-                                    const std::vector<float>& past_qkv, double theta) {
+                                    const std::vector<float>& past_qkv, const NaiveRope& rope,
+                                    const AttentionMask& mask) {
   // Concatenate past rows (already in the cache) and new rows; positions start at 0.
   std::vector<float> all = past_qkv;
   all.insert(all.end(), qkv.begin(), qkv.end());
   const int64_t total = offset_positions + n, width = (hq + 2 * hkv) * d;
-  auto rope = [&](const float* x, int64_t pos, std::vector<double>& out) {
-    out.resize(d);
-    for (int64_t i = 0; i < d / 2; ++i) {
-      double inv = 1.0 / std::pow(theta, double(2 * i) / d);
-      double c = std::cos(pos * inv), s = std::sin(pos * inv);
-      out[i] = x[i] * c - x[i + d / 2] * s;
-      out[i + d / 2] = x[i + d / 2] * c + x[i] * s;
-    }
-  };
   std::vector<double> result(n * hq * d);
   for (int64_t t = 0; t < n; ++t) {
-    int64_t pos = offset_positions + t;
+    const int64_t pos = offset_positions + t, last = mask.causal ? pos : total - 1;
+    const int64_t first = mask.window > 0 ? std::max<int64_t>(0, pos - mask.window + 1) : 0;
     for (int64_t h = 0; h < hq; ++h) {
       std::vector<double> q, k;
-      rope(&all[pos * width + h * d], pos, q);
+      rope.apply(&all[pos * width + h * d], d, pos, q);
       int64_t kvh = h / (hq / hkv);
-      std::vector<double> scores(pos + 1);
+      std::vector<double> scores(last + 1, 0.0);
       double mx = -1e300;
-      for (int64_t j = 0; j <= pos; ++j) {
-        rope(&all[j * width + (hq + kvh) * d], j, k);
+      for (int64_t j = first; j <= last; ++j) {
+        rope.apply(&all[j * width + (hq + kvh) * d], d, j, k);
         double s = 0;
         for (int64_t i = 0; i < d; ++i) s += q[i] * k[i];
         scores[j] = s / std::sqrt(double(d));
+        if (mask.softcap > 0) scores[j] = mask.softcap * std::tanh(scores[j] / mask.softcap);
         mx = std::max(mx, scores[j]);
       }
       double sum = 0;
-      for (auto& s : scores) sum += (s = std::exp(s - mx));
+      for (int64_t j = first; j <= last; ++j) sum += (scores[j] = std::exp(scores[j] - mx));
       for (int64_t i = 0; i < d; ++i) {
         double acc = 0;
-        for (int64_t j = 0; j <= pos; ++j)
+        for (int64_t j = first; j <= last; ++j)
           acc += scores[j] * all[j * width + (hq + hkv + kvh) * d + i];
         result[(t * hq + h) * d + i] = acc / sum;
       }
     }
   }
-  (void)total;
   return result;
 }
 
-TEST(Attention, PagedPrefillThenDecodeMatchesNaive) {
+struct AttentionCase {
+  const char* name;
+  NaiveRope rope;
+  AttentionMask mask;
+  int64_t released_pages = 0;  // leading pages handed back before the last step (window only)
+};
+
+class AttentionVariants : public ::testing::TestWithParam<AttentionCase> {};
+
+// Prefill 7 tokens, then decode 2 one at a time (positions 7 and 8, crossing into page 3), over
+// deliberately scattered pages, against the naive reference.
+TEST_P(AttentionVariants, PagedPrefillThenDecodeMatchesNaive) {
+  const AttentionCase& c = GetParam();
   const int64_t hq = 4, hkv = 2, d = 24, page_size = 4, num_pages = 8, layers = 2, layer = 1;
   std::vector<float> storage(layers * num_pages * 2 * hkv * page_size * d, 0.0f);
   llmcc_kv_cache kv{};
@@ -198,30 +225,34 @@ TEST(Attention, PagedPrefillThenDecodeMatchesNaive) {
   kv.num_kv_heads = hkv;
   kv.head_dim = d;
   kv.max_batch_size = 1;
-  // Deliberately scattered pages.
   std::vector<int32_t> pages = {5, 2, 7};
-  std::vector<int32_t> page_indptr = {0, 3};
   const int64_t width = (hq + 2 * hkv) * d;
-  RopeParams rope;
-  rope.theta = 10000.0;
+  std::vector<float> inv(c.rope.rotary_dim / 2);
+  for (size_t i = 0; i < inv.size(); ++i)
+    inv[i] = 1.0f / std::pow(float(c.rope.theta), float(2 * i) / float(c.rope.rotary_dim));
+  const Rope rope{c.rope.mode, c.rope.rotary_dim, inv.data(), nullptr, -1,
+                  float(c.rope.attention_factor)};
   const float scale = 1.0f / std::sqrt(float(d));
 
-  // Prefill 7 tokens, then decode 2 one at a time (positions 7 and 8, crossing into page 3).
   std::vector<float> past;
   int64_t cached = 0;
   uint32_t seed = 10;
   for (int64_t n : {7, 1, 1}) {
     auto qkv = random_vector(n * width, seed++);
     std::vector<int32_t> qo = {0, static_cast<int32_t>(n)}, prev = {static_cast<int32_t>(cached)};
+    // The last step sees its pages from `released_pages` on, as the runtime hands them over.
+    const int32_t first = n == 1 && cached == 8 ? static_cast<int32_t>(c.released_pages) : 0;
+    std::vector<int32_t> live(pages.begin() + first, pages.end()), indptr = {0, 3 - first};
     kv.num_seqs = 1;
     kv.qo_indptr = qo.data();
     kv.prev_lengths = prev.data();
-    kv.page_indptr = page_indptr.data();
-    kv.page_indices = pages.data();
+    kv.page_indptr = indptr.data();
+    kv.page_indices = live.data();
+    kv.first_pages = &first;
     Guarded out(n * hq * d);
-    ASSERT_EQ(attention(qkv.data(), out.out(), &kv, n, layer, hq, hkv, d, scale, rope), 0)
+    ASSERT_EQ(attention(qkv.data(), out.out(), &kv, n, layer, hq, hkv, d, scale, rope, c.mask), 0)
         << error_buffer();
-    auto ref = naive_attention(qkv, n, hq, hkv, d, cached, past, 10000.0);
+    auto ref = naive_attention(qkv, n, hq, hkv, d, cached, past, c.rope, c.mask);
     EXPECT_LT(nmse(ref, out.out(), ref.size()), 1e-10) << "step with " << n << " tokens";
     EXPECT_TRUE(out.guards_intact());
     past.insert(past.end(), qkv.begin(), qkv.end());
@@ -230,6 +261,19 @@ TEST(Attention, PagedPrefillThenDecodeMatchesNaive) {
   // Layer 0 was never written.
   for (int64_t i = 0; i < num_pages * 2 * hkv * page_size * d; ++i) ASSERT_EQ(storage[i], 0.0f);
 }
+
+INSTANTIATE_TEST_SUITE_P(
+    Kernels, AttentionVariants,
+    ::testing::Values(
+        AttentionCase{"rotate_half", {Rope::kRotateHalf, 24}, {}},
+        AttentionCase{"partial_interleaved", {Rope::kInterleaved, 16, 500.0}, {}},
+        AttentionCase{"partial_rotate_half_scaled", {Rope::kRotateHalf, 12, 10000.0, 1.19}, {}},
+        AttentionCase{"no_rope", {Rope::kNone, 0}, {}},
+        AttentionCase{"bidirectional", {Rope::kRotateHalf, 24}, {.causal = false}},
+        AttentionCase{"softcap", {Rope::kRotateHalf, 24}, {.softcap = 0.5f}},
+        // Window 3: position 8 sees 6..8, so page 0 (0..3) may be gone.
+        AttentionCase{"window_with_released_page", {Rope::kRotateHalf, 24}, {.window = 3}, 1}),
+    [](const ::testing::TestParamInfo<AttentionCase>& info) { return info.param.name; });
 
 TEST(Attention, RejectsBadBatches) {
   llmcc_kv_cache kv{};
@@ -240,8 +284,8 @@ TEST(Attention, RejectsBadBatches) {
   kv.num_layers = 1;
   kv.num_kv_heads = 1;
   kv.head_dim = 8;
-  std::vector<float> qkv(5 * 24), out(5 * 8);
-  RopeParams rope;
+  std::vector<float> qkv(5 * 24), out(5 * 8), inv(4, 1.0f);
+  const Rope rope{Rope::kRotateHalf, 8, inv.data()};
   EXPECT_NE(attention(qkv.data(), out.data(), &kv, 5, 0, 1, 1, 8, 1.0f, rope), 0);  // no batch
   std::vector<int32_t> qo = {0, 5}, prev = {0}, indptr = {0, 1}, pages = {0};
   kv.num_seqs = 1;
@@ -251,32 +295,20 @@ TEST(Attention, RejectsBadBatches) {
   kv.page_indices = pages.data();
   EXPECT_NE(attention(qkv.data(), out.data(), &kv, 5, 0, 1, 1, 8, 1.0f, rope), 0);  // 1 page < 5
   EXPECT_NE(std::string(error_buffer()).find("needs 5 slots"), std::string::npos);
-}
-
-TEST(Rope, Llama3ScalingMatchesFormula) {
-  RopeParams p;
-  p.theta = 500000.0;
-  p.llama3 = true;
-  p.factor = 8;
-  p.low_freq_factor = 1;
-  p.high_freq_factor = 4;
-  p.original_max_position = 8192;
-  const int d = 128;
-  std::vector<float> inv(d / 2);
-  rope_inv_freq(p, d, inv.data());
-  for (int i = 0; i < d / 2; ++i) {
-    double base = 1.0 / std::pow(500000.0, 2.0 * i / d);
-    double wavelen = 2 * M_PI / base, expected;
-    if (wavelen < 8192.0 / 4)
-      expected = base;
-    else if (wavelen > 8192.0 / 1)
-      expected = base / 8;
-    else {
-      double smooth = (8192.0 / wavelen - 1) / (4 - 1);
-      expected = (1 - smooth) * base / 8 + smooth * base;
-    }
-    EXPECT_NEAR(inv[i], expected, 1e-6 * expected + 1e-12) << i;
-  }
+  // A released page that the query still needs: no window, so position 0 is visible.
+  std::vector<int32_t> two = {0, 1}, indptr1 = {0, 1};
+  qo = {0, 1};
+  prev = {4};
+  const int32_t first = 1;
+  kv.page_indptr = indptr1.data();
+  kv.page_indices = two.data();
+  kv.first_pages = &first;
+  EXPECT_NE(attention(qkv.data(), out.data(), &kv, 1, 0, 1, 1, 8, 1.0f, rope), 0);
+  EXPECT_NE(std::string(error_buffer()).find("was released"), std::string::npos);
+  const Rope odd{Rope::kRotateHalf, 7, inv.data()};
+  kv.first_pages = nullptr;
+  EXPECT_NE(attention(qkv.data(), out.data(), &kv, 1, 0, 1, 1, 8, 1.0f, odd), 0);
+  EXPECT_NE(std::string(error_buffer()).find("rotary_dim"), std::string::npos);
 }
 
 }  // namespace

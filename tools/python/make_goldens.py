@@ -60,6 +60,25 @@ MODELS = {
     # Phi-3-mini-4k) a sliding window, here 20 under the 44-token sequence.
     "phi3_fused": (dict(family="phi3", num_attention_heads=4, num_key_value_heads=2,
                         sliding_window=20, pad_token_id=0), torch.float32, None),
+    # Phi-3 128k's rope: longrope with short and long factors, switched when a forward reaches past
+    # original_max_position_embeddings (32 here, inside the 44-token sequence, so decoding crosses
+    # it), with partial rotary (0.75 of head_dim 16: 12 rotated dims, 6 factors each).
+    "phi3_longrope": (dict(family="phi3", num_attention_heads=4, num_key_value_heads=2,
+                           pad_token_id=0, partial_rotary_factor=0.75,
+                           original_max_position_embeddings=32,
+                           rope_scaling={"rope_type": "longrope",
+                                         "short_factor": [1.0, 1.05, 1.2, 1.5, 1.9, 2.4],
+                                         "long_factor": [1.0, 1.6, 2.7, 4.1, 6.3, 9.5]}),
+                      torch.float32, None),
+    # Qwen2.5's long-context rope: YaRN (factor 4 over an original 32 positions).
+    "qwen2_yarn": (dict(family="qwen2", num_attention_heads=4, num_key_value_heads=2,
+                        rope_scaling={"rope_type": "yarn", "factor": 4.0,
+                                      "original_max_position_embeddings": 32}),
+                   torch.float32, None),
+    # Linear position interpolation, in f16.
+    "llama_linear_rope": (dict(num_attention_heads=4, num_key_value_heads=2,
+                               rope_scaling={"rope_type": "linear", "factor": 2.5}),
+                          torch.float16, None),
 }
 CONFIGS = {"llama": LlamaConfig, "mistral": MistralConfig, "phi3": Phi3Config,
            "qwen2": Qwen2Config, "qwen3": Qwen3Config}
@@ -137,6 +156,13 @@ def main():
                   "prompt": PROMPT, "tokens": tokens,
                   "min_top2_margin": min(top2), "max_abs_logit": scale,
                   "logits": [[float(f"{v:.8g}") for v in l.tolist()] for l in logits]}
+        if "longrope" in json.dumps(overrides):
+            # One forward over the whole sequence picks the long factors for every position, so a
+            # teacher-forced prefill has its own reference.
+            with torch.no_grad():
+                whole = model(input_ids=torch.tensor([PROMPT + tokens])).logits[0].float()
+            golden["teacher_forced_logits"] = [[float(f"{v:.8g}") for v in l.tolist()]
+                                               for l in whole[len(PROMPT) - 1:]]
         os.makedirs(os.path.join(args.out, "goldens"), exist_ok=True)
         with open(os.path.join(args.out, "goldens", name + ".json"), "w") as f:
             json.dump(golden, f, separators=(",", ":"))

@@ -1,9 +1,13 @@
 // Attention over the paged KV cache with rotary embedding fused in (MLC's
-// attention_with_fused_qkv, RopeMode.NORMAL). For every row of the fused qkv input it:
-//   1. rotates k (rotate-half / NeoX pairing) and appends k and v to the row's sequence pages;
-//   2. rotates q and attends causally to every cached position up to its own (or, with a sliding
-//      window W, to the last W positions: Mistral's kv_idx > q_idx - W), with an online softmax
-//      in f32, so no score buffer is needed whatever the context length.
+// attention_with_fused_qkv). For every row of the fused qkv input it:
+//   1. rotates k (rotate-half or interleaved pairs, over the first rotary_dim dims) and appends k
+//      and v to the row's sequence pages;
+//   2. rotates q and attends to every cached position up to its own (causal), or to the whole
+//      sequence (an encoder); with a sliding window W only to the last W positions (Mistral's
+//      kv_idx > q_idx - W). The softmax is online, in f32, so no score buffer is needed whatever
+//      the context length.
+// A sequence's pages may start past its first logical page (kv->first_pages): the runtime has
+// released pages that fell out of the sliding window, and no query may reach them.
 // Storage layout (owned by the library): [layer][page][k|v][kv_head][slot][head_dim], dtype T.
 #pragma once
 
@@ -15,46 +19,42 @@
 
 namespace llmcc::cpu_kernels {
 
-struct RopeParams {
-  double theta = 10000.0;
-  bool llama3 = false;  // rope_scaling {"rope_type": "llama3"}
-  double factor = 1, low_freq_factor = 1, high_freq_factor = 4, original_max_position = 8192;
+// RoPE as the compiler resolved it (ir/rope.h): the rotation of the first rotary_dim dims of a
+// head, with inverse frequencies computed at compile time.
+struct Rope {
+  enum Mode { kNone = 0, kRotateHalf = 1, kInterleaved = 2 };
+  int mode = kRotateHalf;
+  int64_t rotary_dim = 0;
+  const float* inv_freq = nullptr;       // rotary_dim / 2 entries
+  const float* long_inv_freq = nullptr;  // longrope: used while a sequence is longer than...
+  int64_t long_after = -1;               // ...this many tokens in the current forward
+  float attention_factor = 1.0f;         // on cos and sin (YaRN, longrope)
 };
 
-// inv_freq[i] = 1 / theta^(2i/d) in f32, then the llama3 wavelength-dependent rescale.
-inline void rope_inv_freq(const RopeParams& p, int64_t d, float* inv) {
-  for (int64_t i = 0; i < d / 2; ++i) {
-    float exponent = static_cast<float>(2 * i) / static_cast<float>(d);
-    inv[i] = 1.0f / std::pow(static_cast<float>(p.theta), exponent);
-    if (!p.llama3) continue;
-    const float pi = 3.14159265358979323846f;
-    float wavelen = 2.0f * pi / inv[i];
-    float low_wavelen = static_cast<float>(p.original_max_position / p.low_freq_factor);
-    float high_wavelen = static_cast<float>(p.original_max_position / p.high_freq_factor);
-    float scaled = wavelen > low_wavelen ? inv[i] / static_cast<float>(p.factor) : inv[i];
-    bool medium = !(wavelen < high_wavelen) && !(wavelen > low_wavelen);
-    if (medium) {
-      float smooth = (static_cast<float>(p.original_max_position) / wavelen -
-                      static_cast<float>(p.low_freq_factor)) /
-                     static_cast<float>(p.high_freq_factor - p.low_freq_factor);
-      scaled = (1.0f - smooth) * scaled / static_cast<float>(p.factor) + smooth * scaled;
-    }
-    inv[i] = scaled;
-  }
-}
+// Which keys a query sees and how its scores are bent.
+struct AttentionMask {
+  bool causal = true;    // false: every position of the sequence (an encoder)
+  int64_t window = 0;    // > 0: only the last `window` positions up to the query's own
+  float softcap = 0.0f;  // > 0: score = softcap * tanh(score / softcap)
+};
 
-// out = rotate(x) at position pos, all in f32, rounded through T like a framework storing cos,
-// sin and the rotated value in T.
+// out = rotate(x) at position pos in f32, rounded through T like a framework that stores cos, sin
+// and the rotated value in T; the dims past rotary_dim pass through.
 template <typename T>
-inline void rope_rotate(const float* x, float* out, int64_t d, const float* inv, int64_t pos) {
-  const int64_t half_d = d / 2;
-  for (int64_t i = 0; i < half_d; ++i) {
-    float angle = static_cast<float>(pos) * inv[i];
-    float c = round_to<T>(std::cos(angle)), s = round_to<T>(std::sin(angle));
-    float a = x[i], b = x[i + half_d];
-    out[i] = round_to<T>(round_to<T>(a * c) - round_to<T>(b * s));
-    out[i + half_d] = round_to<T>(round_to<T>(b * c) + round_to<T>(a * s));
+inline void rope_rotate(const float* x, float* out, int64_t d, const Rope& rope, const float* inv,
+                        int64_t pos) {
+  const int64_t R = rope.mode == Rope::kNone ? 0 : rope.rotary_dim, half = R / 2;
+  for (int64_t i = 0; i < half; ++i) {
+    const float angle = static_cast<float>(pos) * inv[i];
+    const float c = round_to<T>(std::cos(angle) * rope.attention_factor);
+    const float s = round_to<T>(std::sin(angle) * rope.attention_factor);
+    const int64_t ia = rope.mode == Rope::kInterleaved ? 2 * i : i;
+    const int64_t ib = rope.mode == Rope::kInterleaved ? 2 * i + 1 : i + half;
+    const float a = x[ia], b = x[ib];
+    out[ia] = round_to<T>(round_to<T>(a * c) - round_to<T>(b * s));
+    out[ib] = round_to<T>(round_to<T>(b * c) + round_to<T>(a * s));
   }
+  for (int64_t i = R; i < d; ++i) out[i] = x[i];
 }
 
 template <typename T>
@@ -68,7 +68,8 @@ inline T* kv_slot(const llmcc_kv_cache* kv, int64_t layer, int64_t page, int64_t
 
 template <typename T>
 int attention(const T* qkv, T* out, llmcc_kv_cache* kv, int64_t rows, int64_t layer, int64_t hq,
-              int64_t hkv, int64_t d, float sm_scale, const RopeParams& rope, int64_t window = 0) {
+              int64_t hkv, int64_t d, float sm_scale, const Rope& rope,
+              const AttentionMask& mask = {}) {
   if (kv == nullptr || kv->storage == nullptr) return fail("attention: no KV cache was given");
   if (layer >= kv->num_layers || hkv != kv->num_kv_heads || d != kv->head_dim)
     return fail("attention: the KV cache was created for another model shape");
@@ -79,30 +80,47 @@ int attention(const T* qkv, T* out, llmcc_kv_cache* kv, int64_t rows, int64_t la
     return fail("attention: the forward batch covers %d rows but the input has %lld",
                 kv->qo_indptr[kv->num_seqs], static_cast<long long>(rows));
 
-  // Which sequence and position each row is.
-  std::vector<int32_t> row_seq(rows), row_pos(rows);
+  if (rope.mode != Rope::kNone &&
+      (rope.rotary_dim <= 0 || rope.rotary_dim > d || rope.rotary_dim % 2 || !rope.inv_freq))
+    return fail("attention: bad rotary_dim %lld for head_dim %lld",
+                static_cast<long long>(rope.rotary_dim), static_cast<long long>(d));
+  // Which sequence and position each row is, the last position it may see, and its frequencies
+  // (longrope picks a set per sequence from the length the sequence reaches in this forward).
+  std::vector<int32_t> row_seq(rows), row_pos(rows), row_last(rows);
+  std::vector<const float*> row_inv(rows);
   for (int32_t s = 0; s < kv->num_seqs; ++s) {
     int64_t new_tokens = kv->qo_indptr[s + 1] - kv->qo_indptr[s];
     int64_t total = kv->prev_lengths[s] + new_tokens;
-    int64_t pages = kv->page_indptr[s + 1] - kv->page_indptr[s];
+    const int64_t first_page = kv->first_pages ? kv->first_pages[s] : 0;
+    int64_t pages = first_page + kv->page_indptr[s + 1] - kv->page_indptr[s];
+    if (first_page < 0) return fail("attention: sequence %d starts at page %lld", s,
+                                    static_cast<long long>(first_page));
     if (new_tokens < 0 || pages * kv->page_size < total)
       return fail("attention: sequence %d needs %lld slots but has %lld pages of %d", s,
                   static_cast<long long>(total), static_cast<long long>(pages), kv->page_size);
     for (int64_t p = kv->page_indptr[s]; p < kv->page_indptr[s + 1]; ++p)
       if (kv->page_indices[p] < 0 || kv->page_indices[p] >= kv->num_pages)
         return fail("attention: page index %d is out of range", kv->page_indices[p]);
+    const bool long_set = rope.long_inv_freq && rope.long_after >= 0 && total > rope.long_after;
     for (int64_t r = kv->qo_indptr[s]; r < kv->qo_indptr[s + 1]; ++r) {
       row_seq[r] = s;
       row_pos[r] = static_cast<int32_t>(kv->prev_lengths[s] + (r - kv->qo_indptr[s]));
+      row_last[r] = mask.causal ? row_pos[r] : static_cast<int32_t>(total - 1);
+      row_inv[r] = long_set ? rope.long_inv_freq : rope.inv_freq;
+      const int64_t first_seen =
+          mask.window > 0 ? std::max<int64_t>(0, row_pos[r] - mask.window + 1) : 0;
+      if (first_seen / kv->page_size < first_page)
+        return fail("attention: sequence %d's position %lld was released from the KV cache", s,
+                    static_cast<long long>(first_seen));
     }
   }
   if (d > 1024)
     return fail("attention: head_dim %lld is larger than 1024", static_cast<long long>(d));
-  std::vector<float> inv(d / 2);
-  rope_inv_freq(rope, d, inv.data());
   const int64_t width = (hq + 2 * hkv) * d;
   auto page_of = [&](int64_t r, int64_t pos) {
-    return kv->page_indices[kv->page_indptr[row_seq[r]] + pos / kv->page_size];
+    const int32_t s = row_seq[r];
+    return kv->page_indices[kv->page_indptr[s] + pos / kv->page_size -
+                            (kv->first_pages ? kv->first_pages[s] : 0)];
   };
 
   // 1. Append rotated keys and values.
@@ -114,7 +132,7 @@ int attention(const T* qkv, T* out, llmcc_kv_cache* kv, int64_t rows, int64_t la
       const T* k = qkv + r * width + (hq + h) * d;
       const T* v = qkv + r * width + (hq + hkv + h) * d;
       widen(k, x, d);
-      rope_rotate<T>(x, rotated, d, inv.data(), pos);
+      rope_rotate<T>(x, rotated, d, rope, row_inv[r], pos);
       T* k_dst = kv_slot<T>(kv, layer, page, 0, h, slot);
       for (int64_t i = 0; i < d; ++i) k_dst[i] = from_float<T>(rotated[i]);
       std::memcpy(kv_slot<T>(kv, layer, page, 1, h, slot), v, sizeof(T) * d);
@@ -132,16 +150,16 @@ int attention(const T* qkv, T* out, llmcc_kv_cache* kv, int64_t rows, int64_t la
 #pragma omp for schedule(dynamic, 1) collapse(2)
     for (int64_t r = 0; r < rows; ++r)
       for (int64_t kvh = 0; kvh < hkv; ++kvh) {
-        const int64_t last = row_pos[r];
+        const int64_t pos = row_pos[r], last = row_last[r];
         for (int64_t g = 0; g < group; ++g) {
           widen(qkv + r * width + (kvh * group + g) * d, x.data(), d);
-          rope_rotate<T>(x.data(), q.data() + g * d, d, inv.data(), last);
+          rope_rotate<T>(x.data(), q.data() + g * d, d, rope, row_inv[r], pos);
           running_max[g] = -INFINITY;
           denom[g] = 0.0f;
         }
         std::fill(acc.begin(), acc.end(), 0.0f);
         // The first visible position; pages wholly before it are not read.
-        const int64_t first = window > 0 ? std::max<int64_t>(0, last - window + 1) : 0;
+        const int64_t first = mask.window > 0 ? std::max<int64_t>(0, pos - mask.window + 1) : 0;
         for (int64_t start = first / ps * ps; start <= last; start += ps) {
           const int64_t n = std::min(ps, last + 1 - start), page = page_of(r, start);
           const int64_t skip = std::max<int64_t>(0, first - start);  // slots before the window
@@ -152,6 +170,7 @@ int attention(const T* qkv, T* out, llmcc_kv_cache* kv, int64_t rows, int64_t la
             for (int64_t j = 0; j < skip; ++j) scores[j] = 0.0f;  // zeroed again after exp
             for (int64_t j = skip; j < n; ++j) {
               scores[j] = dot_f32(q.data() + g * d, kf.data() + j * d, d) * sm_scale;
+              if (mask.softcap > 0) scores[j] = mask.softcap * std::tanh(scores[j] / mask.softcap);
               block_max = std::max(block_max, scores[j]);
             }
             const float new_max = std::max(running_max[g], block_max);

@@ -5,6 +5,7 @@
 #include <map>
 
 #include "ir/op_registry.h"
+#include "ir/rope.h"
 #include "ir/verifier.h"
 #include "support/error.h"
 
@@ -51,9 +52,31 @@ const char* abi_dtype(DType d) {
 // A raw string literal delimiter that cannot clash with JSON content.
 std::string raw_string(const std::string& s) { return "R\"llmcc_json(" + s + ")llmcc_json\""; }
 
+// Constant arrays the functions share (RoPE frequencies), each emitted once at namespace scope.
+class ConstantPool {
+ public:
+  // The name of a `const float[]` holding `values`, exact to the bit.
+  std::string float_array(const std::vector<float>& values) {
+    std::string init;
+    for (float v : values) init += fmt::format("{}{:a}f", init.empty() ? "" : ", ", v);
+    auto it = names_.find(init);
+    if (it != names_.end()) return it->second;
+    const std::string name = fmt::format("kConstant{}", names_.size());
+    names_[init] = name;
+    definitions_ += fmt::format("const float {}[] = {{{}}};\n", name, init);
+    return name;
+  }
+  const std::string& definitions() const { return definitions_; }
+
+ private:
+  std::map<std::string, std::string> names_;
+  std::string definitions_;
+};
+
 class FunctionEmitter {
  public:
-  FunctionEmitter(const ir::Module& m, const ir::Function& f) : m_(m), f_(f) {}
+  FunctionEmitter(const ir::Module& m, const ir::Function& f, ConstantPool& constants)
+      : m_(m), f_(f), constants_(constants) {}
 
   std::string emit() {
     out_ += fmt::format(
@@ -240,23 +263,25 @@ class FunctionEmitter {
 
   void emit_attention(const ir::Op& op, const std::string& y) {
     const Json& a = op.attrs;
-    const Json& rs = a.contains("rope_scaling") ? a["rope_scaling"] : Json();
-    std::string rope =
-        fmt::format("RopeParams{{{:.17g}, {}, {:.17g}, {:.17g}, {:.17g}, {:.17g}}}",
-                    a["rope_theta"].get<double>(), rs.is_object() ? "true" : "false",
-                    rs.is_object() ? rs["factor"].get<double>() : 1.0,
-                    rs.is_object() ? rs["low_freq_factor"].get<double>() : 1.0,
-                    rs.is_object() ? rs["high_freq_factor"].get<double>() : 4.0,
-                    rs.is_object() ? rs["original_max_position_embeddings"].get<double>() : 8192.0);
-    line("if (attention({}, {}, kv, {}, {}, {}, {}, {}, {:.9g}f, {}, {})) return 1;",
+    const ir::RopeTables t = ir::rope_tables(a["rope"]);
+    const int mode = t.mode == "none" ? 0 : t.mode == "rotate_half" ? 1 : 2;
+    const std::string inv = t.inv_freq.empty() ? "nullptr" : constants_.float_array(t.inv_freq);
+    const std::string long_inv =
+        t.long_inv_freq.empty() ? "nullptr" : constants_.float_array(t.long_inv_freq);
+    const std::string rope = fmt::format("Rope{{{}, {}, {}, {}, {}, {:a}f}}", mode, t.rotary_dim,
+                                         inv, long_inv, t.long_after, t.attention_factor);
+    const std::string mask = fmt::format(
+        "AttentionMask{{{}, {}, {:a}f}}", a["causal"].get<bool>() ? "true" : "false",
+        a.value("sliding_window", int64_t{0}), a.value("logit_softcap", 0.0f));
+    line("if (attention({}, {}, kv, {}, {}, {}, {}, {}, {:a}f, {}, {})) return 1;",
          ref(op.operands[0]), y, rows_expr(f_.values[op.result].type), a["layer"].get<int64_t>(),
          a["num_q_heads"].get<int64_t>(), a["num_kv_heads"].get<int64_t>(),
-         a["head_dim"].get<int64_t>(), a["sm_scale"].get<double>(), rope,
-         a.value("sliding_window", int64_t{0}));
+         a["head_dim"].get<int64_t>(), a["sm_scale"].get<float>(), rope, mask);
   }
 
   const ir::Module& m_;
   const ir::Function& f_;
+  ConstantPool& constants_;
   std::map<int, std::string> names_;
   std::string out_;
 };
@@ -288,7 +313,10 @@ std::string emit_source(const ir::Module& m, const std::string& prefix) {
   s += "#include \"kernels/cpu/prelude.h\"\n\nnamespace {\n#include \"kernels/cpu/all.h\"\n";
   s += "using namespace llmcc::cpu_kernels;\n\n";
   s += "const char kMetadata[] = " + raw_string(m.attrs["metadata"].dump()) + ";\n\n";
-  for (const auto& f : m.functions) s += FunctionEmitter(m, f).emit();
+  ConstantPool constants;
+  std::string functions;
+  for (const auto& f : m.functions) functions += FunctionEmitter(m, f, constants).emit();
+  s += constants.definitions() + "\n" + functions;
 
   s += "const llmcc_function_info kFunctions[] = {\n";
   for (const auto& f : m.functions) {
