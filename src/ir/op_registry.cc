@@ -105,6 +105,30 @@ void check_epilogue(const std::string& op, const std::vector<Type>& t, size_t fi
   }
 }
 
+// RMSNorm's variant attributes (Gemma's (1 + w) in f32 against Llama's rounding).
+void check_norm_variant(const std::string& op, const Json& a) {
+  if (!a.contains("eps") || !a["eps"].is_number()) bad(op, "needs attribute 'eps'");
+  if (a.contains("weight_offset") && !a["weight_offset"].is_number())
+    bad(op, "weight_offset must be a number (Gemma: 1)");
+  if (a.contains("round_before_weight") && !a["round_before_weight"].is_boolean())
+    bad(op, "round_before_weight must be true or false");
+}
+
+void check_gelu_approximation(const std::string& op, const Json& a) {
+  const Json& v = a.value("approximate", Json("none"));
+  if (v != "none" && v != "tanh")
+    bad(op, "approximate must be \"none\" or \"tanh\", got " + v.dump());
+}
+
+// The gated activations: [..., 2I] -> [..., I].
+Type gated_type(const std::string& op, const std::vector<Type>& t) {
+  expect_arity(op, t, 1, 1);
+  const Type& x = tensor(op, t, 0, 1);
+  int64_t n = const_last(op, x);
+  if (n % 2) bad(op, "the last dimension must be even, got " + x.str());
+  return with_last(x, Dim::constant(n / 2));
+}
+
 const std::map<std::string, Rule>& rules() {
   static const std::map<std::string, Rule> table = {
       {"take",
@@ -125,7 +149,21 @@ const std::map<std::string, Rule>& rules() {
          const Type& w = tensor("rms_norm", t, 1, 1);
          if (w.shape.size() != 1 || !(w.shape[0] == x.shape.back()))
            bad("rms_norm", fmt::format("weight {} does not match input {}", w.str(), x.str()));
-         if (!a.contains("eps") || !a["eps"].is_number()) bad("rms_norm", "needs attribute 'eps'");
+         check_norm_variant("rms_norm", a);
+         return x;
+       }},
+      {"layer_norm",
+       [](const std::vector<Type>& t, const Json& a) {
+         expect_arity("layer_norm", t, 3, 3);
+         const Type& x = tensor("layer_norm", t, 0, 1);
+         for (size_t i = 1; i < 3; ++i) {
+           const Type& p = tensor("layer_norm", t, i, 1);
+           if (p.shape.size() != 1 || !(p.shape[0] == x.shape.back()) || p.dtype != x.dtype)
+             bad("layer_norm", fmt::format("{} {} does not match input {}",
+                                           i == 1 ? "weight" : "bias", p.str(), x.str()));
+         }
+         if (!a.contains("eps") || !a["eps"].is_number())
+           bad("layer_norm", "needs attribute 'eps'");
          return x;
        }},
       {"linear",
@@ -201,8 +239,7 @@ const std::map<std::string, Rule>& rules() {
            if (w.shape.size() != 1 || !(w.shape[0] == Dim::constant(d)))
              bad("qk_rms_norm", fmt::format("weight {} must be [{}]", w.str(), d));
          }
-         if (!a.contains("eps") || !a["eps"].is_number())
-           bad("qk_rms_norm", "needs attribute 'eps'");
+         check_norm_variant("qk_rms_norm", a);
          return x;
        }},
       {"silu",
@@ -220,13 +257,24 @@ const std::map<std::string, Rule>& rules() {
            bad("slice_last", fmt::format("range [{}, {}) is outside [0, {})", b, e, n));
          return with_last(x, Dim::constant(e - b));
        }},
-      {"swiglu",
-       [](const std::vector<Type>& t, const Json&) {
-         expect_arity("swiglu", t, 1, 1);
-         const Type& x = tensor("swiglu", t, 0, 1);
-         int64_t n = const_last("swiglu", x);
-         if (n % 2) bad("swiglu", "the last dimension must be even, got " + x.str());
-         return with_last(x, Dim::constant(n / 2));
+      {"gelu",
+       [](const std::vector<Type>& t, const Json& a) {
+         expect_arity("gelu", t, 1, 1);
+         check_gelu_approximation("gelu", a);
+         return tensor("gelu", t, 0, 1);
+       }},
+      {"scale",
+       [](const std::vector<Type>& t, const Json& a) {
+         expect_arity("scale", t, 1, 1);
+         if (!a.contains("factor") || !a["factor"].is_number())
+           bad("scale", "needs the number 'factor'");
+         return tensor("scale", t, 0, 1);
+       }},
+      {"swiglu", [](const std::vector<Type>& t, const Json&) { return gated_type("swiglu", t); }},
+      {"geglu",
+       [](const std::vector<Type>& t, const Json& a) {
+         check_gelu_approximation("geglu", a);
+         return gated_type("geglu", t);
        }},
       {"attention",
        [](const std::vector<Type>& t, const Json& a) {
@@ -308,7 +356,8 @@ Type infer_op_type(const std::string& name, const std::vector<Type>& operands, c
 }
 
 bool is_elementwise_op(const std::string& name) {
-  return name == "add" || name == "mul" || name == "silu" || name == "cast";
+  return name == "add" || name == "mul" || name == "silu" || name == "gelu" || name == "scale" ||
+         name == "cast";
 }
 
 }  // namespace llmcc::ir

@@ -102,7 +102,8 @@ void verify_rope_attr(const std::string& op, const Json& rope, int64_t head_dim)
   if (!rope.is_object()) bad(op, "the attribute 'rope' must be an object");
   const std::string mode = rope.value("mode", std::string());
   if (mode != "rotate_half" && mode != "interleaved" && mode != "none")
-    bad(op, "mode must be rotate_half, interleaved or none, got " + rope.value("mode", Json()).dump());
+    bad(op,
+        "mode must be rotate_half, interleaved or none, got " + rope.value("mode", Json()).dump());
   if (mode == "none") return;
   if (!rope.contains("rotary_dim") || !rope["rotary_dim"].is_number_integer())
     bad(op, "needs the integer 'rotary_dim'");

@@ -26,8 +26,7 @@
 namespace llmcc::ir {
 
 // The attribute for a head of `head_dim` rotating `rotary_dim` dims; `scaling` as above.
-Json make_rope_attr(const std::string& mode, int64_t rotary_dim, double theta,
-                    const Json& scaling);
+Json make_rope_attr(const std::string& mode, int64_t rotary_dim, double theta, const Json& scaling);
 
 // Throws UserError naming `op` and the broken field.
 void verify_rope_attr(const std::string& op, const Json& rope, int64_t head_dim);

@@ -15,9 +15,7 @@ double positive_number(const Json& j, const char* key, const std::string& ctx) {
   return j[key].get<double>();
 }
 
-bool has_number(const Json& j, const char* key) {
-  return j.contains(key) && j[key].is_number();
-}
+bool has_number(const Json& j, const char* key) { return j.contains(key) && j[key].is_number(); }
 
 // The pretraining context: Phi-3 keeps it at the top level (and transformers prefers that one),
 // others inside the scaling object; transformers falls back to max_position_embeddings.
@@ -34,8 +32,7 @@ double original_context(const Json& s, const Json& config, bool top_level_first,
 }
 
 // `factor`, or (as transformers, when absent) max_position_embeddings / original.
-double factor_or_ratio(const Json& s, const Json& config, double original,
-                       const std::string& ctx) {
+double factor_or_ratio(const Json& s, const Json& config, double original, const std::string& ctx) {
   if (s.contains("factor") && !s["factor"].is_null()) return positive_number(s, "factor", ctx);
   if (!has_number(config, "max_position_embeddings"))
     user_error("{}: rope scaling needs 'factor' or max_position_embeddings", ctx);
@@ -55,7 +52,8 @@ Json resolve_rope_scaling(const Json& raw, const Json& config, const std::string
   if (type == "su") type = "longrope";  // its old name
   const std::string where = ctx + " rope_scaling";
   if (type == "default") return Json();
-  if (type == "linear") return {{"rope_type", type}, {"factor", positive_number(raw, "factor", where)}};
+  if (type == "linear")
+    return {{"rope_type", type}, {"factor", positive_number(raw, "factor", where)}};
   if (type == "llama3") {
     Json s = {{"rope_type", type}};
     for (const char* key : {"factor", "low_freq_factor", "high_freq_factor"})
@@ -103,8 +101,7 @@ Json resolve_rope_scaling(const Json& raw, const Json& config, const std::string
       attention_factor = positive_number(raw, "attention_factor", where);
     } else {
       const double factor = factor_or_ratio(raw, config, original, where);
-      attention_factor =
-          factor <= 1 ? 1.0 : std::sqrt(1 + std::log(factor) / std::log(original));
+      attention_factor = factor <= 1 ? 1.0 : std::sqrt(1 + std::log(factor) / std::log(original));
     }
     for (const char* key : {"short_factor", "long_factor"})
       if (!raw.contains(key) || !raw[key].is_array() || raw[key].empty())

@@ -25,17 +25,19 @@ void fuse_swiglu(ir::Module& m) {
       if (mul.name != "mul") continue;
       ir::Op* silu = op_of(mul.operands[0]);
       ir::Op* up = op_of(mul.operands[1]);
-      if (!silu || !up || silu->name != "silu" || uses[silu->result] != 1) continue;
+      if (!silu || !up || (silu->name != "silu" && silu->name != "gelu") || uses[silu->result] != 1)
+        continue;
       ir::Op* gate = op_of(silu->operands[0]);
       if (!gate || gate->name != "slice_last" || uses[gate->result] != 1) continue;
       if (!(gate->operands[0] == up->operands[0]) || up->name != "slice_last") continue;
       const ir::Type& src = f.type_of(gate->operands[0], m);
       int64_t n = src.shape.back().value;
       if (!is_slice(*gate, 0, n / 2) || !is_slice(*up, n / 2, n)) continue;
-      // mul becomes swiglu over the shared source; the slices and silu die in DCE.
-      mul.name = "swiglu";
+      // mul becomes swiglu (or geglu, keeping gelu's approximation) over the shared source; the
+      // slices and the activation die in DCE.
+      mul.attrs = silu->name == "gelu" ? silu->attrs : Json::object();
+      mul.name = silu->name == "gelu" ? "geglu" : "swiglu";
       mul.operands = {gate->operands[0]};
-      mul.attrs = Json::object();
     }
   }
   dead_code_elimination(m);

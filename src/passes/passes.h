@@ -18,7 +18,8 @@ void attach_variable_bounds(ir::Module& m);
 // DispatchKVCacheCreation does when the model creates a paged KV cache.
 void attach_kv_cache_metadata(ir::Module& m);
 
-// graph: slice_last(x,[0,I)) -> silu, times slice_last(x,[I,2I)) becomes swiglu(x).
+// graph: slice_last(x,[0,I)) -> silu (gelu), times slice_last(x,[I,2I)) becomes swiglu(x)
+// (geglu(x) with gelu's approximation).
 void fuse_swiglu(ir::Module& m);
 
 // graph: add(r, linear(x, w)) with a single-use linear becomes linear(x, w, r) (likewise for

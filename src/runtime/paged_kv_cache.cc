@@ -73,9 +73,9 @@ int64_t PagedKVCache::truncate_sequence(int64_t seq_id, int64_t length) {
     internal_error("truncate_sequence: {} is outside [0, {}]", length, s.length);
   if (first_visible_page(length) < s.first_page) length = 0;  // its window is gone
   const size_t pages =
-      length == 0 ? 0
-                  : static_cast<size_t>((length + kv_->page_size - 1) / kv_->page_size -
-                                        s.first_page);
+      length == 0
+          ? 0
+          : static_cast<size_t>((length + kv_->page_size - 1) / kv_->page_size - s.first_page);
   while (s.pages.size() > pages) {
     drop_page(s.pages.back());
     s.pages.pop_back();
@@ -121,8 +121,7 @@ void PagedKVCache::begin_forward(const std::vector<int64_t>& seq_ids,
   first_pages_.clear();
   for (size_t i = 0; i < seq_ids.size(); ++i) {
     Sequence& s = sequence(seq_ids[i]);
-    int64_t needed =
-        (s.length + lengths[i] + kv_->page_size - 1) / kv_->page_size - s.first_page;
+    int64_t needed = (s.length + lengths[i] + kv_->page_size - 1) / kv_->page_size - s.first_page;
     while (static_cast<int64_t>(s.pages.size()) < needed) {
       if (free_pages_.empty())
         user_error("KV cache is full: sequence {} needs {} tokens", seq_ids[i],

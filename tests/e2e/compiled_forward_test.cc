@@ -426,7 +426,8 @@ int main() { std::printf("%u %.21s\n", tiny_q0f32_llmcc_abi_version(), tiny_q0f3
   std::string cmd = "c++ " + main_cc.string() + " " + obj.string() + " -fopenmp -o " +
                     exe.string() + " && " + exe.string() + " > " + (dir / "out.txt").string();
   ASSERT_EQ(std::system(cmd.c_str()), 0);
-  EXPECT_EQ(read_file(dir / "out.txt"), "1 {\"model_type\":\"llama\"\n");
+  EXPECT_EQ(read_file(dir / "out.txt"),
+            std::to_string(LLMCC_ABI_VERSION) + " {\"model_type\":\"llama\"\n");
 }
 
 }  // namespace

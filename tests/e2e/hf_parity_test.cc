@@ -106,12 +106,13 @@ TEST_P(HfParity, GreedyTokensAndLogitsMatchTransformers) {
     // The window plus the page being filled and one partly outside the window.
     const int64_t bound = (window - 1) / page_size + 2;
     const int64_t length = static_cast<int64_t>(golden["prompt"].size() + result.tokens.size());
-    std::printf("[parity] %s: %lld tokens, window %lld: at most %lld pages of %lld held (bound %lld, "
-                "%lld without release)\n",
-                c.model.c_str(), static_cast<long long>(length), static_cast<long long>(window),
-                static_cast<long long>(max_pages), static_cast<long long>(page_size),
-                static_cast<long long>(bound),
-                static_cast<long long>((length + page_size - 1) / page_size));
+    std::printf(
+        "[parity] %s: %lld tokens, window %lld: at most %lld pages of %lld held (bound %lld, "
+        "%lld without release)\n",
+        c.model.c_str(), static_cast<long long>(length), static_cast<long long>(window),
+        static_cast<long long>(max_pages), static_cast<long long>(page_size),
+        static_cast<long long>(bound),
+        static_cast<long long>((length + page_size - 1) / page_size));
     EXPECT_LE(max_pages, bound);
   }
   ASSERT_EQ(logits.size(), result.tokens.size());
@@ -136,10 +137,10 @@ TEST_P(HfParity, GreedyTokensAndLogitsMatchTransformers) {
 
 std::vector<ParityCase> cases() {
   std::vector<ParityCase> out;
-  for (const char* m : {"llama_mha", "llama_gqa_tied", "llama3_rope_scaling", "llama_odd_sizes",
-                        "qwen2_gqa_tied", "qwen2_odd_sizes", "qwen3_head_dim", "qwen3_tied",
-                        "mistral_sliding_window", "phi3_fused", "phi3_longrope", "qwen2_yarn",
-                        "llama_linear_rope"}) {
+  for (const char* m :
+       {"llama_mha", "llama_gqa_tied", "llama3_rope_scaling", "llama_odd_sizes", "qwen2_gqa_tied",
+        "qwen2_odd_sizes", "qwen3_head_dim", "qwen3_tied", "mistral_sliding_window", "phi3_fused",
+        "phi3_longrope", "qwen2_yarn", "llama_linear_rope"}) {
     out.push_back({m, "q0f32", 1e-4});
     out.push_back({m, "q0f16", 2e-2});
   }

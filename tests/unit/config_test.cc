@@ -290,8 +290,8 @@ TEST(Registries, FamiliesReadTheirConfigsAndRefuseWhatTheyCannotBuild) {
   EXPECT_EQ(config("qwen2", {{"sliding_window", 32768}})->sliding_window_size(), -1);
   EXPECT_THROW(config("qwen2", {{"use_sliding_window", true}}), NotImplementedError);
   // Phi-3 reads longrope (also as "su" or "yarn", as transformers' Phi3Config) and partial rotary.
-  const Json longrope = {{"type", "yarn"}, {"short_factor", {1, 1, 1, 1}},
-                         {"long_factor", {2, 2, 2, 2}}};
+  const Json longrope = {
+      {"type", "yarn"}, {"short_factor", {1, 1, 1, 1}}, {"long_factor", {2, 2, 2, 2}}};
   auto phi3 = config("phi3", {{"rope_scaling", longrope},
                               {"partial_rotary_factor", 0.5},
                               {"original_max_position_embeddings", 32}});

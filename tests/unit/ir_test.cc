@@ -8,6 +8,7 @@
 #include "ir/rope.h"
 #include "ir/verifier.h"
 #include "models/llama.h"
+#include "passes/passes.h"
 #include "passes/pipeline.h"
 #include "support/error.h"
 
@@ -44,6 +45,45 @@ TEST(IrText, OptimizedModelRoundTrips) {
   std::string text = print_module(m);
   EXPECT_NE(text.find("\"ws_offset\""), std::string::npos);
   EXPECT_EQ(print_module(parse_module(text)), text);
+}
+
+// The family op set (norm variants, LayerNorm, GELU, gated GELU, scale) prints and parses back,
+// and fuse-swiglu turns gelu-times-up into geglu with the same approximation.
+TEST(IrText, FamilyOpsRoundTripAndFuse) {
+  const std::string text = R"(module
+param @w : f32[8]
+param @b : f32[8]
+
+func @f(%x: f32[n, 8]) -> (f32[n, 4]) {
+  %0 = layer_norm(%x, @w, @b) {"eps":1e-05} : f32[n, 8]
+  %1 = rms_norm(%0, @w) {"eps":1e-06,"round_before_weight":false,"weight_offset":1.0} : f32[n, 8]
+  %2 = scale(%1) {"factor":2.8284271247461903} : f32[n, 8]
+  %3 = slice_last(%2) {"begin":0,"end":4} : f32[n, 4]
+  %4 = slice_last(%2) {"begin":4,"end":8} : f32[n, 4]
+  %5 = gelu(%3) {"approximate":"tanh"} : f32[n, 4]
+  %6 = mul(%5, %4) : f32[n, 4]
+  return %6
+}
+)";
+  Module m = parse_module(text);
+  EXPECT_EQ(print_module(m), text);
+  EXPECT_TRUE(verify_module(m).empty());
+  passes::fuse_swiglu(m);
+  const std::string fused = print_module(m);
+  EXPECT_NE(fused.find("= geglu(%2) {\"approximate\":\"tanh\"} : f32[n, 4]"), std::string::npos)
+      << fused;
+  EXPECT_EQ(fused.find("gelu("), std::string::npos);
+  // Attribute checks.
+  EXPECT_NE(
+      error_of(std::string(text).replace(text.find("\"tanh\""), 6, "\"fast\"")).find("approximate"),
+      std::string::npos);
+  EXPECT_NE(error_of(std::string(text).replace(text.find("\"weight_offset\":1.0"), 19,
+                                               "\"weight_offset\":\"one\""))
+                .find("weight_offset"),
+            std::string::npos);
+  EXPECT_NE(
+      error_of(std::string(text).replace(text.find("@w, @b"), 6, "@w, @w, @b")).find("layer_norm"),
+      std::string::npos);
 }
 
 TEST(IrText, PrintsReadableForm) {
@@ -117,8 +157,12 @@ TEST(IrOps, TypingRules) {
   EXPECT_THROW(
       infer_op_type("slice_last", {f32({n, Dim::constant(6)})}, {{"begin", 4}, {"end", 7}}),
       UserError);
-  Json attn = {{"layer", 0},    {"num_q_heads", 4}, {"num_kv_heads", 2},
-               {"head_dim", 8}, {"sm_scale", 0.35}, {"causal", true},
+  Json attn = {{"layer", 0},
+               {"num_q_heads", 4},
+               {"num_kv_heads", 2},
+               {"head_dim", 8},
+               {"sm_scale", 0.35},
+               {"causal", true},
                {"rope", make_rope_attr("rotate_half", 8, 1e4, Json())}};
   const std::vector<Type> qkv = {f32({n, Dim::constant(64)}), Type::kv_cache()};
   EXPECT_EQ(infer_op_type("attention", qkv, attn), f32({n, Dim::constant(32)}));
@@ -142,9 +186,9 @@ TEST(IrOps, TypingRules) {
   EXPECT_NE(attention_error("logit_softcap", -1.0).find("logit_softcap"), std::string::npos);
   EXPECT_NE(attention_error("sliding_window", -2).find("sliding_window"), std::string::npos);
   EXPECT_NE(attention_error("rope", Json()).find("rope"), std::string::npos);
-  EXPECT_NE(attention_error("rope", make_rope_attr("rotate_half", 10, 1e4, Json()))
-                .find("rotary_dim"),
-            std::string::npos);
+  EXPECT_NE(
+      attention_error("rope", make_rope_attr("rotate_half", 10, 1e4, Json())).find("rotary_dim"),
+      std::string::npos);
   EXPECT_NE(attention_error("rope", make_rope_attr("sideways", 8, 1e4, Json())).find("mode"),
             std::string::npos);
   EXPECT_NE(attention_error("rope", make_rope_attr("rotate_half", 8, 1e4,

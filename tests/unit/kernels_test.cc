@@ -121,6 +121,104 @@ TEST(Swiglu, MatchesNaive) {
   EXPECT_TRUE(y.guards_intact());
 }
 
+// Gemma's RMSNorm: (1 + w) in f32 with one rounding. In f16 that is closer to the exact value than
+// Llama's rounding of the normalised value before the weight, and the two differ.
+TEST(RmsNorm, GemmaVariantMatchesNaiveAndRoundsOnce) {
+  const int rows = 3, H = 45;
+  auto x = random_vector(rows * H, 21, 3.0f), w = random_vector(H, 22, 0.5f);
+  std::vector<double> ref(rows * H);
+  for (int r = 0; r < rows; ++r) {
+    double ss = 0;
+    for (int i = 0; i < H; ++i) ss += double(x[r * H + i]) * x[r * H + i];
+    double inv = 1.0 / std::sqrt(ss / H + 1e-6);
+    for (int i = 0; i < H; ++i) ref[r * H + i] = x[r * H + i] * inv * (1.0 + w[i]);
+  }
+  Guarded y(rows * H);
+  rms_norm(x.data(), w.data(), y.out(), rows, H, 1e-6f, 1.0f, false);
+  EXPECT_LT(nmse(ref, y.out(), rows * H), 1e-12);
+  EXPECT_TRUE(y.guards_intact());
+
+  std::vector<half> xh(rows * H), wh(H), once(rows * H), twice(rows * H);
+  for (int i = 0; i < rows * H; ++i) xh[i] = from_float<half>(x[i]);
+  for (int i = 0; i < H; ++i) wh[i] = from_float<half>(w[i]);
+  rms_norm(xh.data(), wh.data(), once.data(), rows, H, 1e-6f, 1.0f, false);
+  rms_norm(xh.data(), wh.data(), twice.data(), rows, H, 1e-6f, 1.0f, true);
+  double err_once = 0, err_twice = 0;
+  int differ = 0;
+  for (int r = 0; r < rows; ++r) {
+    double ss = 0;
+    for (int i = 0; i < H; ++i) ss += double(to_float(xh[r * H + i])) * to_float(xh[r * H + i]);
+    double inv = 1.0 / std::sqrt(ss / H + 1e-6);
+    for (int i = 0; i < H; ++i) {
+      double exact = to_float(xh[r * H + i]) * inv * (1.0 + to_float(wh[i]));
+      err_once += std::abs(to_float(once[r * H + i]) - exact);
+      err_twice += std::abs(to_float(twice[r * H + i]) - exact);
+      differ += to_float(once[r * H + i]) != to_float(twice[r * H + i]);
+    }
+  }
+  EXPECT_GT(differ, 0);
+  EXPECT_LT(err_once, err_twice);
+}
+
+TEST(LayerNorm, MatchesNaive) {
+  for (int H : {1, 37, 64}) {
+    const int rows = 3;
+    auto x = random_vector(rows * H, 23, 2.0f), w = random_vector(H, 24), b = random_vector(H, 25);
+    for (auto& v : x) v += 5.0f;  // an offset mean, which the centring must remove
+    std::vector<double> ref(rows * H);
+    for (int r = 0; r < rows; ++r) {
+      double mean = 0, var = 0;
+      for (int i = 0; i < H; ++i) mean += x[r * H + i];
+      mean /= H;
+      for (int i = 0; i < H; ++i) var += (x[r * H + i] - mean) * (x[r * H + i] - mean);
+      double inv = 1.0 / std::sqrt(var / H + 1e-5);
+      for (int i = 0; i < H; ++i) ref[r * H + i] = (x[r * H + i] - mean) * inv * w[i] + b[i];
+    }
+    Guarded y(rows * H);
+    layer_norm(x.data(), w.data(), b.data(), y.out(), rows, H, 1e-5f);
+    EXPECT_LT(nmse(ref, y.out(), rows * H), 1e-10) << "H=" << H;
+    EXPECT_TRUE(y.guards_intact());
+  }
+}
+
+TEST(Activations, GeluBothFormsAndGatedMatchNaive) {
+  const int rows = 3, I = 41;
+  auto x = random_vector(rows * 2 * I, 26, 4.0f);
+  auto exact = [](double v) { return 0.5 * v * (1 + std::erf(v / std::sqrt(2.0))); };
+  auto approx = [](double v) {
+    return 0.5 * v * (1 + std::tanh(std::sqrt(2 / M_PI) * (v + 0.044715 * v * v * v)));
+  };
+  for (auto [act, f] : {std::pair{Activation::kGelu, +exact}, {Activation::kGeluTanh, +approx}}) {
+    std::vector<double> ref(x.size()), gated(rows * I);
+    for (size_t i = 0; i < x.size(); ++i) ref[i] = f(x[i]);
+    for (int r = 0; r < rows; ++r)
+      for (int i = 0; i < I; ++i) gated[r * I + i] = f(x[r * 2 * I + i]) * x[r * 2 * I + I + i];
+    Guarded y(x.size()), g(rows * I);
+    activation(act, x.data(), y.out(), static_cast<int64_t>(x.size()));
+    gated_activation(act, x.data(), g.out(), rows, I);
+    EXPECT_LT(nmse(ref, y.out(), x.size()), 1e-12);
+    EXPECT_LT(nmse(gated, g.out(), rows * I), 1e-12);
+    EXPECT_TRUE(y.guards_intact() && g.guards_intact());
+  }
+  // The two forms are different functions (by 4.1e-4 at v = 3).
+  EXPECT_GT(std::abs(gelu(3.0f) - gelu_tanh(3.0f)), 2e-4);
+}
+
+// The embedding scale is a tensor of the model dtype in transformers: sqrt(2048) = 45.2548...
+// becomes 45.25 in f16 before the product.
+TEST(Scale, RoundsTheFactorToTheModelDtype) {
+  auto x = random_vector(64, 27);
+  std::vector<half> xh(64), y(64);
+  for (int i = 0; i < 64; ++i) xh[i] = from_float<half>(x[i]);
+  scale(xh.data(), y.data(), 64, std::sqrt(2048.0f));
+  int differ_from_unrounded = 0;
+  for (int i = 0; i < 64; ++i) {
+    EXPECT_EQ(to_float(y[i]), round_to<half>(to_float(xh[i]) * 45.25f)) << i;
+    differ_from_unrounded += to_float(y[i]) != round_to<half>(to_float(xh[i]) * std::sqrt(2048.0f));
+  }
+  EXPECT_GT(differ_from_unrounded, 0);
+}
+
 TEST(Rows, TakeAndGatherCheckIndices) {
   std::vector<float> table = {0, 1, 10, 11, 20, 21};
   std::vector<int32_t> ids = {2, 0};
@@ -230,8 +328,8 @@ TEST_P(AttentionVariants, PagedPrefillThenDecodeMatchesNaive) {
   std::vector<float> inv(c.rope.rotary_dim / 2);
   for (size_t i = 0; i < inv.size(); ++i)
     inv[i] = 1.0f / std::pow(float(c.rope.theta), float(2 * i) / float(c.rope.rotary_dim));
-  const Rope rope{c.rope.mode, c.rope.rotary_dim, inv.data(), nullptr, -1,
-                  float(c.rope.attention_factor)};
+  const Rope rope{
+      c.rope.mode, c.rope.rotary_dim, inv.data(), nullptr, -1, float(c.rope.attention_factor)};
   const float scale = 1.0f / std::sqrt(float(d));
 
   std::vector<float> past;

@@ -1,10 +1,11 @@
 // RoPE's frequency tables against transformers' formulas (in double), and the reading of each
 // checkpoint format's rope settings into the resolved form the IR carries.
+#include "ir/rope.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 
-#include "ir/rope.h"
 #include "models/rope_config.h"
 #include "support/error.h"
 
@@ -60,7 +61,8 @@ TEST(RopeTables, Llama3) {
 }
 
 TEST(RopeTables, Yarn) {
-  const Json raw = {{"rope_type", "yarn"}, {"factor", 4.0}, {"original_max_position_embeddings", 32}};
+  const Json raw = {
+      {"rope_type", "yarn"}, {"factor", 4.0}, {"original_max_position_embeddings", 32}};
   const Json s = resolve_rope_scaling(raw, {{"max_position_embeddings", 128}}, "test");
   EXPECT_EQ(s["beta_fast"], 32);
   EXPECT_EQ(s["beta_slow"], 1);
@@ -72,7 +74,8 @@ TEST(RopeTables, Yarn) {
   auto dim = [&](double rotations) {
     return R * std::log(32 / (rotations * 2 * M_PI)) / (2 * std::log(10000.0));
   };
-  const double low = std::max(0.0, std::floor(dim(32))), high = std::min(R - 1.0, std::ceil(dim(1)));
+  const double low = std::max(0.0, std::floor(dim(32))),
+               high = std::min(R - 1.0, std::ceil(dim(1)));
   std::vector<double> want;
   for (int i = 0; i < R / 2; ++i) {
     double ramp = std::clamp((i - low) / (high - low), 0.0, 1.0), keep = 1 - ramp;

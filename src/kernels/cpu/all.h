@@ -4,6 +4,7 @@
 #include "attention.h"
 #include "binding.h"
 #include "elementwise.h"
+#include "layer_norm.h"
 #include "linear.h"
 #include "quantized.h"
 #include "rms_norm.h"

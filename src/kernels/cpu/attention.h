@@ -93,8 +93,9 @@ int attention(const T* qkv, T* out, llmcc_kv_cache* kv, int64_t rows, int64_t la
     int64_t total = kv->prev_lengths[s] + new_tokens;
     const int64_t first_page = kv->first_pages ? kv->first_pages[s] : 0;
     int64_t pages = first_page + kv->page_indptr[s + 1] - kv->page_indptr[s];
-    if (first_page < 0) return fail("attention: sequence %d starts at page %lld", s,
-                                    static_cast<long long>(first_page));
+    if (first_page < 0)
+      return fail("attention: sequence %d starts at page %lld", s,
+                  static_cast<long long>(first_page));
     if (new_tokens < 0 || pages * kv->page_size < total)
       return fail("attention: sequence %d needs %lld slots but has %lld pages of %d", s,
                   static_cast<long long>(total), static_cast<long long>(pages), kv->page_size);

@@ -7,6 +7,17 @@
 namespace llmcc::cpu_kernels {
 
 inline float silu(float v) { return v / (1.0f + std::exp(-v)); }
+// GELU, exact (erf) and with Hendrycks' tanh approximation (gelu_pytorch_tanh, gelu_new).
+inline float gelu(float v) { return 0.5f * v * (1.0f + std::erf(v * 0.70710678118654752f)); }
+inline float gelu_tanh(float v) {
+  return 0.5f * v * (1.0f + std::tanh(0.79788456080286536f * (v + 0.044715f * v * v * v)));
+}
+
+// The activations by name, for the ops that take one as an attribute.
+enum class Activation { kSilu, kGelu, kGeluTanh };
+inline float activate(Activation a, float v) {
+  return a == Activation::kSilu ? silu(v) : a == Activation::kGelu ? gelu(v) : gelu_tanh(v);
+}
 
 template <typename T>
 void add(const T* a, const T* b, T* y, int64_t n) {
@@ -23,6 +34,18 @@ void silu(const T* a, T* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] = from_float<T>(silu(to_float(a[i])));
 }
 
+template <typename T>
+void activation(Activation act, const T* a, T* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] = from_float<T>(activate(act, to_float(a[i])));
+}
+
+// y = x * round(factor): Gemma's embedding scale, whose factor is a tensor of the model dtype.
+template <typename T>
+void scale(const T* a, T* y, int64_t n, float factor) {
+  const float f = round_to<T>(factor);
+  for (int64_t i = 0; i < n; ++i) y[i] = from_float<T>(to_float(a[i]) * f);
+}
+
 template <typename TI, typename TO>
 void cast(const TI* a, TO* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] = from_float<TO>(to_float(a[i]));
@@ -35,16 +58,21 @@ void slice_last(const T* x, T* y, int64_t rows, int64_t width, int64_t begin, in
     std::memcpy(y + r * (end - begin), x + r * width + begin, sizeof(T) * (end - begin));
 }
 
-// y[r, i] = silu(x[r, i]) * x[r, half + i]; the activation is rounded to T before the product,
-// as separate silu and multiply ops would.
+// y[r, i] = act(x[r, i]) * x[r, half + i] (SwiGLU, GeGLU); the activation is rounded to T before
+// the product, as separate activation and multiply ops would.
 template <typename T>
-void swiglu(const T* x, T* y, int64_t rows, int64_t half_width) {
+void gated_activation(Activation act, const T* x, T* y, int64_t rows, int64_t half_width) {
 #pragma omp parallel for schedule(static) if (rows > 1)
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t i = 0; i < half_width; ++i) {
-      float g = round_to<T>(silu(to_float(x[r * 2 * half_width + i])));
+      float g = round_to<T>(activate(act, to_float(x[r * 2 * half_width + i])));
       y[r * half_width + i] = from_float<T>(g * to_float(x[r * 2 * half_width + half_width + i]));
     }
+}
+
+template <typename T>
+void swiglu(const T* x, T* y, int64_t rows, int64_t half_width) {
+  gated_activation(Activation::kSilu, x, y, rows, half_width);
 }
 
 }  // namespace llmcc::cpu_kernels

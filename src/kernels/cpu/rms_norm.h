@@ -1,5 +1,8 @@
-// Llama RMSNorm: y = w * round(x * rsqrt(mean(x^2) + eps)), statistics in f32. The normalised value
-// is rounded to the model dtype before the weight multiply, as Hugging Face does.
+// RMSNorm, statistics in f32, in the two forms Hugging Face uses:
+//   Llama: y = w * round(x * rsqrt(mean(x^2) + eps)), the normalised value rounded to the model
+//          dtype before the weight multiply;
+//   Gemma: y = round(x * rsqrt(mean(x^2) + eps) * (1 + w)), everything in f32, one rounding.
+// `weight_offset` is the 1 of Gemma's (1 + w); `round_before_weight` picks Llama's rounding.
 #pragma once
 
 #include "common.h"
@@ -8,35 +11,43 @@ namespace llmcc::cpu_kernels {
 
 // One vector of H values.
 template <typename T>
-inline void rms_norm_row(const T* x, const T* w, T* y, int64_t H, float eps) {
+inline void rms_norm_row(const T* x, const T* w, T* y, int64_t H, float eps,
+                         float weight_offset = 0.0f, bool round_before_weight = true) {
   float sum = 0.0f;
   for (int64_t i = 0; i < H; ++i) {
     float v = to_float(x[i]);
     sum += v * v;
   }
   float scale = 1.0f / std::sqrt(sum / static_cast<float>(H) + eps);
-  for (int64_t i = 0; i < H; ++i)
-    y[i] = from_float<T>(to_float(w[i]) * round_to<T>(to_float(x[i]) * scale));
+  for (int64_t i = 0; i < H; ++i) {
+    const float normed = to_float(x[i]) * scale;
+    y[i] = from_float<T>((weight_offset + to_float(w[i])) *
+                         (round_before_weight ? round_to<T>(normed) : normed));
+  }
 }
 
 template <typename T>
-void rms_norm(const T* x, const T* w, T* y, int64_t rows, int64_t H, float eps) {
+void rms_norm(const T* x, const T* w, T* y, int64_t rows, int64_t H, float eps,
+              float weight_offset = 0.0f, bool round_before_weight = true) {
 #pragma omp parallel for schedule(static) if (rows > 1)
-  for (int64_t r = 0; r < rows; ++r) rms_norm_row(x + r * H, w, y + r * H, H, eps);
+  for (int64_t r = 0; r < rows; ++r)
+    rms_norm_row(x + r * H, w, y + r * H, H, eps, weight_offset, round_before_weight);
 }
 
 // Qwen3's per-head RMSNorm of q and k inside each fused qkv row: every q head (of hq) is
 // normalised with q_w, every k head (of hkv) with k_w, each over its head_dim d; v is copied.
 template <typename T>
 void qk_rms_norm(const T* x, const T* q_w, const T* k_w, T* y, int64_t rows, int64_t hq,
-                 int64_t hkv, int64_t d, float eps) {
+                 int64_t hkv, int64_t d, float eps, float weight_offset = 0.0f,
+                 bool round_before_weight = true) {
   const int64_t width = (hq + 2 * hkv) * d;
 #pragma omp parallel for schedule(static) if (rows > 1)
   for (int64_t r = 0; r < rows; ++r) {
     const T* xr = x + r * width;
     T* yr = y + r * width;
     for (int64_t h = 0; h < hq + hkv; ++h)
-      rms_norm_row(xr + h * d, h < hq ? q_w : k_w, yr + h * d, d, eps);
+      rms_norm_row(xr + h * d, h < hq ? q_w : k_w, yr + h * d, d, eps, weight_offset,
+                   round_before_weight);
     for (int64_t i = (hq + hkv) * d; i < width; ++i) yr[i] = xr[i];
   }
 }

@@ -189,75 +189,153 @@ class FunctionEmitter {
       names_[op.result] = fmt::format("reinterpret_cast<{}*>(ws + {})", c_type(rt.dtype),
                                       op.attrs["ws_offset"].get<int64_t>());
     }
-    std::string y = names_[op.result];
-    auto arg = [&](size_t i) { return ref(op.operands[i]); };
+    auto it = lowerings().find(op.name);
+    if (it == lowerings().end())
+      internal_error("the CPU target has no lowering for op '{}'", op.name);
+    (this->*(it->second))(op, names_[op.result]);
+  }
+
+  // One member per op: each writes the kernel call for `op` with result pointer `y`.
+  using Lowering = void (FunctionEmitter::*)(const ir::Op&, const std::string&);
+  static const std::map<std::string, Lowering>& lowerings() {
+    static const std::map<std::string, Lowering> table = {
+        {"take", &FunctionEmitter::emit_take},
+        {"take_q", &FunctionEmitter::emit_take_q},
+        {"rms_norm", &FunctionEmitter::emit_rms_norm},
+        {"qk_rms_norm", &FunctionEmitter::emit_qk_rms_norm},
+        {"layer_norm", &FunctionEmitter::emit_layer_norm},
+        {"linear", &FunctionEmitter::emit_linear},
+        {"linear_q", &FunctionEmitter::emit_linear},
+        {"add", &FunctionEmitter::emit_binary},
+        {"mul", &FunctionEmitter::emit_binary},
+        {"silu", &FunctionEmitter::emit_unary},
+        {"cast", &FunctionEmitter::emit_unary},
+        {"gelu", &FunctionEmitter::emit_gelu},
+        {"scale", &FunctionEmitter::emit_scale},
+        {"slice_last", &FunctionEmitter::emit_slice_last},
+        {"swiglu", &FunctionEmitter::emit_gated},
+        {"geglu", &FunctionEmitter::emit_gated},
+        {"attention", &FunctionEmitter::emit_attention},
+        {"gather_rows", &FunctionEmitter::emit_gather},
+        {"last_row", &FunctionEmitter::emit_gather},
+    };
+    return table;
+  }
+
+  std::string arg(const ir::Op& op, size_t i) const { return ref(op.operands[i]); }
+  const Type& result_type(const ir::Op& op) const { return f_.values[op.result].type; }
+  static std::string float_literal(double v) { return fmt::format("{:a}f", static_cast<float>(v)); }
+
+  void emit_take(const ir::Op& op, const std::string& y) {
+    const Type& table = type(op.operands[0]);
+    line("if (take({}, {}, {}, {}, {}, {})) return 1;", arg(op, 0), arg(op, 1), y,
+         numel_expr(type(op.operands[1])), dim_expr(table.shape[1]), dim_expr(table.shape[0]));
+  }
+
+  void emit_take_q(const ir::Op& op, const std::string& y) {
+    line("if (take_q<{}, {}>({}, {}, {}, {}, {}, {}, {})) return 1;", op.attrs["bits"].get<int>(),
+         op.attrs["group_size"].get<int>(), arg(op, 0), arg(op, 1), arg(op, 2), y,
+         numel_expr(type(op.operands[2])), dim_expr(result_type(op).shape.back()),
+         dim_expr(type(op.operands[0]).shape[0]));
+  }
+
+  // eps, then the variant: Gemma's (1 + w) without the intermediate rounding.
+  static std::string norm_args(const ir::Op& op) {
+    return fmt::format("{}, {}, {}", float_literal(op.attrs["eps"].get<double>()),
+                       float_literal(op.attrs.value("weight_offset", 0.0)),
+                       op.attrs.value("round_before_weight", true) ? "true" : "false");
+  }
+
+  void emit_rms_norm(const ir::Op& op, const std::string& y) {
+    const Type& rt = result_type(op);
+    line("rms_norm({}, {}, {}, {}, {}, {});", arg(op, 0), arg(op, 1), y, rows_expr(rt),
+         dim_expr(rt.shape.back()), norm_args(op));
+  }
+
+  void emit_qk_rms_norm(const ir::Op& op, const std::string& y) {
+    line("qk_rms_norm({}, {}, {}, {}, {}, {}, {}, {}, {});", arg(op, 0), arg(op, 1), arg(op, 2), y,
+         rows_expr(result_type(op)), op.attrs["num_q_heads"].get<int64_t>(),
+         op.attrs["num_kv_heads"].get<int64_t>(), op.attrs["head_dim"].get<int64_t>(),
+         norm_args(op));
+  }
+
+  void emit_layer_norm(const ir::Op& op, const std::string& y) {
+    const Type& rt = result_type(op);
+    line("layer_norm({}, {}, {}, {}, {}, {}, {});", arg(op, 0), arg(op, 1), arg(op, 2), y,
+         rows_expr(rt), dim_expr(rt.shape.back()), float_literal(op.attrs["eps"].get<double>()));
+  }
+
+  void emit_linear(const ir::Op& op, const std::string& y) {
+    const Type& rt = result_type(op);
     const std::string& n = op.name;
-    if (n == "take") {
-      const Type& table = type(op.operands[0]);
-      line("if (take({}, {}, {}, {}, {}, {})) return 1;", arg(0), arg(1), y,
-           numel_expr(type(op.operands[1])), dim_expr(table.shape[1]), dim_expr(table.shape[0]));
-    } else if (n == "rms_norm") {
-      line("rms_norm({}, {}, {}, {}, {}, {}f);", arg(0), arg(1), y, rows_expr(rt),
-           dim_expr(rt.shape.back()), fmt::format("{:.9g}", op.attrs["eps"].get<double>()));
-    } else if (n == "qk_rms_norm") {
-      line("qk_rms_norm({}, {}, {}, {}, {}, {}, {}, {}, {}f);", arg(0), arg(1), arg(2), y,
-           rows_expr(rt), op.attrs["num_q_heads"].get<int64_t>(),
-           op.attrs["num_kv_heads"].get<int64_t>(), op.attrs["head_dim"].get<int64_t>(),
-           fmt::format("{:.9g}", op.attrs["eps"].get<double>()));
-    } else if (n == "linear" || n == "linear_q") {
-      // Epilogue operands by name; an absent one is a typed null pointer.
-      auto epilogue = [&](const char* name) {
-        int i = ir::epilogue_operand(n, op.attrs, name);
-        return i >= 0 ? arg(i) : fmt::format("static_cast<const {}*>(nullptr)", c_type(rt.dtype));
-      };
-      const std::string bias = epilogue("bias"), residual = epilogue("residual");
-      if (n == "linear") {
-        const Type& w = type(op.operands[1]);
-        line("linear({}, {}, {}, {}, {}, {}, {}, {});", arg(0), arg(1), residual, y, rows_expr(rt),
-             dim_expr(w.shape[0]), dim_expr(w.shape[1]), bias);
-      } else {
-        const Type& x = type(op.operands[0]);
-        line("linear_q<{}, {}>({}, {}, {}, {}, {}, {}, {}, {}, {}, {});",
-             op.attrs["bits"].get<int>(), op.attrs["group_size"].get<int>(), arg(0), arg(1), arg(2),
-             residual, y, rows_expr(rt), dim_expr(rt.shape.back()), dim_expr(x.shape.back()),
-             op.attrs.value("layout", "NK") == "KN" ? "true" : "false", bias);
-      }
-    } else if (n == "take_q") {
-      line("if (take_q<{}, {}>({}, {}, {}, {}, {}, {}, {})) return 1;", op.attrs["bits"].get<int>(),
-           op.attrs["group_size"].get<int>(), arg(0), arg(1), arg(2), y,
-           numel_expr(type(op.operands[2])), dim_expr(rt.shape.back()),
-           dim_expr(type(op.operands[0]).shape[0]));
-    } else if (n == "add" || n == "mul") {
-      line("{}({}, {}, {}, {});", n, arg(0), arg(1), y, numel_expr(rt));
-    } else if (n == "silu") {
-      line("silu({}, {}, {});", arg(0), y, numel_expr(rt));
-    } else if (n == "cast") {
-      line("cast({}, {}, {});", arg(0), y, numel_expr(rt));
-    } else if (n == "slice_last") {
-      line("slice_last({}, {}, {}, {}, {}, {});", arg(0), y, rows_expr(rt),
-           dim_expr(type(op.operands[0]).shape.back()), op.attrs["begin"].get<int64_t>(),
-           op.attrs["end"].get<int64_t>());
-    } else if (n == "swiglu") {
-      line("swiglu({}, {}, {}, {});", arg(0), y, rows_expr(rt), dim_expr(rt.shape.back()));
-    } else if (n == "attention") {
-      emit_attention(op, y);
-    } else if (n == "gather_rows" || n == "last_row") {
-      const Type& x = type(op.operands[0]);
-      std::string outer;
-      for (size_t i = 0; i + 2 < x.shape.size(); ++i)
-        outer += (outer.empty() ? "" : " * ") + dim_expr(x.shape[i]);
-      if (outer.empty()) outer = "1";
-      std::string rows_in = dim_expr(x.shape[x.shape.size() - 2]);
-      if (n == "gather_rows") {
-        line("if (gather_rows({}, {}, {}, {}, {}, {}, {})) return 1;", arg(0), arg(1), y, outer,
-             rows_in, dim_expr(type(op.operands[1]).shape[0]), dim_expr(x.shape.back()));
-      } else {
-        line("{{ const int32_t last = static_cast<int32_t>({} - 1);", rows_in);
-        line("  if (gather_rows({}, &last, {}, {}, {}, 1, {})) return 1; }}", arg(0), y, outer,
-             rows_in, dim_expr(x.shape.back()));
-      }
+    // Epilogue operands by name; an absent one is a typed null pointer.
+    auto epilogue = [&](const char* name) {
+      int i = ir::epilogue_operand(n, op.attrs, name);
+      return i >= 0 ? arg(op, i) : fmt::format("static_cast<const {}*>(nullptr)", c_type(rt.dtype));
+    };
+    const std::string bias = epilogue("bias"), residual = epilogue("residual");
+    if (n == "linear") {
+      const Type& w = type(op.operands[1]);
+      line("linear({}, {}, {}, {}, {}, {}, {}, {});", arg(op, 0), arg(op, 1), residual, y,
+           rows_expr(rt), dim_expr(w.shape[0]), dim_expr(w.shape[1]), bias);
     } else {
-      internal_error("the CPU target has no lowering for op '{}'", n);
+      const Type& x = type(op.operands[0]);
+      line("linear_q<{}, {}>({}, {}, {}, {}, {}, {}, {}, {}, {}, {});", op.attrs["bits"].get<int>(),
+           op.attrs["group_size"].get<int>(), arg(op, 0), arg(op, 1), arg(op, 2), residual, y,
+           rows_expr(rt), dim_expr(rt.shape.back()), dim_expr(x.shape.back()),
+           op.attrs.value("layout", "NK") == "KN" ? "true" : "false", bias);
+    }
+  }
+
+  void emit_binary(const ir::Op& op, const std::string& y) {
+    line("{}({}, {}, {}, {});", op.name, arg(op, 0), arg(op, 1), y, numel_expr(result_type(op)));
+  }
+
+  void emit_unary(const ir::Op& op, const std::string& y) {
+    line("{}({}, {}, {});", op.name, arg(op, 0), y, numel_expr(result_type(op)));
+  }
+
+  static const char* gelu_kind(const ir::Op& op) {
+    return op.attrs.value("approximate", "none") == "tanh" ? "Activation::kGeluTanh"
+                                                           : "Activation::kGelu";
+  }
+
+  void emit_gelu(const ir::Op& op, const std::string& y) {
+    line("activation({}, {}, {}, {});", gelu_kind(op), arg(op, 0), y, numel_expr(result_type(op)));
+  }
+
+  void emit_scale(const ir::Op& op, const std::string& y) {
+    line("scale({}, {}, {}, {});", arg(op, 0), y, numel_expr(result_type(op)),
+         float_literal(op.attrs["factor"].get<double>()));
+  }
+
+  void emit_slice_last(const ir::Op& op, const std::string& y) {
+    line("slice_last({}, {}, {}, {}, {}, {});", arg(op, 0), y, rows_expr(result_type(op)),
+         dim_expr(type(op.operands[0]).shape.back()), op.attrs["begin"].get<int64_t>(),
+         op.attrs["end"].get<int64_t>());
+  }
+
+  void emit_gated(const ir::Op& op, const std::string& y) {
+    const Type& rt = result_type(op);
+    line("gated_activation({}, {}, {}, {}, {});",
+         op.name == "swiglu" ? "Activation::kSilu" : gelu_kind(op), arg(op, 0), y, rows_expr(rt),
+         dim_expr(rt.shape.back()));
+  }
+
+  void emit_gather(const ir::Op& op, const std::string& y) {
+    const Type& x = type(op.operands[0]);
+    std::string outer;
+    for (size_t i = 0; i + 2 < x.shape.size(); ++i)
+      outer += (outer.empty() ? "" : " * ") + dim_expr(x.shape[i]);
+    if (outer.empty()) outer = "1";
+    std::string rows_in = dim_expr(x.shape[x.shape.size() - 2]);
+    if (op.name == "gather_rows") {
+      line("if (gather_rows({}, {}, {}, {}, {}, {}, {})) return 1;", arg(op, 0), arg(op, 1), y,
+           outer, rows_in, dim_expr(type(op.operands[1]).shape[0]), dim_expr(x.shape.back()));
+    } else {
+      line("{{ const int32_t last = static_cast<int32_t>({} - 1);", rows_in);
+      line("  if (gather_rows({}, &last, {}, {}, {}, 1, {})) return 1; }}", arg(op, 0), y, outer,
+           rows_in, dim_expr(x.shape.back()));
     }
   }
 
@@ -268,15 +346,15 @@ class FunctionEmitter {
     const std::string inv = t.inv_freq.empty() ? "nullptr" : constants_.float_array(t.inv_freq);
     const std::string long_inv =
         t.long_inv_freq.empty() ? "nullptr" : constants_.float_array(t.long_inv_freq);
-    const std::string rope = fmt::format("Rope{{{}, {}, {}, {}, {}, {:a}f}}", mode, t.rotary_dim,
-                                         inv, long_inv, t.long_after, t.attention_factor);
+    const std::string rope = fmt::format("Rope{{{}, {}, {}, {}, {}, {}}}", mode, t.rotary_dim, inv,
+                                         long_inv, t.long_after, float_literal(t.attention_factor));
     const std::string mask = fmt::format(
-        "AttentionMask{{{}, {}, {:a}f}}", a["causal"].get<bool>() ? "true" : "false",
-        a.value("sliding_window", int64_t{0}), a.value("logit_softcap", 0.0f));
-    line("if (attention({}, {}, kv, {}, {}, {}, {}, {}, {:a}f, {}, {})) return 1;",
-         ref(op.operands[0]), y, rows_expr(f_.values[op.result].type), a["layer"].get<int64_t>(),
+        "AttentionMask{{{}, {}, {}}}", a["causal"].get<bool>() ? "true" : "false",
+        a.value("sliding_window", int64_t{0}), float_literal(a.value("logit_softcap", 0.0)));
+    line("if (attention({}, {}, kv, {}, {}, {}, {}, {}, {}, {}, {})) return 1;",
+         ref(op.operands[0]), y, rows_expr(result_type(op)), a["layer"].get<int64_t>(),
          a["num_q_heads"].get<int64_t>(), a["num_kv_heads"].get<int64_t>(),
-         a["head_dim"].get<int64_t>(), a["sm_scale"].get<float>(), rope, mask);
+         a["head_dim"].get<int64_t>(), float_literal(a["sm_scale"].get<double>()), rope, mask);
   }
 
   const ir::Module& m_;

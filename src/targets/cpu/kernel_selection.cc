@@ -33,8 +33,9 @@ std::optional<std::string> kernel_for(const ir::Module& m, const ir::Function& f
   }
   if (n == "attention") return "attention/paged-online-softmax" + vec;
   if (n == "linear") return "linear/f32-accumulate" + vec;
-  for (const char* plain : {"take", "take_q", "rms_norm", "qk_rms_norm", "add", "mul", "silu",
-                            "cast", "slice_last", "swiglu", "gather_rows", "last_row"})
+  for (const char* plain :
+       {"take", "take_q", "rms_norm", "qk_rms_norm", "layer_norm", "add", "mul", "silu", "gelu",
+        "scale", "cast", "slice_last", "swiglu", "geglu", "gather_rows", "last_row"})
     if (n == plain) return n;
   return std::nullopt;
 }
