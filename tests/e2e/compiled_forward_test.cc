@@ -15,6 +15,7 @@
 #include "runtime/paged_kv_cache.h"
 #include "support/error.h"
 #include "support/files.h"
+#include "tests/e2e/abi_tensor.h"
 #include "tests/e2e/reference_llama.h"
 
 namespace llmcc {
@@ -100,12 +101,7 @@ Weights make_weights(const Json& metadata, uint32_t seed) {
 }
 
 llmcc_tensor tensor(void* data, llmcc_dtype dtype, std::vector<int64_t> shape) {
-  llmcc_tensor t{};
-  t.data = data;
-  t.dtype = dtype;
-  t.ndim = static_cast<int32_t>(shape.size());
-  for (size_t i = 0; i < shape.size(); ++i) t.shape[i] = shape[i];
-  return t;
+  return testing::abi_tensor(data, dtype, shape);
 }
 
 // Drives a library the way the runtime will: embed, then a forward with the KV cache.

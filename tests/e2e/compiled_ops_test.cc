@@ -15,6 +15,7 @@
 #include "targets/cpu/codegen.h"
 #include "targets/cpu/toolchain.h"
 #include "targets/target.h"
+#include "tests/e2e/abi_tensor.h"
 
 namespace llmcc {
 namespace {
@@ -74,13 +75,8 @@ class CompiledOps : public ::testing::Test {
     return v;
   }
 
-  static llmcc_tensor tensor(float* data, std::vector<int64_t> shape) {
-    llmcc_tensor t{};
-    t.data = data;
-    t.dtype = LLMCC_FLOAT32;
-    t.ndim = static_cast<int32_t>(shape.size());
-    for (size_t i = 0; i < shape.size(); ++i) t.shape[i] = shape[i];
-    return t;
+  static llmcc_tensor tensor(float* data, const std::vector<int64_t>& shape) {
+    return testing::abi_tensor(data, LLMCC_FLOAT32, shape);
   }
 
   static inline TempPath* dir_ = nullptr;
