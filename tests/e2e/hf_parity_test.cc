@@ -172,7 +172,15 @@ TEST_P(Families, FolderThroughTheCommandLine) {
   EXPECT_EQ(chat["model_type"], hf["model_type"]);
   EXPECT_EQ(chat["conv_template"]["name"], conv_template);
   if (hf["model_type"] == "mistral" || hf["model_type"] == "phi3")  // Qwen's needs a flag
-    EXPECT_EQ(chat["sliding_window_size"], hf["sliding_window"]);
+    EXPECT_EQ(chat["sliding_window_size"],
+              hf["sliding_window"].is_null() ? Json(-1) : hf["sliding_window"]);
+  // The rope scaling survives too, resolved (Phi-3's longrope with its attention factor).
+  const Json hf_rope = hf.value("rope_parameters", Json::object());
+  if (hf_rope.value("rope_type", "default") != "default") {
+    EXPECT_EQ(chat["model_config"]["rope_scaling"]["rope_type"], hf_rope["rope_type"]);
+    if (hf_rope.contains("partial_rotary_factor"))
+      EXPECT_EQ(chat["model_config"]["partial_rotary_factor"], hf_rope["partial_rotary_factor"]);
+  }
   std::string prompt, expected;
   for (const Json& t : golden["prompt"]) prompt += (prompt.empty() ? "" : ",") + t.dump();
   for (const Json& t : golden["tokens"]) expected += (expected.empty() ? "" : " ") + t.dump();
