@@ -106,6 +106,17 @@ void PagedKVCache::fork_sequence(int64_t parent, int64_t child) {
 
 int64_t PagedKVCache::sequence_length(int64_t seq_id) const { return sequence(seq_id).length; }
 
+int64_t PagedKVCache::pages_needed(int64_t seq_id, int64_t n) const {
+  const Sequence& s = sequence(seq_id);
+  const int64_t total = (s.length + n + kv_->page_size - 1) / kv_->page_size - s.first_page;
+  int64_t needed = std::max<int64_t>(0, total - static_cast<int64_t>(s.pages.size()));
+  const int64_t write_page = s.length / kv_->page_size - s.first_page;
+  if (n > 0 && write_page >= 0 && write_page < static_cast<int64_t>(s.pages.size()) &&
+      refs_[s.pages[write_page]] > 1)
+    ++needed;
+  return needed;
+}
+
 int64_t PagedKVCache::sequence_pages(int64_t seq_id) const {
   return static_cast<int64_t>(sequence(seq_id).pages.size());
 }
@@ -122,6 +133,18 @@ void PagedKVCache::begin_forward(const std::vector<int64_t>& seq_ids,
   for (size_t i = 0; i < seq_ids.size(); ++i) {
     Sequence& s = sequence(seq_ids[i]);
     int64_t needed = (s.length + lengths[i] + kv_->page_size - 1) / kv_->page_size - s.first_page;
+    // Copy-on-write: the page the first new token lands in may be shared (a fork, or a
+    // truncation back into a page that a fork still holds); it gets a private copy first.
+    const int64_t write_page = s.length / kv_->page_size - s.first_page;
+    if (lengths[i] > 0 && write_page >= 0 && write_page < static_cast<int64_t>(s.pages.size()) &&
+        refs_[s.pages[write_page]] > 1) {
+      if (free_pages_.empty())
+        user_error("KV cache is full: sequence {} needs a page to copy", seq_ids[i]);
+      const int32_t shared = s.pages[write_page], copy = take_page();
+      copy_page_(shared, copy);
+      drop_page(shared);
+      s.pages[write_page] = copy;
+    }
     while (static_cast<int64_t>(s.pages.size()) < needed) {
       if (free_pages_.empty())
         user_error("KV cache is full: sequence {} needs {} tokens", seq_ids[i],

@@ -200,6 +200,33 @@ TEST(PagedKVCache, TruncateFreesPagesPastTheNewLength) {
   EXPECT_THROW(kv.truncate_sequence(0, 3), InternalError);
 }
 
+// A parent truncated back into a page that its fork still shares must not write into that page:
+// it gets its own copy first (copy-on-write), and the child's page stays as it was.
+TEST(PagedKVCache, WritingIntoASharedPageCopiesItFirst) {
+  FakeCache f(8, 4, 3);
+  PagedKVCache kv = f.manager();
+  kv.add_sequence(0);
+  kv.begin_forward({0}, {8});  // two full pages
+  const std::vector<int32_t> pages(f.kv.page_indices, f.kv.page_indices + 2);
+  kv.end_forward();
+  kv.fork_sequence(0, 1);  // shares both full pages, copies nothing
+  EXPECT_TRUE(f.copies.empty());
+  kv.truncate_sequence(0, 6);  // the parent keeps 2 tokens of the second, still shared, page
+  kv.begin_forward({0}, {1});  // writes slot 2 of that page
+  const int32_t written = f.kv.page_indices[1];
+  kv.end_forward();
+  EXPECT_NE(written, pages[1]) << "the parent wrote into the page its child holds";
+  ASSERT_EQ(f.copies.size(), 1u);
+  EXPECT_EQ(f.copies[0].first, pages[1]);
+  EXPECT_EQ(f.copies[0].second, written);
+  kv.begin_forward({1}, {1});  // the child still reads its own, untouched pages
+  EXPECT_EQ(std::vector<int32_t>(f.kv.page_indices, f.kv.page_indices + 2), pages);
+  kv.end_forward();
+  kv.remove_sequence(0);
+  kv.remove_sequence(1);
+  EXPECT_EQ(kv.free_pages(), 8);
+}
+
 TEST(PagedKVCache, ForkSharesFullPagesAndCopiesThePartialOne) {
   FakeCache f(8, 4, 3);
   PagedKVCache kv = f.manager();
