@@ -105,9 +105,13 @@ void check_epilogue(const std::string& op, const std::vector<Type>& t, size_t fi
   }
 }
 
+void check_eps(const std::string& op, const Json& a) {
+  if (!a.contains("eps") || !a["eps"].is_number()) bad(op, "needs attribute 'eps'");
+}
+
 // RMSNorm's variant attributes (Gemma's (1 + w) in f32 against Llama's rounding).
 void check_norm_variant(const std::string& op, const Json& a) {
-  if (!a.contains("eps") || !a["eps"].is_number()) bad(op, "needs attribute 'eps'");
+  check_eps(op, a);
   if (a.contains("weight_offset") && !a["weight_offset"].is_number())
     bad(op, "weight_offset must be a number (Gemma: 1)");
   if (a.contains("round_before_weight") && !a["round_before_weight"].is_boolean())
@@ -162,8 +166,7 @@ const std::map<std::string, Rule>& rules() {
              bad("layer_norm", fmt::format("{} {} does not match input {}",
                                            i == 1 ? "weight" : "bias", p.str(), x.str()));
          }
-         if (!a.contains("eps") || !a["eps"].is_number())
-           bad("layer_norm", "needs attribute 'eps'");
+         check_eps("layer_norm", a);
          return x;
        }},
       {"linear",

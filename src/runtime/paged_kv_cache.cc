@@ -1,6 +1,7 @@
 #include "runtime/paged_kv_cache.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "support/error.h"
 
@@ -15,16 +16,14 @@ PagedKVCache::PagedKVCache(llmcc_kv_cache* kv, CopyPage copy_page, int64_t slidi
   for (int64_t p = kv->num_pages; p-- > 0;) free_pages_.push_back(static_cast<int32_t>(p));
 }
 
-PagedKVCache::Sequence& PagedKVCache::sequence(int64_t seq_id) {
+const PagedKVCache::Sequence& PagedKVCache::sequence(int64_t seq_id) const {
   auto it = sequences_.find(seq_id);
   if (it == sequences_.end()) user_error("KV cache: sequence {} does not exist", seq_id);
   return it->second;
 }
 
-const PagedKVCache::Sequence& PagedKVCache::sequence(int64_t seq_id) const {
-  auto it = sequences_.find(seq_id);
-  if (it == sequences_.end()) user_error("KV cache: sequence {} does not exist", seq_id);
-  return it->second;
+PagedKVCache::Sequence& PagedKVCache::sequence(int64_t seq_id) {
+  return const_cast<Sequence&>(std::as_const(*this).sequence(seq_id));
 }
 
 int64_t PagedKVCache::first_visible_page(int64_t pos) const {
@@ -105,17 +104,6 @@ void PagedKVCache::fork_sequence(int64_t parent, int64_t child) {
 }
 
 int64_t PagedKVCache::sequence_length(int64_t seq_id) const { return sequence(seq_id).length; }
-
-int64_t PagedKVCache::pages_needed(int64_t seq_id, int64_t n) const {
-  const Sequence& s = sequence(seq_id);
-  const int64_t total = (s.length + n + kv_->page_size - 1) / kv_->page_size - s.first_page;
-  int64_t needed = std::max<int64_t>(0, total - static_cast<int64_t>(s.pages.size()));
-  const int64_t write_page = s.length / kv_->page_size - s.first_page;
-  if (n > 0 && write_page >= 0 && write_page < static_cast<int64_t>(s.pages.size()) &&
-      refs_[s.pages[write_page]] > 1)
-    ++needed;
-  return needed;
-}
 
 int64_t PagedKVCache::sequence_pages(int64_t seq_id) const {
   return static_cast<int64_t>(sequence(seq_id).pages.size());

@@ -34,10 +34,6 @@ class PagedKVCache {
   int64_t sequence_length(int64_t seq_id) const;
   // Pages the sequence holds now (after any released by the window).
   int64_t sequence_pages(int64_t seq_id) const;
-  // Free pages that appending `n` tokens to the sequence would take, a copy-on-write included.
-  int64_t pages_needed(int64_t seq_id, int64_t n) const;
-  int64_t num_sequences() const { return static_cast<int64_t>(sequences_.size()); }
-  int64_t total_pages() const { return kv_->num_pages; }
   int64_t free_pages() const { return static_cast<int64_t>(free_pages_.size()); }
 
   // Describes a forward over `seq_ids` appending `lengths[i]` tokens each (rows grouped in that
