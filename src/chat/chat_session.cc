@@ -65,11 +65,11 @@ std::string ChatSession::chat(const std::string& user_message,
   auto show = [&](const std::string& text) {
     if (!text.empty()) on_text(text);
   };
-  auto result = engine_.generate_in_session(ids, config,
-                                            [&](int64_t, const std::vector<float>&, int32_t token) {
-                                              show(stream.push(token));
-                                              return !stream.stopped();
-                                            });
+  auto result =
+      engine_.generate(ids, config, [&](int64_t, const std::vector<float>&, int32_t token) {
+        show(stream.push(token));
+        return !stream.stopped();
+      });
   show(stream.finish());
   const std::string reply = stream.text();
   last_prompt_tokens_ = ids;
@@ -82,7 +82,6 @@ std::string ChatSession::chat(const std::string& user_message,
 
 void ChatSession::reset() {
   conversation_.messages.resize(base_messages_);
-  engine_.end_session();
   stats_ = {};
 }
 

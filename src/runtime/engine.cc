@@ -1,7 +1,8 @@
 #include "runtime/engine.h"
 
+#include <algorithm>
 #include <chrono>
-#include <cstdlib>
+#include <future>
 
 #include "support/error.h"
 #include "support/logging.h"
@@ -9,199 +10,442 @@
 namespace llmcc {
 
 namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
 
 namespace {
 
-llmcc_tensor make_tensor(void* data, int32_t dtype, std::initializer_list<int64_t> shape) {
-  llmcc_tensor t{};
-  t.data = data;
-  t.dtype = dtype;
-  t.ndim = static_cast<int32_t>(shape.size());
-  int i = 0;
-  for (int64_t d : shape) t.shape[i++] = d;
-  return t;
-}
-
-// A KV-cache sequence for the length of one request.
-class ScopedSequence {
- public:
-  ScopedSequence(PagedKVCache& kv, int64_t id) : kv_(kv), id_(id) { kv_.add_sequence(id_); }
-  ~ScopedSequence() { kv_.remove_sequence(id_); }
-  ScopedSequence(const ScopedSequence&) = delete;
-  ScopedSequence& operator=(const ScopedSequence&) = delete;
-
- private:
-  PagedKVCache& kv_;
-  int64_t id_;
-};
-
-double seconds_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+double seconds_between(Clock::time_point a, Clock::time_point b) {
+  return std::chrono::duration<double>(b - a).count();
 }
 
 }  // namespace
 
+// One request's life: its tokens, its own sampler, and how much of it the KV cache holds.
+struct RequestState {
+  RequestState(int64_t id, std::vector<int32_t> prompt, const GenerationConfig& config,
+               Engine::StepCallback on_step)
+      : id(id),
+        tokens(std::move(prompt)),
+        prompt_len(tokens.size()),
+        config(config),
+        on_step(std::move(on_step)),
+        sampler(config.sampling),
+        future(promise.get_future().share()) {}
+
+  const int64_t id;
+  std::vector<int32_t> tokens;  // the prompt, then what was generated
+  const size_t prompt_len;
+  const GenerationConfig config;
+  const Engine::StepCallback on_step;
+  Sampler sampler;  // survives a preemption, so a recompute draws the same tokens
+  std::promise<GenerationResult> promise;
+  std::shared_future<GenerationResult> future;
+  std::atomic<bool> cancel_requested{false}, done{false};
+
+  GenerationResult result;
+  int64_t seq = -1;            // KV sequence while admitted
+  int64_t kv_len = 0;          // tokens the KV cache holds
+  int64_t cached_pages = 0;    // leading full pages already in the prefix cache
+  int64_t prefill_target = 0;  // tokens known at admission: those below it count as prefill
+  bool admitted_before = false;
+  Clock::time_point submitted = Clock::now(), admitted, first_token;
+
+  int64_t remaining() const { return static_cast<int64_t>(tokens.size()) - kv_len; }
+};
+
+int64_t RequestHandle::id() const { return state_->id; }
+
+void RequestHandle::cancel() {
+  state_->cancel_requested = true;
+  engine_->wake_.notify_all();
+}
+
+bool RequestHandle::done() const { return state_->done; }
+
+GenerationResult RequestHandle::get() {
+  if (!engine_->options_.background_thread)
+    while (!state_->done) engine_->step();
+  return state_->future.get();
+}
+
 Engine::Engine(const fs::path& model_dir, const fs::path& model_lib, const EngineOptions& options)
-    : library_(model_lib), weights_(model_dir, library_.metadata(), options.verify_md5) {
-  const Json& md = library_.metadata();
-  const Json& config = md.at("model_config");
-  vocab_size_ = config.at("vocab_size");
-  hidden_size_ = config.at("hidden_size");
-  context_window_ = md.at("context_window_size");
-  prefill_chunk_ = md.at("prefill_chunk_size");
-  std::string dtype = md.value("model_dtype", "float32");
-  model_dtype_ = dtype == "float32"   ? LLMCC_FLOAT32
-                 : dtype == "float16" ? LLMCC_FLOAT16
-                                      : LLMCC_BFLOAT16;
-  dtype_bytes_ = model_dtype_ == LLMCC_FLOAT32 ? 4 : 2;
-  int64_t ws = 0;
-  for (const auto& [name, f] : library_.functions()) ws = std::max(ws, f->workspace_bytes);
-  workspace_ = std::aligned_alloc(64, static_cast<size_t>((ws + 63) / 64 * 64 + 64));
-  if (!workspace_) user_error("out of memory allocating a {} byte workspace", ws);
-  // Two sequences: a chat session can stay cached while a one-shot request runs.
-  raw_kv_ = library_.create_kv_cache(2, context_window_, prefill_chunk_, options.page_size);
-  kv_ = std::make_unique<PagedKVCache>(
-      raw_kv_, [this](int64_t src, int64_t dst) { library_.copy_kv_page(raw_kv_, src, dst); },
-      md.value("sliding_window_size", int64_t{-1}));
+    : runner_(model_dir, model_lib, options.verify_md5), options_(options) {
+  EngineLimits limits{.library_max_batch_size = runner_.max_batch_size(),
+                      .context_window_size = runner_.context_window_size(),
+                      .library_prefill_chunk_size = runner_.prefill_chunk_size(),
+                      .kv_bytes_per_token = runner_.kv_bytes_per_token(),
+                      .kv_budget_bytes = options.kv_cache_memory_gib > 0
+                                             ? options.kv_cache_memory_gib * (1 << 30)
+                                             : default_kv_budget_bytes()};
+  sizing_ = size_engine(options.mode, limits, options.max_num_sequence,
+                        options.max_total_sequence_length, options.prefill_chunk_size);
+  if (options.page_size < 1) user_error("page_size must be at least 1, got {}", options.page_size);
+  // One sequence more than requests use, for score().
+  runner_.create_kv_cache({.max_num_sequence = sizing_.max_num_sequence + 1,
+                           .max_total_sequence_length = sizing_.max_total_sequence_length,
+                           .page_size = options.page_size});
+  score_sequence_ = sizing_.max_num_sequence;
+  for (int64_t s = sizing_.max_num_sequence; s-- > 0;) free_sequence_ids_.push_back(s);
+  // A sliding window releases pages from a sequence's front, so its prefixes do not stay whole.
+  if (options.prefix_cache && runner_.sliding_window_size() <= 0)
+    prefix_cache_ = std::make_unique<PrefixCache>(runner_.kv());
+  if (options.background_thread) thread_ = std::thread([this] { loop(); });
 }
 
 Engine::~Engine() {
-  end_session();
-  kv_.reset();
-  if (raw_kv_) library_.free_kv_cache(raw_kv_);
-  std::free(workspace_);
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  std::lock_guard<std::mutex> lock(step_mutex_);
+  take_submissions();
+  for (auto& r : std::vector<std::shared_ptr<Request>>(running_)) finish(r, "cancelled");
+  for (auto& r : std::vector<std::shared_ptr<Request>>(waiting_.begin(), waiting_.end()))
+    finish(r, "cancelled");
 }
-
-std::vector<float> Engine::forward(const std::string& fn, const std::vector<int32_t>& ids,
-                                   int64_t seq, int64_t logit_rows) {
-  const int64_t n = static_cast<int64_t>(ids.size());
-  std::vector<int32_t> copy = ids;
-  embed_buffer_.resize(static_cast<size_t>(n * hidden_size_ * dtype_bytes_));
-  llmcc_tensor in = make_tensor(copy.data(), LLMCC_INT32, {n});
-  llmcc_tensor hidden = make_tensor(embed_buffer_.data(), model_dtype_, {n, hidden_size_});
-  library_.call("embed", &in, 1, &hidden, 1, nullptr, weights_.pointers(), workspace_);
-  std::vector<float> logits(static_cast<size_t>(logit_rows * vocab_size_));
-  llmcc_tensor x = make_tensor(embed_buffer_.data(), model_dtype_, {1, n, hidden_size_});
-  llmcc_tensor out = make_tensor(logits.data(), LLMCC_FLOAT32, {1, logit_rows, vocab_size_});
-  kv_->begin_forward({seq}, {n});
-  library_.call(fn, &x, 1, &out, 1, kv_->raw(), weights_.pointers(), workspace_);
-  kv_->end_forward();
-  return logits;
-}
-
-int64_t Engine::kv_pages_in_use() const { return raw_kv_->num_pages - kv_->free_pages(); }
 
 void Engine::check_tokens(const std::vector<int32_t>& tokens, const char* what) const {
   if (tokens.empty()) user_error("the {} is empty", what);
   for (size_t i = 0; i < tokens.size(); ++i)
-    if (tokens[i] < 0 || tokens[i] >= vocab_size_)
+    if (tokens[i] < 0 || tokens[i] >= vocab_size())
       user_error("{} token {} at position {} is outside the vocabulary [0, {})", what, tokens[i], i,
-                 vocab_size_);
-  if (static_cast<int64_t>(tokens.size()) > context_window_)
+                 vocab_size());
+  if (static_cast<int64_t>(tokens.size()) > context_window_size())
     user_error("the {} has {} tokens but the context window is {}", what, tokens.size(),
-               context_window_);
+               context_window_size());
+}
+
+RequestHandle Engine::submit(std::vector<int32_t> prompt, const GenerationConfig& config,
+                             StepCallback on_step) {
+  check_tokens(prompt, "prompt");
+  if (config.max_tokens < 1) user_error("max_tokens must be at least 1");
+  if (config.top_logprobs < 0 || config.top_logprobs > 20)
+    user_error("top_logprobs must be in [0, 20], got {}", config.top_logprobs);
+  validate_sampling(config.sampling);
+  std::shared_ptr<Request> r;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    r = std::make_shared<Request>(next_id_++, std::move(prompt), config, std::move(on_step));
+    submitted_.push_back(r);
+  }
+  wake_.notify_all();
+  return RequestHandle(r, this);
+}
+
+EngineStats Engine::stats() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  EngineStats s = stats_;
+  return s;
+}
+
+Engine::PageCounts Engine::kv_page_counts() {
+  std::lock_guard<std::mutex> lock(step_mutex_);
+  const PagedKVCache& kv = runner_.kv();
+  PageCounts c{.total = kv.num_pages(), .free = kv.free_pages()};
+  c.prefix_cached = prefix_cache_ ? prefix_cache_->cached_pages() : 0;
+  c.in_use = c.total - c.free - (prefix_cache_ ? prefix_cache_->evictable_pages() : 0);
+  return c;
+}
+
+void Engine::loop() {
+  for (;;) {
+    bool busy;
+    {
+      std::lock_guard<std::mutex> lock(step_mutex_);
+      busy = step_locked();
+    }
+    std::unique_lock<std::mutex> lock(mutex_);
+    if (stopping_) return;
+    if (!busy) wake_.wait(lock, [&] { return stopping_ || !submitted_.empty(); });
+    if (stopping_) return;
+  }
+}
+
+bool Engine::step() {
+  if (options_.background_thread) internal_error("step() is for an engine without its thread");
+  std::lock_guard<std::mutex> lock(step_mutex_);
+  return step_locked();
+}
+
+void Engine::take_submissions() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  while (!submitted_.empty()) {
+    waiting_.push_back(std::move(submitted_.front()));
+    submitted_.pop_front();
+  }
+}
+
+void Engine::drop_cancelled() {
+  std::vector<std::shared_ptr<Request>> gone;
+  for (auto& r : running_)
+    if (r->cancel_requested) gone.push_back(r);
+  for (auto& r : waiting_)
+    if (r->cancel_requested) gone.push_back(r);
+  for (auto& r : gone) finish(r, "cancelled");
+}
+
+bool Engine::make_free_pages(int64_t pages) {
+  PagedKVCache& kv = runner_.kv();
+  if (kv.free_pages() < pages && prefix_cache_) {
+    const int64_t evicted = prefix_cache_->evict(pages - kv.free_pages());
+    std::lock_guard<std::mutex> lock(mutex_);
+    stats_.evicted_pages += evicted;
+  }
+  return kv.free_pages() >= pages;
+}
+
+void Engine::admit() {
+  PagedKVCache& kv = runner_.kv();
+  const int64_t ps = kv.page_size();
+  while (!waiting_.empty() && static_cast<int64_t>(running_.size()) < sizing_.max_num_sequence) {
+    std::shared_ptr<Request> r = waiting_.front();
+    const int64_t length = static_cast<int64_t>(r->tokens.size());
+    int64_t total = length;
+    for (const auto& other : running_) total += static_cast<int64_t>(other->tokens.size());
+    if (!running_.empty() && total > sizing_.max_total_sequence_length) return;
+    // At least the last token runs again, for the logits the next token is drawn from.
+    std::vector<int32_t> prefix;
+    if (prefix_cache_) prefix = prefix_cache_->match(r->tokens, (length - 1) / ps);
+    const int64_t seq = free_sequence_ids_.back();
+    kv.add_sequence_with_prefix(seq, prefix);
+    // Pages for the rest of the prompt, and one for the next token of each running request.
+    const int64_t need = (length + ps - 1) / ps - static_cast<int64_t>(prefix.size()) +
+                         static_cast<int64_t>(running_.size());
+    const int64_t available =
+        kv.free_pages() + (prefix_cache_ ? prefix_cache_->evictable_pages() : 0);
+    if (!running_.empty() && need > available) {
+      kv.remove_sequence(seq);
+      return;
+    }
+    free_sequence_ids_.pop_back();
+    waiting_.pop_front();
+    r->seq = seq;
+    r->kv_len = static_cast<int64_t>(prefix.size()) * ps;
+    r->cached_pages = static_cast<int64_t>(prefix.size());
+    r->admitted = Clock::now();
+    r->prefill_target = length;
+    if (!r->admitted_before) {
+      r->admitted_before = true;
+      r->result.prompt_tokens = static_cast<int64_t>(r->prompt_len);
+      r->result.cached_tokens = r->kv_len;
+      r->result.queue_seconds = seconds_between(r->submitted, r->admitted);
+      std::lock_guard<std::mutex> lock(mutex_);
+      stats_.prompt_tokens += r->result.prompt_tokens;
+      stats_.cached_tokens += r->kv_len;
+      if (prefix_cache_) ++(prefix.empty() ? stats_.prefix_misses : stats_.prefix_hits);
+    }
+    running_.push_back(r);
+  }
+}
+
+void Engine::release_sequence(Request& r) {
+  if (r.seq < 0) return;
+  runner_.kv().remove_sequence(r.seq);
+  free_sequence_ids_.push_back(r.seq);
+  r.seq = -1;
+}
+
+void Engine::cache_full_pages(Request& r) {
+  if (!prefix_cache_ || r.seq < 0) return;
+  const int64_t full = r.kv_len / runner_.kv().page_size();
+  if (full <= r.cached_pages) return;
+  const std::vector<int32_t>& pages = runner_.kv().sequence_page_ids(r.seq);
+  prefix_cache_->insert(r.tokens, std::vector<int32_t>(pages.begin(), pages.begin() + full));
+  r.cached_pages = full;
+}
+
+void Engine::preempt(const std::shared_ptr<Request>& r) {
+  // Its pages stay in the prefix cache while nothing needs them, so the recompute may be short.
+  cache_full_pages(*r);
+  release_sequence(*r);
+  r->kv_len = 0;
+  r->cached_pages = 0;
+  ++r->result.preemptions;
+  running_.erase(std::find(running_.begin(), running_.end(), r));
+  waiting_.push_front(r);
+  std::lock_guard<std::mutex> lock(mutex_);
+  ++stats_.preemptions;
+}
+
+void Engine::finish(const std::shared_ptr<Request>& r, const std::string& reason) {
+  cache_full_pages(*r);
+  release_sequence(*r);
+  running_.erase(std::remove(running_.begin(), running_.end(), r), running_.end());
+  waiting_.erase(std::remove(waiting_.begin(), waiting_.end(), r), waiting_.end());
+  r->result.finish_reason = reason;
+  if (!r->result.tokens.empty())
+    r->result.decode_seconds = seconds_between(r->first_token, Clock::now());
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    ++(reason == "cancelled" ? stats_.cancelled : stats_.finished);
+  }
+  r->done = true;
+  r->promise.set_value(std::move(r->result));
+}
+
+void Engine::fail(const std::shared_ptr<Request>& r, std::exception_ptr error) {
+  release_sequence(*r);
+  running_.erase(std::remove(running_.begin(), running_.end(), r), running_.end());
+  waiting_.erase(std::remove(waiting_.begin(), waiting_.end(), r), waiting_.end());
+  r->done = true;
+  r->promise.set_exception(error);
+}
+
+bool Engine::sample_next(const std::shared_ptr<Request>& r, const float* row) {
+  const int64_t vocab = vocab_size();
+  std::vector<float> logits(row, row + vocab), raw;
+  if (r->on_step || r->config.logprobs) raw = logits;
+  const int32_t token = r->sampler.sample(logits, r->tokens);
+  if (r->config.logprobs)
+    r->result.logprobs.push_back(token_logprob(raw, token, r->config.top_logprobs));
+  const int64_t step = static_cast<int64_t>(r->result.tokens.size());
+  if (step == 0) {
+    r->first_token = Clock::now();
+    r->result.ttft_seconds = seconds_between(r->submitted, r->first_token);
+    r->result.prefill_seconds = seconds_between(r->admitted, r->first_token);
+  }
+  r->tokens.push_back(token);
+  r->result.tokens.push_back(token);
+  std::string reason;
+  if (r->on_step && !r->on_step(step, raw, token))
+    reason = "stop";
+  else if (std::find(r->config.stop_token_ids.begin(), r->config.stop_token_ids.end(), token) !=
+           r->config.stop_token_ids.end())
+    reason = "stop";
+  else if (step + 1 >= r->config.max_tokens)
+    reason = "length";
+  else if (static_cast<int64_t>(r->tokens.size()) >= context_window_size())
+    reason = "context";
+  if (reason.empty()) return false;
+  finish(r, reason);
+  return true;
+}
+
+void Engine::update_pages_in_use() {
+  const PagedKVCache& kv = runner_.kv();
+  pages_in_use_ =
+      kv.num_pages() - kv.free_pages() - (prefix_cache_ ? prefix_cache_->evictable_pages() : 0);
+}
+
+bool Engine::step_locked() {
+  take_submissions();
+  drop_cancelled();
+  admit();
+  if (running_.empty()) return false;
+
+  // The batch: a decode row for every request that has one, then prompt chunks in admission
+  // order while the budget lasts.
+  std::vector<std::shared_ptr<Request>> batch;
+  std::vector<int64_t> lengths;
+  int64_t budget = sizing_.prefill_chunk_size;
+  for (const auto& r : running_)
+    if (r->remaining() == 1 && budget > 0) {
+      batch.push_back(r);
+      lengths.push_back(1);
+      --budget;
+    }
+  for (const auto& r : running_)
+    if (r->remaining() > 1 && budget > 0) {
+      const int64_t n = std::min(r->remaining(), budget);
+      batch.push_back(r);
+      lengths.push_back(n);
+      budget -= n;
+    }
+
+  // Pages for it: evict from the prefix cache, then preempt the newest requests.
+  PagedKVCache& kv = runner_.kv();
+  for (;;) {
+    std::vector<int64_t> seqs;
+    for (const auto& r : batch) seqs.push_back(r->seq);
+    if (make_free_pages(kv.pages_needed(seqs, lengths))) break;
+    if (running_.size() == 1) {
+      fail(running_.front(),
+           std::make_exception_ptr(UserError(
+               fmt::format("the KV cache ({} pages of {}) cannot hold one request of {} tokens",
+                           kv.num_pages(), kv.page_size(), running_.front()->tokens.size()))));
+      return true;
+    }
+    std::shared_ptr<Request> victim = running_.back();
+    preempt(victim);
+    for (size_t i = 0; i < batch.size(); ++i)
+      if (batch[i] == victim) {
+        batch.erase(batch.begin() + static_cast<std::ptrdiff_t>(i));
+        lengths.erase(lengths.begin() + static_cast<std::ptrdiff_t>(i));
+        break;
+      }
+    if (batch.empty()) return true;
+  }
+
+  std::vector<int64_t> seqs;
+  std::vector<int32_t> ids;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    seqs.push_back(batch[i]->seq);
+    const auto begin = batch[i]->tokens.begin() + batch[i]->kv_len;
+    ids.insert(ids.end(), begin, begin + lengths[i]);
+  }
+  std::vector<float> logits;
+  try {
+    logits = runner_.forward_last(seqs, lengths, ids);
+  } catch (...) {
+    for (const auto& r : batch) fail(r, std::current_exception());
+    update_pages_in_use();
+    return true;
+  }
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    ++stats_.steps;
+    stats_.batched_rows += static_cast<int64_t>(ids.size());
+  }
+  for (size_t i = 0; i < batch.size(); ++i) {
+    Request& r = *batch[i];
+    r.result.prefill_tokens +=
+        std::max<int64_t>(0, std::min(r.kv_len + lengths[i], r.prefill_target) - r.kv_len);
+    r.kv_len += lengths[i];
+  }
+  update_pages_in_use();
+  for (size_t i = 0; i < batch.size(); ++i) {
+    const std::shared_ptr<Request>& r = batch[i];
+    if (r->remaining() == 0) {
+      try {
+        if (sample_next(r, logits.data() + i * vocab_size())) continue;
+      } catch (...) {
+        fail(r, std::current_exception());
+        continue;
+      }
+    }
+    cache_full_pages(*r);
+  }
+  return true;
 }
 
 std::vector<std::vector<float>> Engine::score(const std::vector<int32_t>& tokens) {
   check_tokens(tokens, "scored text");
-  const int64_t seq = 0;
-  ScopedSequence scoped(*kv_, seq);
+  std::lock_guard<std::mutex> lock(step_mutex_);
+  PagedKVCache& kv = runner_.kv();
+  kv.add_sequence(score_sequence_);
   std::vector<std::vector<float>> rows;
-  for (size_t begin = 0; begin < tokens.size(); begin += prefill_chunk_) {
-    size_t end = std::min(tokens.size(), begin + static_cast<size_t>(prefill_chunk_));
-    const int64_t n = static_cast<int64_t>(end - begin);
-    std::vector<float> logits = forward(
-        "batch_verify", std::vector<int32_t>(tokens.begin() + begin, tokens.begin() + end), seq, n);
-    for (int64_t r = 0; r < n; ++r)
-      rows.emplace_back(logits.begin() + r * vocab_size_, logits.begin() + (r + 1) * vocab_size_);
+  try {
+    const size_t chunk = static_cast<size_t>(runner_.prefill_chunk_size());
+    for (size_t begin = 0; begin < tokens.size(); begin += chunk) {
+      const size_t end = std::min(tokens.size(), begin + chunk);
+      const int64_t n = static_cast<int64_t>(end - begin);
+      if (!make_free_pages(kv.pages_needed({score_sequence_}, {n})))
+        user_error("the KV cache has no room to score {} tokens beside the running requests",
+                   tokens.size());
+      std::vector<float> logits = runner_.forward_all(
+          score_sequence_, std::vector<int32_t>(tokens.begin() + begin, tokens.begin() + end));
+      for (int64_t r = 0; r < n; ++r)
+        rows.emplace_back(logits.begin() + r * vocab_size(),
+                          logits.begin() + (r + 1) * vocab_size());
+    }
+  } catch (...) {
+    kv.remove_sequence(score_sequence_);
+    throw;
   }
+  kv.remove_sequence(score_sequence_);
   return rows;
-}
-
-GenerationResult Engine::generate(const std::vector<int32_t>& prompt,
-                                  const GenerationConfig& config, const StepCallback& on_step) {
-  check_tokens(prompt, "prompt");
-  const int64_t seq = 0;
-  ScopedSequence scoped(*kv_, seq);
-  return run(seq, prompt, 0, config, on_step, nullptr);
-}
-
-GenerationResult Engine::generate_in_session(const std::vector<int32_t>& prompt,
-                                             const GenerationConfig& config,
-                                             const StepCallback& on_step) {
-  check_tokens(prompt, "prompt");
-  if (!session_open_) {
-    kv_->add_sequence(kSessionSequence);
-    session_open_ = true;
-    session_tokens_.clear();
-  }
-  // Reuse the cached prefix the new prompt shares with what the session has seen; at least the
-  // last prompt token is run again, for its logits.
-  size_t keep = 0;
-  while (keep < session_tokens_.size() && keep + 1 < prompt.size() &&
-         session_tokens_[keep] == prompt[keep])
-    ++keep;
-  // A sliding window may have released what the prefix needs: then the whole prompt runs again.
-  keep = static_cast<size_t>(kv_->truncate_sequence(kSessionSequence, static_cast<int64_t>(keep)));
-  session_tokens_.resize(keep);
-  return run(kSessionSequence, prompt, keep, config, on_step, &session_tokens_);
-}
-
-void Engine::end_session() {
-  if (!session_open_) return;
-  kv_->remove_sequence(kSessionSequence);
-  session_open_ = false;
-  session_tokens_.clear();
-}
-
-GenerationResult Engine::run(int64_t seq, const std::vector<int32_t>& prompt, size_t cached,
-                             const GenerationConfig& config, const StepCallback& on_step,
-                             std::vector<int32_t>* fed) {
-  if (config.max_tokens < 1) user_error("max_tokens must be at least 1");
-  GenerationResult result;
-  auto start = std::chrono::steady_clock::now();
-  std::vector<float> logits;
-  for (size_t begin = cached; begin < prompt.size(); begin += prefill_chunk_) {
-    size_t end = std::min(prompt.size(), begin + static_cast<size_t>(prefill_chunk_));
-    std::vector<int32_t> chunk(prompt.begin() + begin, prompt.begin() + end);
-    logits = forward("prefill", chunk, seq);
-    if (fed) fed->insert(fed->end(), chunk.begin(), chunk.end());
-  }
-  result.prefill_tokens = static_cast<int64_t>(prompt.size() - cached);
-  result.prefill_seconds = seconds_since(start);
-
-  Sampler sampler(config.sampling);
-  std::vector<int32_t> history = prompt;
-  start = std::chrono::steady_clock::now();
-  for (int64_t step = 0;; ++step) {
-    std::vector<float> sampled_from = logits;
-    int32_t token = sampler.sample(logits, history);
-    const bool go_on = on_step ? on_step(step, sampled_from, token) : true;
-    result.tokens.push_back(token);
-    history.push_back(token);
-    if (!go_on) {
-      result.finish_reason = "stop";
-      break;
-    }
-    if (std::find(config.stop_token_ids.begin(), config.stop_token_ids.end(), token) !=
-        config.stop_token_ids.end()) {
-      result.finish_reason = "stop";
-      break;
-    }
-    if (static_cast<int64_t>(result.tokens.size()) >= config.max_tokens) {
-      result.finish_reason = "length";
-      break;
-    }
-    if (static_cast<int64_t>(history.size()) >= context_window_) {
-      log_warning("generation stopped: the context window of {} tokens is full", context_window_);
-      result.finish_reason = "context";
-      break;
-    }
-    logits = forward("decode", {token}, seq);
-    if (fed) fed->push_back(token);
-  }
-  result.decode_seconds = seconds_since(start);
-  return result;
 }
 
 }  // namespace llmcc

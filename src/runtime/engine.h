@@ -1,16 +1,26 @@
-// Runs a compiled model on converted weights: loads both, owns the KV cache and workspace, and
-// generates tokens for a prompt with chunked prefill and step-by-step decode.
+// The serving engine: owns a queue of requests and runs them together on one compiled model.
+// Each step mixes one decode row of every running request with chunks of the prompts being
+// prefilled (MLC's hybrid prefill), under a token budget. Admission is bounded by sequences,
+// total length and free pages; when pages run out, the newest request is preempted and later
+// recomputed, with the same output. Prompts that start with a cached prefix share its pages
+// (runtime/prefix_cache.h). A background thread steps the engine; generate, chat, bench and
+// eval_ppl all run through it.
 #pragma once
 
+#include <atomic>
+#include <condition_variable>
+#include <deque>
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
-#include "runtime/model_library.h"
-#include "runtime/model_weights.h"
-#include "runtime/paged_kv_cache.h"
+#include "runtime/engine_mode.h"
+#include "runtime/model_runner.h"
+#include "runtime/prefix_cache.h"
 #include "runtime/sampler.h"
 
 namespace llmcc {
@@ -18,76 +28,154 @@ namespace llmcc {
 struct EngineOptions {
   bool verify_md5 = true;
   int64_t page_size = 16;
+  EngineMode mode = EngineMode::kLocal;
+  // 0: from the mode and the library (see engine_mode.h).
+  int64_t max_num_sequence = 0;
+  int64_t max_total_sequence_length = 0;
+  int64_t prefill_chunk_size = 0;  // the token budget of one step
+  double kv_cache_memory_gib = 0;  // server mode's KV budget; 0: a quarter of the RAM
+  bool prefix_cache = true;        // sliding-window models go without
+  // A thread of the engine's own runs the steps. Without it, get(), generate() and step() run
+  // them on the caller's thread, which makes the order of admission exact (tests).
+  bool background_thread = true;
 };
 
 struct GenerationConfig {
   int64_t max_tokens = 32;
   SamplingParams sampling;
   std::vector<int32_t> stop_token_ids;
+  // Log-probabilities (log-softmax of the raw logits) of each chosen token, and of the
+  // `top_logprobs` most likely ones.
+  bool logprobs = false;
+  int64_t top_logprobs = 0;
 };
 
 struct GenerationResult {
   std::vector<int32_t> tokens;
-  std::string finish_reason;  // "stop", "length" (max_tokens) or "context" (window full)
-  int64_t prefill_tokens = 0;
-  double prefill_seconds = 0;
-  double decode_seconds = 0;
+  std::vector<TokenLogprob> logprobs;  // one per token when asked for
+  // "stop", "length" (max_tokens), "context" (window full) or "cancelled".
+  std::string finish_reason;
+  int64_t prompt_tokens = 0;
+  int64_t cached_tokens = 0;   // prompt tokens found in the prefix cache
+  int64_t prefill_tokens = 0;  // prompt tokens computed (again after a preemption)
+  int64_t preemptions = 0;
+  double queue_seconds = 0;    // submit to admission
+  double ttft_seconds = 0;     // submit to first token
+  double prefill_seconds = 0;  // admission to first token
+  double decode_seconds = 0;   // first token to the end
+};
+
+struct EngineStats {
+  int64_t steps = 0, batched_rows = 0, finished = 0, cancelled = 0, preemptions = 0;
+  int64_t prompt_tokens = 0, cached_tokens = 0;
+  int64_t prefix_hits = 0, prefix_misses = 0, evicted_pages = 0;
+};
+
+struct RequestState;
+class Engine;
+
+// A submitted request: wait for its result, or cancel it at any point.
+class RequestHandle {
+ public:
+  int64_t id() const;
+  void cancel();
+  bool done() const;
+  GenerationResult get();  // rethrows the error that ended the request, if one did
+
+ private:
+  friend class Engine;
+  RequestHandle(std::shared_ptr<RequestState> state, Engine* engine)
+      : state_(std::move(state)), engine_(engine) {}
+  std::shared_ptr<RequestState> state_;
+  Engine* engine_;
 };
 
 class Engine {
  public:
-  // Throws UserError for a library or weight folder that cannot be used together.
+  // Throws UserError for a library or weight folder that cannot be used together, or options
+  // outside what the library was compiled for.
   Engine(const std::filesystem::path& model_dir, const std::filesystem::path& model_lib,
          const EngineOptions& options = {});
-  ~Engine();
+  ~Engine();  // cancels what is still queued or running
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
 
-  const Json& metadata() const { return library_.metadata(); }
-  int64_t vocab_size() const { return vocab_size_; }
-  int64_t context_window_size() const { return context_window_; }
-  // KV cache pages that sequences hold now (a sliding-window model releases what falls out).
-  int64_t kv_pages_in_use() const;
+  const Json& metadata() const { return runner_.metadata(); }
+  int64_t vocab_size() const { return runner_.vocab_size(); }
+  int64_t context_window_size() const { return runner_.context_window_size(); }
+  const EngineSizing& sizing() const { return sizing_; }
+  bool prefix_cache_enabled() const { return prefix_cache_ != nullptr; }
 
-  // `on_step(step, logits, token)` sees the logits each token was sampled from; returning false
-  // ends generation after that token (finish reason "stop").
+  // Streams each token as it is sampled, with the logits it was sampled from, on the engine's
+  // thread; returning false ends the request after that token (finish reason "stop").
   using StepCallback =
       std::function<bool(int64_t step, const std::vector<float>& logits, int32_t token)>;
+  // Queues a request. UserError at once for a prompt or config that could never run.
+  RequestHandle submit(std::vector<int32_t> prompt, const GenerationConfig& config,
+                       StepCallback on_step = nullptr);
   GenerationResult generate(const std::vector<int32_t>& prompt, const GenerationConfig& config,
-                            const StepCallback& on_step = nullptr);
-
-  // As generate, on a sequence kept between calls (a chat): the part of `prompt` that matches
-  // what the session already holds is not run again. end_session() forgets it.
-  GenerationResult generate_in_session(const std::vector<int32_t>& prompt,
-                                       const GenerationConfig& config,
-                                       const StepCallback& on_step = nullptr);
-  void end_session();
+                            const StepCallback& on_step = nullptr) {
+    return submit(prompt, config, on_step).get();
+  }
 
   // Teacher-forced scoring: the logits after each token of `tokens` (row i predicts token i+1),
-  // computed chunk by chunk with batch_verify on a fresh sequence.
+  // chunk by chunk with batch_verify on a sequence of its own.
   std::vector<std::vector<float>> score(const std::vector<int32_t>& tokens);
 
+  // One scheduling step; false when there was nothing to do. Only without the background thread.
+  bool step();
+
+  // KV pages that live sequences hold (not those only the prefix cache keeps).
+  int64_t kv_pages_in_use() const { return pages_in_use_.load(); }
+  struct PageCounts {
+    int64_t total = 0, free = 0, prefix_cached = 0, in_use = 0;
+  };
+  // A consistent count, taken between steps.
+  PageCounts kv_page_counts();
+  EngineStats stats() const;
+
  private:
-  // Embeds `ids` and runs `fn` on them as the next tokens of `seq`; returns `logit_rows` rows.
-  std::vector<float> forward(const std::string& fn, const std::vector<int32_t>& ids, int64_t seq,
-                             int64_t logit_rows = 1);
+  friend class RequestHandle;
+  using Request = RequestState;
   void check_tokens(const std::vector<int32_t>& tokens, const char* what) const;
-  // Prefills prompt[cached:] on `seq` and decodes; appends every token run to `fed` if given.
-  GenerationResult run(int64_t seq, const std::vector<int32_t>& prompt, size_t cached,
-                       const GenerationConfig& config, const StepCallback& on_step,
-                       std::vector<int32_t>* fed);
+  void loop();
+  bool step_locked();
+  void take_submissions();
+  void drop_cancelled();
+  void admit();
+  // Frees `pages` pages by evicting from the prefix cache; true when that was enough.
+  bool make_free_pages(int64_t pages);
+  void preempt(const std::shared_ptr<Request>& r);
+  void finish(const std::shared_ptr<Request>& r, const std::string& reason);
+  void fail(const std::shared_ptr<Request>& r, std::exception_ptr error);
+  void release_sequence(Request& r);
+  void cache_full_pages(Request& r);
+  // Samples the next token of `r` from `logits`; true when the request is done.
+  bool sample_next(const std::shared_ptr<Request>& r, const float* logits);
+  void update_pages_in_use();
 
-  static constexpr int64_t kSessionSequence = 1;
-  bool session_open_ = false;
-  std::vector<int32_t> session_tokens_;  // what the session sequence's KV cache holds
+  ModelRunner runner_;
+  EngineSizing sizing_;
+  EngineOptions options_;
+  std::unique_ptr<PrefixCache> prefix_cache_;
+  int64_t score_sequence_ = 0;  // a sequence id that requests never use
+  std::vector<int64_t> free_sequence_ids_;
 
-  ModelLibrary library_;
-  ModelWeights weights_;
-  int64_t vocab_size_ = 0, hidden_size_ = 0, context_window_ = 0, prefill_chunk_ = 0;
-  int32_t model_dtype_ = LLMCC_FLOAT32;
-  int64_t dtype_bytes_ = 4;
-  llmcc_kv_cache* raw_kv_ = nullptr;
-  std::unique_ptr<PagedKVCache> kv_;
-  void* workspace_ = nullptr;
-  std::vector<uint8_t> embed_buffer_;
+  // Touched only under step_mutex_ (the stepping thread).
+  std::deque<std::shared_ptr<Request>> waiting_;
+  std::vector<std::shared_ptr<Request>> running_;  // in admission order
+  int64_t running_length_ = 0;                     // tokens of the running requests
+  std::mutex step_mutex_;
+
+  // Submissions, cancellations and statistics cross threads under mutex_.
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<std::shared_ptr<Request>> submitted_;
+  bool stopping_ = false;
+  int64_t next_id_ = 0;
+  EngineStats stats_;
+  std::atomic<int64_t> pages_in_use_{0};
+  std::thread thread_;
 };
 
 }  // namespace llmcc

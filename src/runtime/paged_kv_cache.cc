@@ -48,6 +48,18 @@ void PagedKVCache::add_sequence(int64_t seq_id) {
   sequences_[seq_id] = Sequence{};
 }
 
+void PagedKVCache::add_sequence_with_prefix(int64_t seq_id, const std::vector<int32_t>& pages) {
+  add_sequence(seq_id);
+  Sequence& s = sequences_[seq_id];
+  for (int32_t p : pages) {
+    if (p < 0 || p >= kv_->num_pages || refs_[p] == 0)
+      internal_error("KV cache: prefix page {} is not a live page", p);
+    ++refs_[p];
+    s.pages.push_back(p);
+  }
+  s.length = static_cast<int64_t>(pages.size()) * kv_->page_size;
+}
+
 int32_t PagedKVCache::take_page() {
   if (free_pages_.empty()) user_error("KV cache is full: no free page left");
   int32_t page = free_pages_.back();
@@ -109,6 +121,31 @@ int64_t PagedKVCache::sequence_pages(int64_t seq_id) const {
   return static_cast<int64_t>(sequence(seq_id).pages.size());
 }
 
+const std::vector<int32_t>& PagedKVCache::sequence_page_ids(int64_t seq_id) const {
+  return sequence(seq_id).pages;
+}
+
+int64_t PagedKVCache::sequence_first_page(int64_t seq_id) const {
+  return sequence(seq_id).first_page;
+}
+
+int64_t PagedKVCache::pages_needed(const std::vector<int64_t>& seq_ids,
+                                   const std::vector<int64_t>& lengths) const {
+  int64_t total = 0;
+  for (size_t i = 0; i < seq_ids.size(); ++i) {
+    const Sequence& s = sequence(seq_ids[i]);
+    if (lengths[i] == 0) continue;
+    const int64_t needed =
+        (s.length + lengths[i] + kv_->page_size - 1) / kv_->page_size - s.first_page;
+    total += std::max<int64_t>(0, needed - static_cast<int64_t>(s.pages.size()));
+    const int64_t write_page = s.length / kv_->page_size - s.first_page;
+    if (write_page >= 0 && write_page < static_cast<int64_t>(s.pages.size()) &&
+        refs_[s.pages[write_page]] > 1)
+      ++total;
+  }
+  return total;
+}
+
 void PagedKVCache::begin_forward(const std::vector<int64_t>& seq_ids,
                                  const std::vector<int64_t>& lengths) {
   if (seq_ids.size() != lengths.size() || seq_ids.empty())
@@ -161,6 +198,12 @@ void PagedKVCache::end_forward() {
     s.length += pending_lengths_[i];
     release_out_of_window(s);
   }
+  pending_ids_.clear();
+  pending_lengths_.clear();
+  kv_->num_seqs = 0;
+}
+
+void PagedKVCache::cancel_forward() {
   pending_ids_.clear();
   pending_lengths_.clear();
   kv_->num_seqs = 0;

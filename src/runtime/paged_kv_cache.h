@@ -23,6 +23,9 @@ class PagedKVCache {
   PagedKVCache(llmcc_kv_cache* kv, CopyPage copy_page, int64_t sliding_window = 0);
 
   void add_sequence(int64_t seq_id);
+  // A new sequence whose first tokens are already in `pages` (full pages, from the prefix
+  // cache): it shares them, holding a reference each, and starts at length pages * page_size.
+  void add_sequence_with_prefix(int64_t seq_id, const std::vector<int32_t>& pages);
   void remove_sequence(int64_t seq_id);
   // `child` starts as a copy of `parent`: full pages are shared (they never change again), the
   // partly filled last page is copied, since both sequences will write into it.
@@ -34,7 +37,26 @@ class PagedKVCache {
   int64_t sequence_length(int64_t seq_id) const;
   // Pages the sequence holds now (after any released by the window).
   int64_t sequence_pages(int64_t seq_id) const;
+  // The pages a sequence holds, in logical order from its first held page.
+  const std::vector<int32_t>& sequence_page_ids(int64_t seq_id) const;
+  // Pages released from the front of the sequence by the sliding window.
+  int64_t sequence_first_page(int64_t seq_id) const;
   int64_t free_pages() const { return static_cast<int64_t>(free_pages_.size()); }
+  int64_t num_pages() const { return kv_->num_pages; }
+  int64_t page_size() const { return kv_->page_size; }
+  int64_t num_sequences() const { return static_cast<int64_t>(sequences_.size()); }
+  bool has_sequence(int64_t seq_id) const { return sequences_.count(seq_id) != 0; }
+
+  // References held by others than sequences (the prefix cache). A page returns to the free
+  // list when its last reference goes.
+  void retain_page(int32_t page) { ++refs_.at(page); }
+  void release_page(int32_t page) { drop_page(page); }
+  int32_t page_refs(int32_t page) const { return refs_.at(page); }
+
+  // New pages that begin_forward(seq_ids, lengths) would take: the pages the lengths grow into
+  // and the copies of shared pages about to be written.
+  int64_t pages_needed(const std::vector<int64_t>& seq_ids,
+                       const std::vector<int64_t>& lengths) const;
 
   // Describes a forward over `seq_ids` appending `lengths[i]` tokens each (rows grouped in that
   // order), allocating pages as needed; a shared page about to be written is copied first.
@@ -42,6 +64,9 @@ class PagedKVCache {
   void begin_forward(const std::vector<int64_t>& seq_ids, const std::vector<int64_t>& lengths);
   // Commits the appended lengths.
   void end_forward();
+  // Drops a described forward that failed: lengths stay as they were (pages it took stay with
+  // their sequences and are written again by the next forward).
+  void cancel_forward();
 
   llmcc_kv_cache* raw() { return kv_; }
 

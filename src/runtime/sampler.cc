@@ -23,6 +23,23 @@ Sampler::Sampler(SamplingParams params) : params_(params), rng_(params.seed) {
   validate_sampling(params_);
 }
 
+TokenLogprob token_logprob(const std::vector<float>& logits, int32_t token, int64_t top) {
+  const float max = *std::max_element(logits.begin(), logits.end());
+  double sum = 0;
+  for (float l : logits) sum += std::exp(static_cast<double>(l - max));
+  const float log_sum = static_cast<float>(std::log(sum)) + max;
+  TokenLogprob out;
+  out.token = token;
+  out.logprob = logits.at(token) - log_sum;
+  const size_t n = std::min(logits.size(), static_cast<size_t>(std::max<int64_t>(top, 0)));
+  std::vector<int32_t> order(logits.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(n), order.end(),
+                    [&](int32_t a, int32_t b) { return logits[a] > logits[b]; });
+  for (size_t i = 0; i < n; ++i) out.top.emplace_back(order[i], logits[order[i]] - log_sum);
+  return out;
+}
+
 void apply_penalties(std::vector<float>& logits, const std::vector<int32_t>& history,
                      const SamplingParams& p) {
   if (p.repetition_penalty == 1.0 && p.presence_penalty == 0.0 && p.frequency_penalty == 0.0)

@@ -37,6 +37,15 @@ class Sampler {
   std::mt19937_64 rng_;
 };
 
+// A chosen token's log-probability under the raw logits (log-softmax at temperature 1, before
+// penalties and filters, as OpenAI's logprobs report), and the `top` most likely tokens'.
+struct TokenLogprob {
+  int32_t token = 0;
+  float logprob = 0;
+  std::vector<std::pair<int32_t, float>> top;
+};
+TokenLogprob token_logprob(const std::vector<float>& logits, int32_t token, int64_t top);
+
 // The penalties alone, exposed for tests: repetition (HF: divide positive logits, multiply
 // negative ones) and OpenAI's presence and frequency penalties.
 void apply_penalties(std::vector<float>& logits, const std::vector<int32_t>& history,

@@ -4,7 +4,9 @@
 #include <cmath>
 #include <map>
 
+#include "runtime/engine_mode.h"
 #include "runtime/paged_kv_cache.h"
+#include "runtime/prefix_cache.h"
 #include "runtime/sampler.h"
 #include "support/error.h"
 
@@ -254,6 +256,117 @@ TEST(PagedKVCache, ForkSharesFullPagesAndCopiesThePartialOne) {
   kv.end_forward();
   kv.fork_sequence(2, 3);
   EXPECT_EQ(f.copies.size(), 1u);
+}
+
+TEST(PrefixCache, SharesFullPagesAndEvictsTheLeastRecentlyUsedLeafFirst) {
+  FakeCache f(12, 4, 4);
+  PagedKVCache kv = f.manager();
+  PrefixCache cache(kv);
+  const std::vector<int32_t> a = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};  // two full pages and a bit
+  kv.add_sequence(0);
+  kv.begin_forward({0}, {10});
+  kv.end_forward();
+  const std::vector<int32_t> pages_a = kv.sequence_page_ids(0);
+  cache.insert(a, {pages_a[0], pages_a[1]});
+  EXPECT_EQ(cache.cached_pages(), 2);
+  EXPECT_EQ(cache.evictable_pages(), 0);  // the sequence still holds them
+  kv.remove_sequence(0);
+  EXPECT_EQ(kv.free_pages(), 12 - 2);  // the cache keeps the full pages, the partial one is free
+  EXPECT_EQ(cache.evictable_pages(), 2);
+
+  // A prompt sharing the first page only: one page matches; at most `max_pages` are given.
+  std::vector<int32_t> b = {1, 2, 3, 4, 9, 9, 9, 9, 9};
+  EXPECT_EQ(cache.match(b, 8), std::vector<int32_t>{pages_a[0]});
+  EXPECT_EQ(cache.match(a, 1), std::vector<int32_t>{pages_a[0]});
+  EXPECT_TRUE(cache.match({4, 3, 2, 1, 0}, 8).empty());
+  EXPECT_TRUE(cache.match({1, 2, 3}, 8).empty());  // not a full page
+  kv.add_sequence_with_prefix(1, cache.match(b, 8));
+  EXPECT_EQ(kv.sequence_length(1), 4);
+  EXPECT_EQ(kv.page_refs(pages_a[0]), 2);
+  kv.begin_forward({1}, {5});  // appends into a fresh page: nothing is copied
+  EXPECT_EQ(f.kv.page_indices[0], pages_a[0]);
+  EXPECT_EQ(f.kv.prev_lengths[0], 4);
+  kv.end_forward();
+  EXPECT_TRUE(f.copies.empty());
+  cache.insert(b, {kv.sequence_page_ids(1)[0], kv.sequence_page_ids(1)[1]});
+  EXPECT_EQ(cache.cached_pages(), 3);  // a's first page is shared, b adds its second
+
+  // Only a's second page is unheld by a sequence, so it is all that can go.
+  EXPECT_EQ(cache.evictable_pages(), 1);
+  EXPECT_EQ(cache.evict(5), 1);
+  EXPECT_EQ(cache.match(a, 8), std::vector<int32_t>{pages_a[0]});
+  kv.remove_sequence(1);
+  // Now b's pages are unheld too: its leaf goes before the shared first page.
+  EXPECT_EQ(cache.evict(1), 1);
+  EXPECT_EQ(cache.match(b, 8), std::vector<int32_t>{pages_a[0]});
+  EXPECT_EQ(cache.evict(10), 1);
+  EXPECT_EQ(cache.evicted_pages(), 3);
+  EXPECT_EQ(kv.free_pages(), 12);
+}
+
+TEST(PrefixCache, ReleasesItsPagesWhenDestroyed) {
+  FakeCache f(4, 2, 2);
+  PagedKVCache kv = f.manager();
+  {
+    PrefixCache cache(kv);
+    kv.add_sequence(0);
+    kv.begin_forward({0}, {4});
+    kv.end_forward();
+    cache.insert({5, 6, 7, 8}, kv.sequence_page_ids(0));
+    kv.remove_sequence(0);
+    EXPECT_EQ(kv.free_pages(), 2);
+  }
+  EXPECT_EQ(kv.free_pages(), 4);
+}
+
+TEST(PagedKVCache, PagesNeededCountsGrowthAndCopies) {
+  FakeCache f(8, 4, 3);
+  PagedKVCache kv = f.manager();
+  kv.add_sequence(0);
+  EXPECT_EQ(kv.pages_needed({0}, {9}), 3);
+  kv.begin_forward({0}, {6});
+  kv.end_forward();
+  EXPECT_EQ(kv.pages_needed({0}, {2}), 0);  // fits in the partial page
+  EXPECT_EQ(kv.pages_needed({0}, {3}), 1);
+  kv.fork_sequence(0, 1);
+  kv.truncate_sequence(0, 2);               // back into the first page, which the child shares
+  EXPECT_EQ(kv.pages_needed({0}, {1}), 1);  // the copy
+  EXPECT_EQ(kv.pages_needed({0, 1}, {1, 3}), 2);
+}
+
+TEST(EngineMode, SizesFollowTheModeAndTheLibrary) {
+  const EngineLimits limits{.library_max_batch_size = 32,
+                            .context_window_size = 1024,
+                            .library_prefill_chunk_size = 256,
+                            .kv_bytes_per_token = 1 << 10,
+                            .kv_budget_bytes = double(1 << 10) * 5000};
+  EngineSizing s = size_engine(EngineMode::kInteractive, limits, 0, 0, 0);
+  EXPECT_EQ(s.max_num_sequence, 1);
+  EXPECT_EQ(s.max_total_sequence_length, 1024);
+  s = size_engine(EngineMode::kLocal, limits, 0, 0, 0);
+  EXPECT_EQ(s.max_num_sequence, 4);
+  EXPECT_EQ(s.max_total_sequence_length, 1024);
+  EXPECT_EQ(s.prefill_chunk_size, 256);
+  s = size_engine(EngineMode::kServer, limits, 0, 0, 0);
+  EXPECT_EQ(s.max_num_sequence, 32);
+  EXPECT_EQ(s.max_total_sequence_length, 5000);  // what the budget holds
+  s = size_engine(EngineMode::kServer,
+                  {.library_max_batch_size = 2,
+                   .context_window_size = 1024,
+                   .library_prefill_chunk_size = 256,
+                   .kv_bytes_per_token = 1,
+                   .kv_budget_bytes = 1e12},
+                  0, 0, 0);
+  EXPECT_EQ(s.max_total_sequence_length, 2048);  // no more than a window each
+  s = size_engine(EngineMode::kLocal, limits, 8, 4096, 64);
+  EXPECT_EQ(s.max_num_sequence, 8);
+  EXPECT_EQ(s.max_total_sequence_length, 4096);
+  EXPECT_EQ(s.prefill_chunk_size, 64);
+  EXPECT_THROW(size_engine(EngineMode::kLocal, limits, 33, 0, 0), UserError);
+  EXPECT_THROW(size_engine(EngineMode::kLocal, limits, 0, 0, 512), UserError);
+  EXPECT_THROW(size_engine(EngineMode::kServer, limits, 0, 0, 16), UserError);
+  EXPECT_EQ(engine_mode_from_name("server"), EngineMode::kServer);
+  EXPECT_THROW(engine_mode_from_name("batch"), UserError);
 }
 
 }  // namespace

@@ -1,0 +1,118 @@
+#include "runtime/model_runner.h"
+
+#include <cstdlib>
+
+#include "support/error.h"
+
+namespace llmcc {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+llmcc_tensor make_tensor(void* data, int32_t dtype, std::initializer_list<int64_t> shape) {
+  llmcc_tensor t{};
+  t.data = data;
+  t.dtype = dtype;
+  t.ndim = static_cast<int32_t>(shape.size());
+  int i = 0;
+  for (int64_t d : shape) t.shape[i++] = d;
+  return t;
+}
+
+}  // namespace
+
+ModelRunner::ModelRunner(const fs::path& model_dir, const fs::path& model_lib, bool verify_md5)
+    : library_(model_lib), weights_(model_dir, library_.metadata(), verify_md5) {
+  const Json& md = library_.metadata();
+  const Json& config = md.at("model_config");
+  vocab_size_ = config.at("vocab_size");
+  hidden_size_ = config.at("hidden_size");
+  context_window_ = md.at("context_window_size");
+  prefill_chunk_ = md.at("prefill_chunk_size");
+  max_batch_size_ = md.value("max_batch_size", int64_t{1});
+  sliding_window_ = md.value("sliding_window_size", int64_t{-1});
+  std::string dtype = md.value("model_dtype", "float32");
+  model_dtype_ = dtype == "float32"   ? LLMCC_FLOAT32
+                 : dtype == "float16" ? LLMCC_FLOAT16
+                                      : LLMCC_BFLOAT16;
+  dtype_bytes_ = model_dtype_ == LLMCC_FLOAT32 ? 4 : 2;
+  int64_t ws = 0;
+  for (const auto& [name, f] : library_.functions()) ws = std::max(ws, f->workspace_bytes);
+  workspace_ = std::aligned_alloc(64, static_cast<size_t>((ws + 63) / 64 * 64 + 64));
+  if (!workspace_) user_error("out of memory allocating a {} byte workspace", ws);
+}
+
+ModelRunner::~ModelRunner() {
+  kv_.reset();
+  if (raw_kv_) library_.free_kv_cache(raw_kv_);
+  std::free(workspace_);
+}
+
+int64_t ModelRunner::kv_bytes_per_token() const {
+  const Json& kv = metadata().at("kv_cache");
+  return 2 * kv.at("num_hidden_layers").get<int64_t>() *
+         kv.at("num_key_value_heads").get<int64_t>() * kv.at("head_dim").get<int64_t>() *
+         dtype_bytes_;
+}
+
+void ModelRunner::create_kv_cache(const KVCacheShape& shape) {
+  if (raw_kv_) internal_error("the KV cache was already created");
+  raw_kv_ = library_.create_kv_cache(shape.max_num_sequence, shape.max_total_sequence_length,
+                                     prefill_chunk_, shape.page_size);
+  kv_ = std::make_unique<PagedKVCache>(
+      raw_kv_, [this](int64_t src, int64_t dst) { library_.copy_kv_page(raw_kv_, src, dst); },
+      sliding_window_);
+}
+
+void ModelRunner::embed(const std::vector<int32_t>& ids) {
+  const int64_t n = static_cast<int64_t>(ids.size());
+  std::vector<int32_t> copy = ids;
+  embed_buffer_.resize(static_cast<size_t>(n * hidden_size_ * dtype_bytes_));
+  llmcc_tensor in = make_tensor(copy.data(), LLMCC_INT32, {n});
+  llmcc_tensor hidden = make_tensor(embed_buffer_.data(), model_dtype_, {n, hidden_size_});
+  library_.call("embed", &in, 1, &hidden, 1, nullptr, weights_.pointers(), workspace_);
+}
+
+std::vector<float> ModelRunner::forward_last(const std::vector<int64_t>& seqs,
+                                             const std::vector<int64_t>& lengths,
+                                             const std::vector<int32_t>& ids) {
+  const int64_t n = static_cast<int64_t>(ids.size()), b = static_cast<int64_t>(seqs.size());
+  std::vector<int32_t> positions;
+  int64_t row = 0;
+  for (int64_t len : lengths) positions.push_back(static_cast<int32_t>((row += len) - 1));
+  if (row != n) internal_error("forward_last: lengths sum to {} but {} ids", row, n);
+  embed(ids);
+  std::vector<float> logits(static_cast<size_t>(b * vocab_size_));
+  llmcc_tensor in[2] = {make_tensor(embed_buffer_.data(), model_dtype_, {1, n, hidden_size_}),
+                        make_tensor(positions.data(), LLMCC_INT32, {b})};
+  llmcc_tensor out = make_tensor(logits.data(), LLMCC_FLOAT32, {1, b, vocab_size_});
+  kv_->begin_forward(seqs, lengths);
+  try {
+    library_.call("batch_prefill", in, 2, &out, 1, kv_->raw(), weights_.pointers(), workspace_);
+  } catch (...) {
+    kv_->cancel_forward();
+    throw;
+  }
+  kv_->end_forward();
+  return logits;
+}
+
+std::vector<float> ModelRunner::forward_all(int64_t seq, const std::vector<int32_t>& ids) {
+  const int64_t n = static_cast<int64_t>(ids.size());
+  embed(ids);
+  std::vector<float> logits(static_cast<size_t>(n * vocab_size_));
+  llmcc_tensor x = make_tensor(embed_buffer_.data(), model_dtype_, {1, n, hidden_size_});
+  llmcc_tensor out = make_tensor(logits.data(), LLMCC_FLOAT32, {1, n, vocab_size_});
+  kv_->begin_forward({seq}, {n});
+  try {
+    library_.call("batch_verify", &x, 1, &out, 1, kv_->raw(), weights_.pointers(), workspace_);
+  } catch (...) {
+    kv_->cancel_forward();
+    throw;
+  }
+  kv_->end_forward();
+  return logits;
+}
+
+}  // namespace llmcc
