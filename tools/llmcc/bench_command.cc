@@ -15,6 +15,7 @@
 #include "support/json.h"
 #include "tools/llmcc/commands.h"
 #include "tools/llmcc/model_lib_resolver.h"
+#include "tools/llmcc/serving_bench.h"
 
 namespace llmcc::cli {
 
@@ -28,6 +29,10 @@ struct Options {
   int64_t prompt = 512, decode = 128, runs = 3, threads = 0;
   double bandwidth_gbs = 0;
   bool json = false;
+  // Serving mode.
+  std::vector<int64_t> concurrency;
+  int64_t requests = 0, shared_prefix = 0, page_size = 16;
+  uint64_t seed = 0;
 };
 
 double median(std::vector<double> v) {
@@ -80,6 +85,17 @@ int run(const Options& o) {
                           ? static_cast<int>(o.threads)
                           : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   const std::string lib = resolve_model_lib(o.model_dir, o.lib);
+  if (!o.concurrency.empty())
+    return run_serving_bench({.model_dir = o.model_dir,
+                              .model_lib = lib,
+                              .concurrency = o.concurrency,
+                              .requests = o.requests,
+                              .prompt = o.prompt,
+                              .decode = o.decode,
+                              .shared_prefix = o.shared_prefix,
+                              .page_size = o.page_size,
+                              .seed = o.seed,
+                              .json = o.json});
   Engine engine(o.model_dir, lib, EngineOptions{.verify_md5 = false});
   if (o.prompt < 1 || o.decode < 1 || o.runs < 1)
     user_error("--prompt, --decode and --runs must be >= 1");
@@ -147,6 +163,19 @@ Action add_bench_command(CLI::App& app) {
   app.add_option("--bandwidth-gbs", o->bandwidth_gbs,
                  "Memory read bandwidth for the roofline, GB/s (default: measured)");
   app.add_flag("--json", o->json, "Print the results as JSON");
+  app.add_option("--concurrency", o->concurrency,
+                 "Serving benchmark: clients kept in flight, one level or several (e.g. 1,4,16); "
+                 "--prompt and --decode set each request's lengths. Needs a library compiled "
+                 "with max_batch_size at least the largest level")
+      ->delimiter(',');
+  app.add_option("--requests", o->requests,
+                 "Serving: requests per level (default 4 per client, at least 8)");
+  app.add_option("--shared-prefix", o->shared_prefix,
+                 "Serving: leading prompt tokens every request shares (a system prompt), for "
+                 "the prefix cache")
+      ->capture_default_str();
+  app.add_option("--page-size", o->page_size, "Serving: KV cache page size")->capture_default_str();
+  app.add_option("--seed", o->seed, "Serving: seed of the random prompts")->capture_default_str();
   return [o] { return run(*o); };
 }
 
