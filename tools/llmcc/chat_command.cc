@@ -39,7 +39,8 @@ int run(const Options& o) {
   ChatConfig config = ChatConfig::load(dir);
   auto tokenizer = Tokenizer::from_dir(dir);
   std::string lib = resolve_model_lib(dir, o.lib);
-  Engine engine(dir, lib);
+  // MLC runs chat in interactive mode: one sequence, the KV cache of one context window.
+  Engine engine(dir, lib, {.mode = EngineMode::kInteractive});
   ChatSession session(engine, *tokenizer, config.conversation, config.sampling, o.max_tokens,
                       config.eos_token_ids);
   std::ofstream id_log;
