@@ -68,7 +68,9 @@ TEST(Int8DotKernels, MatchNaiveOnOddShapes) {
   if (!cpu_has_compiled_features())
     GTEST_SKIP() << "CPU lacks the features this test was built for";
   // K from below one group to many groups, including odd group counts (a lone last group),
-  // counts that are not multiples of 4, 8 or 16, and row counts around the 4-row tile.
+  // counts that are not multiples of 4, 8 or 16, and row counts around the 4-row tile. From 8
+  // rows the int4 path runs 16-column tiles (partial quads of groups, columns past the last tile
+  // left to the row kernel).
   for (auto [rows, N, K] : std::vector<std::tuple<int, int, int>>{{2, 4, 16},
                                                                   {1, 3, 32},
                                                                   {2, 5, 64},
@@ -77,7 +79,13 @@ TEST(Int8DotKernels, MatchNaiveOnOddShapes) {
                                                                   {5, 65, 200},
                                                                   {7, 130, 544},
                                                                   {1, 64, 1000},
-                                                                  {9, 3, 2048}})
+                                                                  {9, 3, 2048},
+                                                                  {8, 16, 16},
+                                                                  {8, 16, 32},
+                                                                  {9, 70, 200},
+                                                                  {16, 130, 544},
+                                                                  {17, 48, 96},
+                                                                  {33, 80, 1000}})
     for (bool residual : {false, true}) {
       check<4>(rows, N, K, residual);
       check<8>(rows, N, K, residual);

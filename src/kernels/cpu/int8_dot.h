@@ -4,6 +4,7 @@
 // covered here; quantized.h's portable kernels serve everything else and remain the reference.
 #pragma once
 
+#include <cstring>
 #include <vector>
 
 #include "common.h"
@@ -248,11 +249,94 @@ inline void dot_q8_rows_vnni(const uint8_t* w, const half* sw, const Int8Activat
     out[r] = _mm512_reduce_add_ps(acc[r]) - 127.0f * _mm512_reduce_add_ps(zero_acc[r]);
 }
 
+// In place: r[i] holds 16 dwords of column i; afterwards r[j] holds dword j of every column.
+inline void transpose16x16_epi32(__m512i r[16]) {
+  __m512i t[16], u[16];
+  for (int i = 0; i < 8; ++i) {
+    t[2 * i] = _mm512_unpacklo_epi32(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm512_unpackhi_epi32(r[2 * i], r[2 * i + 1]);
+  }
+  // u[4i + k], 128-bit lane L: rows 4i..4i+3 of column 4L + k.
+  for (int i = 0; i < 4; ++i) {
+    u[4 * i] = _mm512_unpacklo_epi64(t[4 * i], t[4 * i + 2]);
+    u[4 * i + 1] = _mm512_unpackhi_epi64(t[4 * i], t[4 * i + 2]);
+    u[4 * i + 2] = _mm512_unpacklo_epi64(t[4 * i + 1], t[4 * i + 3]);
+    u[4 * i + 3] = _mm512_unpackhi_epi64(t[4 * i + 1], t[4 * i + 3]);
+  }
+  for (int k = 0; k < 4; ++k) {
+    const __m512i a = _mm512_shuffle_i32x4(u[k], u[4 + k], 0x44);
+    const __m512i b = _mm512_shuffle_i32x4(u[k], u[4 + k], 0xEE);
+    const __m512i c = _mm512_shuffle_i32x4(u[8 + k], u[12 + k], 0x44);
+    const __m512i d = _mm512_shuffle_i32x4(u[8 + k], u[12 + k], 0xEE);
+    r[k] = _mm512_shuffle_i32x4(a, c, 0x88);
+    r[4 + k] = _mm512_shuffle_i32x4(a, c, 0xDD);
+    r[8 + k] = _mm512_shuffle_i32x4(b, d, 0x88);
+    r[12 + k] = _mm512_shuffle_i32x4(b, d, 0xDD);
+  }
+}
+
+// Many activation rows against 16 int4 weight columns (MLC q4 NK, groups of 32, f16 scales),
+// one lane per column: each quad of groups is transposed so that word j of all 16 columns sits
+// in one register, and one vpdpbusd with a broadcast activation dword advances 16 outputs. A
+// group then costs each row 8 vpdpbusd and one scale FMA, against 8 vpdpbusd and 4 scale steps
+// for the lane-per-row kernel above; the transpose is paid once for all rows.
+// acc: [rows, 16] f32 scratch; out[r * 16 + c] receives column n0 + c of row r.
+inline void dot_q4_columns_vnni(const uint8_t* wbytes, const half* qs, int64_t n0,
+                                const Int8Activations& a, float* acc) {
+  const int64_t groups = a.groups, sgroups = a.groups + 16, rows = a.rows;
+  const int64_t row_bytes = groups * 16;
+  const __m512i low4 = _mm512_set1_epi8(0x0f);
+  for (int64_t r = 0; r < rows; ++r) _mm512_storeu_ps(acc + r * 16, _mm512_setzero_ps());
+  alignas(64) uint8_t lo[16][64], hi[16][64];
+  alignas(64) float sw[4][16];
+  for (int64_t gq = 0; gq < groups; gq += 4) {
+    const int64_t n_groups = std::min<int64_t>(4, groups - gq);
+    const __mmask16 words = static_cast<__mmask16>((1u << (4 * n_groups)) - 1);
+    __m512i w[16];
+    for (int c = 0; c < 16; ++c)
+      w[c] = _mm512_maskz_loadu_epi32(words, wbytes + (n0 + c) * row_bytes + gq * 16);
+    transpose16x16_epi32(w);
+    for (int j = 0; j < 4 * n_groups; ++j) {
+      _mm512_store_si512(lo[j], _mm512_and_si512(w[j], low4));
+      _mm512_store_si512(hi[j], _mm512_and_si512(_mm512_srli_epi16(w[j], 4), low4));
+    }
+    for (int g = 0; g < n_groups; ++g)
+      for (int c = 0; c < 16; ++c) sw[g][c] = to_float(qs[(n0 + c) * groups + gq + g]);
+    for (int g = 0; g < n_groups; ++g) {
+      __m512i wl[4], wh[4];
+      for (int j = 0; j < 4; ++j) {
+        wl[j] = _mm512_load_si512(lo[4 * g + j]);
+        wh[j] = _mm512_load_si512(hi[4 * g + j]);
+      }
+      const __m512 scale = _mm512_load_ps(sw[g]);
+      for (int64_t r = 0; r < rows; ++r) {
+        const int8_t* xq = a.q.data() + r * a.stride + (gq / 4) * 128 + 16 * g;
+        __m512i dot = _mm512_setzero_si512();
+        for (int j = 0; j < 4; ++j) {
+          int32_t even, odd;
+          std::memcpy(&even, xq + 4 * j, 4);
+          std::memcpy(&odd, xq + 64 + 4 * j, 4);
+          dot = _mm512_dpbusd_epi32(dot, wl[j], _mm512_set1_epi32(even));
+          dot = _mm512_dpbusd_epi32(dot, wh[j], _mm512_set1_epi32(odd));
+        }
+        const int64_t at = r * sgroups + gq + g;
+        // sw * (d_x * dot - 7 * d_x * sum(q_x)): the codes' offset of 7 comes off per group.
+        const __m512 v = _mm512_fmsub_ps(_mm512_cvtepi32_ps(dot), _mm512_set1_ps(a.scale[at]),
+                                         _mm512_set1_ps(7.0f * a.dsum[at]));
+        _mm512_storeu_ps(acc + r * 16, _mm512_fmadd_ps(scale, v, _mm512_loadu_ps(acc + r * 16)));
+      }
+    }
+  }
+}
+
 #endif  // AVX512 VNNI
 
 // y = x W^T (+ bias) (+ residual) for int4 (BITS 4) or int8 (BITS 8) NK weights with groups of 32
 // and f16 scales. Weight rows are split over threads in blocks that stay in L2 while every
 // activation row passes over them, four rows at a time.
+// Rows from which the column-lane int4 kernel beats the row-lane one (batched decode, prefill).
+constexpr int64_t kColumnKernelRows = 8;
+
 template <int BITS, typename TX, typename TO>
 void linear_int8_dot(const TX* x, const uint32_t* qw, const half* qs, const TO* residual, TO* y,
                      int64_t rows, int64_t N, int64_t K, const TO* bias = nullptr) {
@@ -267,10 +351,25 @@ void linear_int8_dot(const TX* x, const uint32_t* qw, const half* qs, const TO* 
 #pragma omp parallel for schedule(dynamic, 1)
   for (int64_t b = 0; b < blocks; ++b) {
     const int64_t n_end = std::min(N, (b + 1) * kBlock);
+    int64_t n_begin = b * kBlock;
+#if defined(LLMCC_HAVE_VNNI512)
+    // Enough rows to pay for the transpose: whole tiles of 16 columns, one lane per column.
+    if (BITS == 4 && rows >= kColumnKernelRows) {
+      static thread_local std::vector<float> acc;
+      acc.resize(static_cast<size_t>(rows * 16));
+      for (; n_begin + 16 <= n_end; n_begin += 16) {
+        dot_q4_columns_vnni(wbytes, qs, n_begin, act, acc.data());
+        for (int64_t r = 0; r < rows; ++r)
+          for (int64_t c = 0; c < 16; ++c)
+            y[r * N + n_begin + c] =
+                linear_epilogue(acc[r * 16 + c], bias, residual, r, n_begin + c, N);
+      }
+    }
+#endif
     float out[4];
     for (int64_t r0 = 0; r0 < rows; r0 += 4) {
       const int64_t R = std::min<int64_t>(4, rows - r0);
-      for (int64_t n = b * kBlock; n < n_end; ++n) {
+      for (int64_t n = n_begin; n < n_end; ++n) {
         const uint8_t* w = wbytes + n * row_bytes;
         const half* s = qs + n * groups;
 #if defined(LLMCC_HAVE_VNNI512)
