@@ -136,8 +136,7 @@ RequestHandle Engine::submit(std::vector<int32_t> prompt, const GenerationConfig
 
 EngineStats Engine::stats() const {
   std::lock_guard<std::mutex> lock(mutex_);
-  EngineStats s = stats_;
-  return s;
+  return stats_;
 }
 
 Engine::PageCounts Engine::kv_page_counts() {
@@ -145,7 +144,7 @@ Engine::PageCounts Engine::kv_page_counts() {
   const PagedKVCache& kv = runner_.kv();
   PageCounts c{.total = kv.num_pages(), .free = kv.free_pages()};
   c.prefix_cached = prefix_cache_ ? prefix_cache_->cached_pages() : 0;
-  c.in_use = c.total - c.free - (prefix_cache_ ? prefix_cache_->evictable_pages() : 0);
+  c.in_use = pages_held_by_sequences();
   return c;
 }
 
@@ -269,11 +268,15 @@ void Engine::preempt(const std::shared_ptr<Request>& r) {
   ++stats_.preemptions;
 }
 
-void Engine::finish(const std::shared_ptr<Request>& r, const std::string& reason) {
-  cache_full_pages(*r);
+void Engine::detach(const std::shared_ptr<Request>& r) {
   release_sequence(*r);
   running_.erase(std::remove(running_.begin(), running_.end(), r), running_.end());
   waiting_.erase(std::remove(waiting_.begin(), waiting_.end(), r), waiting_.end());
+}
+
+void Engine::finish(const std::shared_ptr<Request>& r, const std::string& reason) {
+  cache_full_pages(*r);
+  detach(r);
   r->result.finish_reason = reason;
   if (!r->result.tokens.empty())
     r->result.decode_seconds = seconds_between(r->first_token, Clock::now());
@@ -286,9 +289,7 @@ void Engine::finish(const std::shared_ptr<Request>& r, const std::string& reason
 }
 
 void Engine::fail(const std::shared_ptr<Request>& r, std::exception_ptr error) {
-  release_sequence(*r);
-  running_.erase(std::remove(running_.begin(), running_.end(), r), running_.end());
-  waiting_.erase(std::remove(waiting_.begin(), waiting_.end(), r), waiting_.end());
+  detach(r);
   r->done = true;
   r->promise.set_exception(error);
 }
@@ -323,10 +324,9 @@ bool Engine::sample_next(const std::shared_ptr<Request>& r, const float* row) {
   return true;
 }
 
-void Engine::update_pages_in_use() {
+int64_t Engine::pages_held_by_sequences() const {
   const PagedKVCache& kv = runner_.kv();
-  pages_in_use_ =
-      kv.num_pages() - kv.free_pages() - (prefix_cache_ ? prefix_cache_->evictable_pages() : 0);
+  return kv.num_pages() - kv.free_pages() - (prefix_cache_ ? prefix_cache_->evictable_pages() : 0);
 }
 
 bool Engine::step_locked() {
@@ -390,7 +390,7 @@ bool Engine::step_locked() {
     logits = runner_.forward_last(seqs, lengths, ids);
   } catch (...) {
     for (const auto& r : batch) fail(r, std::current_exception());
-    update_pages_in_use();
+    pages_in_use_ = pages_held_by_sequences();
     return true;
   }
   {
@@ -404,7 +404,7 @@ bool Engine::step_locked() {
         std::max<int64_t>(0, std::min(r.kv_len + lengths[i], r.prefill_target) - r.kv_len);
     r.kv_len += lengths[i];
   }
-  update_pages_in_use();
+  pages_in_use_ = pages_held_by_sequences();
   for (size_t i = 0; i < batch.size(); ++i) {
     const std::shared_ptr<Request>& r = batch[i];
     if (r->remaining() == 0) {

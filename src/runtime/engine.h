@@ -148,11 +148,13 @@ class Engine {
   void preempt(const std::shared_ptr<Request>& r);
   void finish(const std::shared_ptr<Request>& r, const std::string& reason);
   void fail(const std::shared_ptr<Request>& r, std::exception_ptr error);
+  // Frees its sequence and takes it off both queues.
+  void detach(const std::shared_ptr<Request>& r);
   void release_sequence(Request& r);
   void cache_full_pages(Request& r);
   // Samples the next token of `r` from `logits`; true when the request is done.
   bool sample_next(const std::shared_ptr<Request>& r, const float* logits);
-  void update_pages_in_use();
+  int64_t pages_held_by_sequences() const;
 
   ModelRunner runner_;
   EngineSizing sizing_;

@@ -74,6 +74,19 @@ void ModelRunner::embed(const std::vector<int32_t>& ids) {
   library_.call("embed", &in, 1, &hidden, 1, nullptr, weights_.pointers(), workspace_);
 }
 
+void ModelRunner::call_forward(const std::string& fn, llmcc_tensor* inputs, int32_t num_inputs,
+                               llmcc_tensor* out, const std::vector<int64_t>& seqs,
+                               const std::vector<int64_t>& lengths) {
+  kv_->begin_forward(seqs, lengths);
+  try {
+    library_.call(fn, inputs, num_inputs, out, 1, kv_->raw(), weights_.pointers(), workspace_);
+  } catch (...) {
+    kv_->cancel_forward();
+    throw;
+  }
+  kv_->end_forward();
+}
+
 std::vector<float> ModelRunner::forward_last(const std::vector<int64_t>& seqs,
                                              const std::vector<int64_t>& lengths,
                                              const std::vector<int32_t>& ids) {
@@ -87,14 +100,7 @@ std::vector<float> ModelRunner::forward_last(const std::vector<int64_t>& seqs,
   llmcc_tensor in[2] = {make_tensor(embed_buffer_.data(), model_dtype_, {1, n, hidden_size_}),
                         make_tensor(positions.data(), LLMCC_INT32, {b})};
   llmcc_tensor out = make_tensor(logits.data(), LLMCC_FLOAT32, {1, b, vocab_size_});
-  kv_->begin_forward(seqs, lengths);
-  try {
-    library_.call("batch_prefill", in, 2, &out, 1, kv_->raw(), weights_.pointers(), workspace_);
-  } catch (...) {
-    kv_->cancel_forward();
-    throw;
-  }
-  kv_->end_forward();
+  call_forward("batch_prefill", in, 2, &out, seqs, lengths);
   return logits;
 }
 
@@ -104,14 +110,7 @@ std::vector<float> ModelRunner::forward_all(int64_t seq, const std::vector<int32
   std::vector<float> logits(static_cast<size_t>(n * vocab_size_));
   llmcc_tensor x = make_tensor(embed_buffer_.data(), model_dtype_, {1, n, hidden_size_});
   llmcc_tensor out = make_tensor(logits.data(), LLMCC_FLOAT32, {1, n, vocab_size_});
-  kv_->begin_forward({seq}, {n});
-  try {
-    library_.call("batch_verify", &x, 1, &out, 1, kv_->raw(), weights_.pointers(), workspace_);
-  } catch (...) {
-    kv_->cancel_forward();
-    throw;
-  }
-  kv_->end_forward();
+  call_forward("batch_verify", &x, 1, &out, {seq}, {n});
   return logits;
 }
 

@@ -54,6 +54,11 @@ class ModelRunner {
 
  private:
   void embed(const std::vector<int32_t>& ids);
+  // Runs `fn` as a forward that appends `lengths` tokens to `seqs`; the KV cache's lengths move
+  // only when it succeeds.
+  void call_forward(const std::string& fn, llmcc_tensor* inputs, int32_t num_inputs,
+                    llmcc_tensor* out, const std::vector<int64_t>& seqs,
+                    const std::vector<int64_t>& lengths);
 
   ModelLibrary library_;
   ModelWeights weights_;

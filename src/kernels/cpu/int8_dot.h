@@ -280,7 +280,7 @@ inline void transpose16x16_epi32(__m512i r[16]) {
 // in one register, and one vpdpbusd with a broadcast activation dword advances 16 outputs. A
 // group then costs each row 8 vpdpbusd and one scale FMA, against 8 vpdpbusd and 4 scale steps
 // for the lane-per-row kernel above; the transpose is paid once for all rows.
-// acc: [rows, 16] f32 scratch; out[r * 16 + c] receives column n0 + c of row r.
+// acc: [rows, 16] f32; acc[r * 16 + c] receives column n0 + c of row r.
 inline void dot_q4_columns_vnni(const uint8_t* wbytes, const half* qs, int64_t n0,
                                 const Int8Activations& a, float* acc) {
   const int64_t groups = a.groups, sgroups = a.groups + 16, rows = a.rows;
