@@ -273,6 +273,13 @@ const std::map<std::string, Rule>& rules() {
            bad("scale", "needs the number 'factor'");
          return tensor("scale", t, 0, 1);
        }},
+      {"softcap",
+       [](const std::vector<Type>& t, const Json& a) {
+         expect_arity("softcap", t, 1, 1);
+         if (!a.contains("cap") || !a["cap"].is_number() || a["cap"].get<double>() <= 0)
+           bad("softcap", "needs a positive number 'cap'");
+         return tensor("softcap", t, 0, 1);
+       }},
       {"swiglu", [](const std::vector<Type>& t, const Json&) { return gated_type("swiglu", t); }},
       {"geglu",
        [](const std::vector<Type>& t, const Json& a) {
@@ -360,7 +367,7 @@ Type infer_op_type(const std::string& name, const std::vector<Type>& operands, c
 
 bool is_elementwise_op(const std::string& name) {
   return name == "add" || name == "mul" || name == "silu" || name == "gelu" || name == "scale" ||
-         name == "cast";
+         name == "softcap" || name == "cast";
 }
 
 }  // namespace llmcc::ir

@@ -20,6 +20,7 @@
 //   add(a, b), mul(a, b)                      -> a                       elementwise
 //   silu(a), gelu(a) {approximate? none|tanh} -> a
 //   scale(a) {factor}                         -> a        a * round(factor) (embedding scale)
+//   softcap(a) {cap}                          -> a        cap * tanh(a / cap) (Gemma 2's logits)
 //   slice_last(x) {begin, end}                -> x[..., begin:end]
 //   swiglu(x[..., 2I])                        -> [..., I]                silu(x[:I]) * x[I:]
 //   geglu(x[..., 2I]) {approximate?}          -> [..., I]                gelu(x[:I]) * x[I:]

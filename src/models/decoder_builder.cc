@@ -79,16 +79,44 @@ class DecoderBuilder {
       param(p + "mlp.down_proj.weight", {H_, Dim::constant(I)});
       param(p + "input_layernorm.weight", {H_});
       param(p + "post_attention_layernorm.weight", {H_});
+      if (spec_.sandwich_norms) {
+        param(p + "pre_feedforward_layernorm.weight", {H_});
+        param(p + "post_feedforward_layernorm.weight", {H_});
+      }
     }
     param("model.norm.weight", {H_});
     if (!c_.tie_word_embeddings) param("lm_head.weight", {vocab, H_});
   }
 
-  Json norm_attrs() const { return {{"eps", c_.rms_norm_eps}}; }
+  Json norm_attrs() const {
+    Json a = {{"eps", c_.rms_norm_eps}};
+    if (spec_.gemma_norms) a["round_before_weight"] = false;
+    return a;
+  }
+
+  Operand norm(FunctionBuilder& b, Operand x, const std::string& weight) {
+    return b.op("rms_norm", {x, b.param(weight)}, norm_attrs());
+  }
 
   Operand logits(FunctionBuilder& b, Operand hidden) {
     std::string w = c_.tie_word_embeddings ? "model.embed_tokens.weight" : "lm_head.weight";
-    return b.op("linear", {hidden, b.param(w)}, {{"out_dtype", "f32"}});
+    Operand out = b.op("linear", {hidden, b.param(w)}, {{"out_dtype", "f32"}});
+    if (spec_.final_logit_softcap > 0)
+      out = b.op("softcap", {out}, {{"cap", spec_.final_logit_softcap}});
+    return out;
+  }
+
+  LayerAttention layer_attention(int64_t i) const {
+    if (spec_.layer) return spec_.layer(i);
+    return {std::max<int64_t>(c_.sliding_window_size_, 0), c_.position_embedding_base,
+            c_.rope_scaling};
+  }
+
+  Operand mlp_activation(FunctionBuilder& b, Operand gate) {
+    if (spec_.activation == "silu") return b.op("silu", {gate});
+    if (spec_.activation == "gelu") return b.op("gelu", {gate}, {{"approximate", "none"}});
+    if (spec_.activation == "gelu_tanh") return b.op("gelu", {gate}, {{"approximate", "tanh"}});
+    internal_error("decoder: unknown activation '{}'", spec_.activation);
   }
 
   // The decoder stack over `h`, then the final norm.
@@ -96,47 +124,60 @@ class DecoderBuilder {
     const int64_t I = c_.intermediate_size;
     for (int64_t i = 0; i < c_.num_hidden_layers; ++i) {
       std::string p = "model.layers." + std::to_string(i) + ".";
-      Operand a = b.op("rms_norm", {h, b.param(p + "input_layernorm.weight")}, norm_attrs());
+      Operand a = norm(b, h, p + "input_layernorm.weight");
       Operand qkv = spec_.qkv_bias ? b.op("linear",
                                           {a, b.param(p + "self_attn.qkv_proj.weight"),
                                            b.param(p + "self_attn.qkv_proj.bias")},
                                           {{"epilogue", {"bias"}}})
                                    : b.op("linear", {a, b.param(p + "self_attn.qkv_proj.weight")});
-      if (spec_.qk_norm)
+      if (spec_.qk_norm) {
+        Json qk = norm_attrs();
+        qk.update({{"num_q_heads", c_.num_attention_heads},
+                   {"num_kv_heads", c_.num_key_value_heads},
+                   {"head_dim", c_.head_dim}});
         qkv = b.op(
             "qk_rms_norm",
             {qkv, b.param(p + "self_attn.q_norm.weight"), b.param(p + "self_attn.k_norm.weight")},
-            {{"num_q_heads", c_.num_attention_heads},
-             {"num_kv_heads", c_.num_key_value_heads},
-             {"head_dim", c_.head_dim},
-             {"eps", c_.rms_norm_eps}});
+            qk);
+      }
+      const LayerAttention la = layer_attention(i);
+      const double sm_scale = spec_.sm_scale > 0
+                                  ? spec_.sm_scale
+                                  : 1.0 / std::sqrt(static_cast<double>(c_.head_dim));
       Json attn = {{"layer", i},
                    {"num_q_heads", c_.num_attention_heads},
                    {"num_kv_heads", c_.num_key_value_heads},
                    {"head_dim", c_.head_dim},
-                   {"sm_scale", 1.0 / std::sqrt(static_cast<double>(c_.head_dim))},
+                   {"sm_scale", sm_scale},
                    {"causal", true},
-                   {"sliding_window", std::max<int64_t>(c_.sliding_window_size_, 0)},
-                   {"logit_softcap", 0.0},
-                   {"rope", ir::make_rope_attr("rotate_half", c_.rotary_dim(),
-                                               c_.position_embedding_base, c_.rope_scaling)}};
+                   {"sliding_window", la.sliding_window},
+                   {"logit_softcap", spec_.attn_logit_softcap},
+                   {"rope", ir::make_rope_attr("rotate_half", c_.rotary_dim(), la.rope_theta,
+                                               la.rope_scaling)}};
       Operand o = b.op("attention", {qkv, kv}, attn);
-      h = b.op("add", {h, b.op("linear", {o, b.param(p + "self_attn.o_proj.weight")})});
-      Operand m =
-          b.op("rms_norm", {h, b.param(p + "post_attention_layernorm.weight")}, norm_attrs());
+      Operand attn_out = b.op("linear", {o, b.param(p + "self_attn.o_proj.weight")});
+      if (spec_.sandwich_norms) attn_out = norm(b, attn_out, p + "post_attention_layernorm.weight");
+      h = b.op("add", {h, attn_out});
+      Operand m = norm(b, h,
+                       p + (spec_.sandwich_norms ? "pre_feedforward_layernorm.weight"
+                                                 : "post_attention_layernorm.weight"));
       Operand gu = b.op("linear", {m, b.param(p + "mlp.gate_up_proj.weight")});
       Operand gate = b.op("slice_last", {gu}, {{"begin", 0}, {"end", I}});
       Operand up = b.op("slice_last", {gu}, {{"begin", I}, {"end", 2 * I}});
-      Operand act = b.op("mul", {b.op("silu", {gate}), up});
-      h = b.op("add", {h, b.op("linear", {act, b.param(p + "mlp.down_proj.weight")})});
+      Operand act = b.op("mul", {mlp_activation(b, gate), up});
+      Operand mlp_out = b.op("linear", {act, b.param(p + "mlp.down_proj.weight")});
+      if (spec_.sandwich_norms) mlp_out = norm(b, mlp_out, p + "post_feedforward_layernorm.weight");
+      h = b.op("add", {h, mlp_out});
     }
-    return b.op("rms_norm", {h, b.param("model.norm.weight")}, norm_attrs());
+    return norm(b, h, "model.norm.weight");
   }
 
   void build_embed() {
     FunctionBuilder b(m_, "embed");
     Operand ids = b.arg("input_ids", Type::tensor(DType::kI32, {Dim::sym("seq_len")}));
-    b.ret({b.op("take", {b.param("model.embed_tokens.weight"), ids})});
+    Operand e = b.op("take", {b.param("model.embed_tokens.weight"), ids});
+    if (spec_.embed_scale > 0) e = b.op("scale", {e}, {{"factor", spec_.embed_scale}});
+    b.ret({e});
   }
 
   void build_get_logits() {

@@ -42,8 +42,13 @@ int64_t optional_int(const Json& d, const char* key, int64_t fallback, const std
 }  // namespace
 
 std::unique_ptr<LlamaConfig> LlamaConfig::from_dict(const Json& dict, const std::string& ctx) {
-  if (!dict.is_object()) user_error("{}: the model config must be a JSON object", ctx);
   auto c = std::make_unique<LlamaConfig>();
+  read_fields(dict, ctx, c.get());
+  return c;
+}
+
+void LlamaConfig::read_fields(const Json& dict, const std::string& ctx, LlamaConfig* c) {
+  if (!dict.is_object()) user_error("{}: the model config must be a JSON object", ctx);
   for (auto it = dict.begin(); it != dict.end(); ++it)
     if (!field_names().count(it.key())) c->kwargs[it.key()] = it.value();
 
@@ -168,7 +173,6 @@ std::unique_ptr<LlamaConfig> LlamaConfig::from_dict(const Json& dict, const std:
   if (c->sliding_window_size_ == 0 || c->sliding_window_size_ < -1)
     user_error("{}: sliding_window_size must be positive (or -1 for none), got {}", ctx,
                c->sliding_window_size_);
-  return c;
 }
 
 Json LlamaConfig::asdict() const {

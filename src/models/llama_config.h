@@ -47,6 +47,11 @@ class LlamaConfig : public ModelConfig {
   int64_t pipeline_parallel_stages() const override { return pipeline_parallel_stages_; }
   bool disaggregation() const override { return disaggregation_; }
   int64_t sliding_window_size() const override { return sliding_window_size_; }
+
+ protected:
+  // Reads Llama's fields of `dict` into `c` (unknown keys go to its kwargs), for the configs that
+  // extend LlamaConfig with fields of their own.
+  static void read_fields(const Json& dict, const std::string& context, LlamaConfig* c);
 };
 
 }  // namespace llmcc

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "models/gemma.h"
+#include "models/gemma_config.h"
 #include "models/llama.h"
 #include "models/llama_config.h"
 #include "models/mistral.h"
@@ -46,10 +48,17 @@ std::vector<Model> make_registry() {
       llama_shaped<mistral_config_from_dict, build_mistral>("mistral", llama_hf_sources),
       // a sliding window, and the checkpoint's own fused tensors
       llama_shaped<phi3_config_from_dict, build_phi3>("phi3", phi3_hf_sources),
+      // (1 + w) norms, GeGLU, a scaled embedding; then sandwich norms, softcaps, sliding layers
+      llama_shaped<gemma_config_from_dict, build_gemma>("gemma", llama_hf_sources),
+      llama_shaped<gemma2_config_from_dict, build_gemma>("gemma2", llama_hf_sources),
+      llama_shaped<gemma3_config_from_dict, build_gemma>("gemma3", llama_hf_sources),
+      llama_shaped<gemma3_config_from_dict, build_gemma>("gemma3_text", llama_hf_sources),
   };
+  for (auto& m : models)
+    if (m.name.rfind("gemma", 0) == 0) m.hf_offset = gemma_hf_offset;
   // Recognised, not yet implemented (MLC's MODELS keys).
   for (const char* name :
-       {"llama4",      "ministral3",  "gemma",     "gemma2",      "gemma3",   "gemma3_text",
+       {"llama4",      "ministral3",
         "gpt2",        "mixtral",     "gpt_neox",  "gpt_bigcode", "phi-msft", "phi",
         "phi3_v",      "qwen",        "qwen2_moe", "qwen3_moe",   "qwen3_5",  "qwen3_5_text",
         "deepseek_v2", "deepseek_v3", "stablelm",  "baichuan",    "internlm", "internlm2",

@@ -22,6 +22,9 @@ struct Model {
   // Where an MLC param comes from in a Hugging Face checkpoint: the tensors concatenated along
   // axis 0 (e.g. qkv_proj <- q_proj, k_proj, v_proj).
   std::function<std::vector<std::string>(const std::string& mlc_param)> hf_sources;
+  // A constant the converter adds to the values of an MLC param read from HF (Gemma's norms:
+  // HF stores w of (1 + w), llmcc stores 1 + w, as MLC and llama.cpp do). Empty: none.
+  std::function<double(const std::string& mlc_param)> hf_offset;
   // HF tensors that have no MLC param and are skipped (e.g. rotary_emb.inv_freq).
   std::function<bool(const std::string& hf_name, const ModelConfig&)> hf_ignored;
 

@@ -64,8 +64,17 @@ void gather_sources(const Checkpoint& ckpt, const Model& model, const std::strin
     if (!fits || rows + t_rows > total_rows)
       user_error("tensor '{}' in '{}' has shape {} and dtype {}, which does not fit {} {} {}",
                  src_name, t.file, shape_str(t.shape), t.dtype, name, shape_str(shape), dtype);
-    convert_elements(t.data, t.dtype, out.data() + rows * row_elems * elem, dtype,
-                     static_cast<size_t>(t_rows * row_elems));
+    const double offset = model.hf_offset ? model.hf_offset(name) : 0.0;
+    uint8_t* dst = out.data() + rows * row_elems * elem;
+    const size_t n = static_cast<size_t>(t_rows * row_elems);
+    if (offset == 0) {
+      convert_elements(t.data, t.dtype, dst, dtype, n);
+    } else {  // add in f32, then round once to the model dtype
+      std::vector<float> f32(n);
+      convert_elements(t.data, t.dtype, reinterpret_cast<uint8_t*>(f32.data()), "float32", n);
+      for (float& v : f32) v = static_cast<float>(v + offset);
+      convert_elements(reinterpret_cast<const uint8_t*>(f32.data()), "F32", dst, dtype, n);
+    }
     rows += t_rows;
     ckpt.release(t);
   }

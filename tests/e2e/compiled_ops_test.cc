@@ -32,7 +32,8 @@ func @f(%x: f32[3, 8]) -> (f32[3, 4]) {
   %2 = scale(%1) {"factor":1.5} : f32[3, 8]
   %3 = gelu(%2) {"approximate":"tanh"} : f32[3, 8]
   %4 = geglu(%3) {"approximate":"none"} : f32[3, 4]
-  return %4
+  %5 = softcap(%4) {"cap":0.8} : f32[3, 4]
+  return %5
 }
 
 func @attend(%qkv: f32[3, 12], %kv: kv_cache) -> (f32[3, 4]) {
@@ -83,7 +84,7 @@ class CompiledOps : public ::testing::Test {
   static inline ModelLibrary* lib_ = nullptr;
 };
 
-TEST_F(CompiledOps, NormsActivationsAndScaleMatchNaive) {
+TEST_F(CompiledOps, NormsActivationsScaleAndSoftcapMatchNaive) {
   auto x = random(kRows * kH, 1), w = random(kH, 2), b = random(kH, 3);
   std::vector<float> out(kRows * kH / 2, 0.0f);
   const void* params[] = {w.data(), b.data()};
@@ -100,7 +101,7 @@ TEST_F(CompiledOps, NormsActivationsAndScaleMatchNaive) {
     for (double e : v) ss += e * e / kH;
     for (int i = 0; i < kH; ++i) v[i] = gelu_tanh(v[i] / std::sqrt(ss + 1e-6) * (1 + w[i]) * 1.5);
     for (int i = 0; i < kH / 2; ++i) {
-      const double want = gelu_exact(v[i]) * v[i + kH / 2];
+      const double want = 0.8 * std::tanh(gelu_exact(v[i]) * v[i + kH / 2] / 0.8);
       err += (out[r * kH / 2 + i] - want) * (out[r * kH / 2 + i] - want);
       ref_norm += want * want;
     }

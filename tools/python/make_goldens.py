@@ -16,8 +16,8 @@ import os
 import shutil
 
 import torch
-from transformers import (AutoModelForCausalLM, LlamaConfig, MistralConfig, Phi3Config,
-                          Qwen2Config, Qwen3Config)
+from transformers import (AutoModelForCausalLM, Gemma2Config, Gemma3TextConfig, GemmaConfig,
+                          LlamaConfig, MistralConfig, Phi3Config, Qwen2Config, Qwen3Config)
 
 PROMPT = [1, 17, 200, 33, 5, 91, 142, 7, 250, 64, 12, 180]
 STEPS = 32
@@ -79,8 +79,39 @@ MODELS = {
     "llama_linear_rope": (dict(num_attention_heads=4, num_key_value_heads=2,
                                rope_scaling={"rope_type": "linear", "factor": 2.5}),
                           torch.float16, None),
+    # Gemma: tied embeddings (always), head_dim 24 unrelated to hidden / heads, GeGLU with the tanh
+    # GELU, (1 + w) norms (weights randomised below: HF initialises them to zero) and the
+    # embedding scaled by sqrt(hidden) in bf16.
+    "gemma_head_dim": (dict(family="gemma", head_dim=24, num_attention_heads=4,
+                            num_key_value_heads=1, tie_word_embeddings=True,
+                            hidden_activation="gelu_pytorch_tanh"), torch.bfloat16, None),
+    # Gemma 2: sandwich norms, attention and final-logit softcaps small enough to bite, an
+    # attention scale from query_pre_attn_scalar (20, not head_dim 16), and sliding layers (0 and
+    # 2, window 13) alternating with full ones under the 44-token sequence.
+    "gemma2_softcap_window": (dict(family="gemma2", num_hidden_layers=3, num_attention_heads=4,
+                                   num_key_value_heads=2, head_dim=16, tie_word_embeddings=True,
+                                   query_pre_attn_scalar=20, attn_logit_softcapping=3.0,
+                                   final_logit_softcapping=15.0, sliding_window=13),
+                              torch.float32, None),
+    # Gemma 3 (text): per-head (1 + w) q/k norms, sliding layers rotating with base 1e4 and a
+    # global layer with base 1e6 and linear scaling x4, window 13, in f32.
+    "gemma3_local_global": (dict(family="gemma3", num_hidden_layers=3, num_attention_heads=4,
+                                 num_key_value_heads=2, head_dim=32, tie_word_embeddings=True,
+                                 query_pre_attn_scalar=32, sliding_window=13,
+                                 layer_types=["sliding_attention", "sliding_attention",
+                                              "full_attention"],
+                                 rope_parameters={
+                                     "full_attention": {"rope_type": "linear", "factor": 4.0,
+                                                        "rope_theta": 1e6},
+                                     "sliding_attention": {"rope_type": "default",
+                                                           "rope_theta": 1e4}}),
+                            torch.float32, None),
 }
-CONFIGS = {"llama": LlamaConfig, "mistral": MistralConfig, "phi3": Phi3Config,
+# Models whose greedy run must also visit this many distinct tokens, so that it does not settle
+# into repeating one token (the tiny tied Gemmas tend to).
+MIN_DISTINCT_TOKENS = {"gemma_head_dim": 8, "gemma2_softcap_window": 8, "gemma3_local_global": 8}
+CONFIGS = {"gemma": GemmaConfig, "gemma2": Gemma2Config, "gemma3": Gemma3TextConfig,
+           "llama": LlamaConfig, "mistral": MistralConfig, "phi3": Phi3Config,
            "qwen2": Qwen2Config, "qwen3": Qwen3Config}
 
 
@@ -91,6 +122,10 @@ def base_config(family="llama", **overrides):
                   bos_token_id=1, eos_token_id=2, initializer_range=0.25,
                   attn_implementation="eager")
     fields.update(overrides)
+    if "rope_parameters" in fields:
+        del fields["rope_theta"]
+    if family.startswith("gemma"):
+        fields.update(bos_token_id=2, eos_token_id=1, pad_token_id=0)
     return CONFIGS[family](**fields)
 
 
@@ -101,6 +136,13 @@ def randomise_neutral_params(model):
         for name, p in model.named_parameters():
             if name.endswith(".bias"):
                 p.normal_(0.0, 0.5)
+            elif "gemma" in type(model).__name__.lower() and name.endswith(
+                    ("post_attention_layernorm.weight", "post_feedforward_layernorm.weight")):
+                # Gemma 2/3's sandwich norms: branch gains of 2-4 keep the scaled embedding from
+                # dominating the residual (a tiny tied model would then repeat its last token).
+                p.uniform_(1.0, 3.0)
+            elif "gemma" in type(model).__name__.lower() and name.endswith("norm.weight"):
+                p.uniform_(-0.5, 0.5)  # Gemma's norms scale by (1 + w)
             elif name.endswith(("q_norm.weight", "k_norm.weight")):
                 p.uniform_(0.5, 1.5)
 
@@ -141,7 +183,8 @@ def main():
                 tokens, logits = greedy(model, PROMPT, STEPS)
             top2 = [float(torch.topk(l, 2).values[0] - torch.topk(l, 2).values[1]) for l in logits]
             scale = max(float(l.abs().max()) for l in logits)
-            if min(top2) >= MIN_RELATIVE_MARGIN * scale:
+            if (min(top2) >= MIN_RELATIVE_MARGIN * scale and
+                    len(set(tokens)) >= MIN_DISTINCT_TOKENS.get(name, 0)):
                 break
         else:
             raise SystemExit(f"{name}: no seed gives a top-2 margin of {MIN_RELATIVE_MARGIN}")

@@ -46,6 +46,12 @@ void scale(const T* a, T* y, int64_t n, float factor) {
   for (int64_t i = 0; i < n; ++i) y[i] = from_float<T>(to_float(a[i]) * f);
 }
 
+// y = cap * tanh(x / cap): Gemma 2's final-logit softcapping, computed in f32.
+template <typename T>
+void softcap(const T* a, T* y, int64_t n, float cap) {
+  for (int64_t i = 0; i < n; ++i) y[i] = from_float<T>(cap * std::tanh(to_float(a[i]) / cap));
+}
+
 template <typename TI, typename TO>
 void cast(const TI* a, TO* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] = from_float<TO>(to_float(a[i]));

@@ -212,6 +212,7 @@ class FunctionEmitter {
         {"cast", &FunctionEmitter::emit_unary},
         {"gelu", &FunctionEmitter::emit_gelu},
         {"scale", &FunctionEmitter::emit_scale},
+        {"softcap", &FunctionEmitter::emit_softcap},
         {"slice_last", &FunctionEmitter::emit_slice_last},
         {"swiglu", &FunctionEmitter::emit_gated},
         {"geglu", &FunctionEmitter::emit_gated},
@@ -307,6 +308,11 @@ class FunctionEmitter {
   void emit_scale(const ir::Op& op, const std::string& y) {
     line("scale({}, {}, {}, {});", arg(op, 0), y, numel_expr(result_type(op)),
          float_literal(op.attrs["factor"].get<double>()));
+  }
+
+  void emit_softcap(const ir::Op& op, const std::string& y) {
+    line("softcap({}, {}, {}, {});", arg(op, 0), y, numel_expr(result_type(op)),
+         float_literal(op.attrs["cap"].get<double>()));
   }
 
   void emit_slice_last(const ir::Op& op, const std::string& y) {

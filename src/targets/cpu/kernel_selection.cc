@@ -35,7 +35,7 @@ std::optional<std::string> kernel_for(const ir::Module& m, const ir::Function& f
   if (n == "linear") return "linear/f32-accumulate" + vec;
   for (const char* plain :
        {"take", "take_q", "rms_norm", "qk_rms_norm", "layer_norm", "add", "mul", "silu", "gelu",
-        "scale", "cast", "slice_last", "swiglu", "geglu", "gather_rows", "last_row"})
+        "scale", "softcap", "cast", "slice_last", "swiglu", "geglu", "gather_rows", "last_row"})
     if (n == plain) return n;
   return std::nullopt;
 }
