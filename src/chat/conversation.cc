@@ -39,6 +39,14 @@ Conversation make(std::string name, std::string system_template, std::string sys
   return c;
 }
 
+Conversation gemma3_instruction() {
+  Conversation c = make("gemma3_instruction", "{system_message}", "",
+                        {{"user", "<start_of_turn>user"}, {"assistant", "<start_of_turn>model"}},
+                        {"<end_of_turn>\n"}, "\n", "\n", {"<end_of_turn>"}, {1, 106}, {2});
+  c.system_in_first_user_turn = true;
+  return c;
+}
+
 // MLC's templates (python/mlc_llm/conversation_template/), the ones llmcc ships.
 const std::vector<Conversation>& registry() {
   static const std::vector<Conversation> templates = {
@@ -73,9 +81,11 @@ const std::vector<Conversation>& registry() {
            "fairness and positivity.",
            {{"user", "[INST]"}, {"assistant", "[/INST]"}, {"tool", "[INST]"}}, {" "}, " ", "",
            {"</s>"}, {2}, {1}, false),
-      make("gemma_instruction", "<bos>{system_message}", "",
+      make("gemma_instruction", "{system_message}", "",
            {{"user", "<start_of_turn>user"}, {"assistant", "<start_of_turn>model"}},
            {"<end_of_turn>\n"}, "\n", "\n", {"<end_of_turn>"}, {1, 107}, {2}),
+      // Gemma 3's vocabulary ends a turn with id 106; a system message joins the first user turn.
+      gemma3_instruction(),
       make("phi-3", "<|system|>\n{system_message}",
            "You are a helpful digital assistant. Please provide safe, ethical and accurate "
            "information to the user.",
@@ -119,7 +129,7 @@ Json Conversation::to_json() const {
   Json history = Json::array();
   for (const auto& [role, content] : messages)
     history.push_back(Json::array({role, content ? Json(*content) : Json()}));
-  return {{"name", name},
+  Json j = {{"name", name},
           {"system_template", system_template},
           {"system_message", system_message},
           {"system_prefix_token_ids", system_prefix_token_ids},
@@ -134,6 +144,8 @@ Json Conversation::to_json() const {
           {"stop_token_ids", stop_token_ids},
           {"function_string", function_string},
           {"use_function_calling", use_function_calling}};
+  if (system_in_first_user_turn) j["system_in_first_user_turn"] = true;
+  return j;
 }
 
 Conversation Conversation::from_json(const Json& j) {
@@ -145,6 +157,7 @@ Conversation Conversation::from_json(const Json& j) {
     if (j.contains("system_prefix_token_ids") && !j["system_prefix_token_ids"].is_null())
       c.system_prefix_token_ids = j["system_prefix_token_ids"].get<std::vector<int32_t>>();
     c.add_role_after_system_message = j.value("add_role_after_system_message", true);
+    c.system_in_first_user_turn = j.value("system_in_first_user_turn", false);
     c.roles = json_to_pairs(j.at("roles"));
     if (j.contains("role_templates")) c.role_templates = json_to_pairs(j["role_templates"]);
     for (const auto& [role, _] : c.roles)
@@ -171,8 +184,11 @@ Conversation Conversation::from_json(const Json& j) {
 }
 
 std::string Conversation::as_prompt() const {
-  const std::string system = replace_all(system_template, "{system_message}", system_message);
+  const bool fold = system_in_first_user_turn && !system_message.empty();
+  const std::string system =
+      fold ? "" : replace_all(system_template, "{system_message}", system_message);
   std::string prompt = system;
+  bool folded = false;
   const std::string& user_sep = seps[0];
   const std::string& assistant_sep = seps.size() > 1 ? seps[1] : seps[0];
   for (size_t i = 0; i < messages.size(); ++i) {
@@ -186,6 +202,10 @@ std::string Conversation::as_prompt() const {
     const bool bare = !add_role_after_system_message && !system.empty() && i == 0;
     const std::string* tmpl = lookup(role_templates, role);
     std::string body = replace_all(*tmpl, "{" + role + "_message}", *content);
+    if (fold && !folded && role == "user") {
+      body = system_message + "\n\n" + body;
+      folded = true;
+    }
     prompt += (bare ? "" : *prefix + role_content_sep) + body +
               (role == "assistant" ? assistant_sep : user_sep);
   }

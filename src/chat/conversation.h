@@ -19,6 +19,9 @@ struct Conversation {
   std::string system_message;
   std::vector<int32_t> system_prefix_token_ids;
   bool add_role_after_system_message = true;
+  // Gemma 3's chat template: there is no system turn; a system message opens the first user
+  // message, followed by a blank line. (Not an MLC field; written only when set.)
+  bool system_in_first_user_turn = false;
   std::vector<std::pair<std::string, std::string>> roles;           // role -> prefix, in order
   std::vector<std::pair<std::string, std::string>> role_templates;  // role -> "{user_message}"
   std::vector<std::pair<std::string, std::optional<std::string>>> messages;

@@ -49,6 +49,8 @@ std::string default_conv_template(const std::string& model_type) {
                                                                   {"mistral", "mistral_default"},
                                                                   {"gemma", "gemma_instruction"},
                                                                   {"gemma2", "gemma_instruction"},
+                                                                  {"gemma3", "gemma3_instruction"},
+                                                                  {"gemma3_text", "gemma3_instruction"},
                                                                   {"phi3", "phi-3"}};
   for (const auto& [type, conv] : kDefaults)
     if (model_type == type) return conv;

@@ -274,7 +274,9 @@ std::string gguf_conv_template(const GgufFile& g) {
   const std::string t = g.metadata().value("tokenizer.chat_template", "");
   if (t.find("<|im_start|>") != std::string::npos) return "chatml";
   if (t.find("<|start_header_id|>") != std::string::npos) return "llama-3";
-  if (t.find("<start_of_turn>") != std::string::npos) return "gemma_instruction";
+  if (t.find("<start_of_turn>") != std::string::npos)  // Gemma 3's folds the system message in
+    return t.find("first_user_prefix") != std::string::npos ? "gemma3_instruction"
+                                                            : "gemma_instruction";
   if (t.find("<|user|>") != std::string::npos) return "phi-3";
   if (t.find("<<SYS>>") != std::string::npos) return "llama-2";
   if (t.find("[INST]") != std::string::npos) return "mistral_default";

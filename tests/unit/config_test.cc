@@ -9,6 +9,7 @@
 #include "config/model_config_override.h"
 #include "config/optimization_flags.h"
 #include "config/presets.h"
+#include "models/gemma_config.h"
 #include "models/llama_config.h"
 #include "models/model.h"
 #include "quant/quantization.h"
@@ -306,6 +307,63 @@ TEST(Registries, FamiliesReadTheirConfigsAndRefuseWhatTheyCannotBuild) {
   EXPECT_EQ(detect_model_type("auto", source), "qwen2");
   source.dict = {{"architectures", {"Transformer9000"}}};
   EXPECT_THROW(detect_model_type("auto", source), UserError);
+}
+
+TEST(GemmaConfig, LayerPatternsDefaultsAndRoundTrip) {
+  const Json base = {{"hidden_size", 64},        {"intermediate_size", 128},
+                     {"num_attention_heads", 4}, {"num_hidden_layers", 7},
+                     {"rms_norm_eps", 1e-6},     {"vocab_size", 256},
+                     {"max_position_embeddings", 128}};
+  auto read = [&](const char* type, const Json& extra) {
+    Json d = base;
+    d.update(extra);
+    auto c = Model::from_name(type).config_from_dict(d, "config.json");
+    return std::unique_ptr<GemmaConfig>(dynamic_cast<GemmaConfig*>(c.release()));
+  };
+  // Gemma: head_dim 256 unless set, the scale from head_dim, no window, hidden_act ignored.
+  auto g1 = read("gemma", {{"hidden_act", "gelu"}});
+  EXPECT_EQ(g1->head_dim, 256);
+  EXPECT_EQ(g1->query_pre_attn_scalar, 256);
+  EXPECT_EQ(g1->hidden_activation, "gelu_pytorch_tanh");
+  EXPECT_FALSE(g1->is_sliding(0));
+  // Gemma 2: transformers' defaults, even layers slide.
+  auto g2 = read("gemma2", {{"head_dim", 16}});
+  EXPECT_EQ(g2->attn_logit_softcapping, 50);
+  EXPECT_EQ(g2->final_logit_softcapping, 30);
+  EXPECT_EQ(g2->sliding_window, 4096);
+  EXPECT_TRUE(g2->is_sliding(0));
+  EXPECT_FALSE(g2->is_sliding(1));
+  EXPECT_EQ(read("gemma2", {{"final_logit_softcapping", nullptr}})->final_logit_softcapping, 0);
+  // Gemma 3: five of six layers slide; transformers 5's per-type rope_parameters.
+  auto g3 = read("gemma3_text",
+                 {{"rope_parameters",
+                   {{"full_attention", {{"rope_type", "linear"}, {"factor", 8.0}, {"rope_theta", 1e6}}},
+                    {"sliding_attention", {{"rope_type", "default"}, {"rope_theta", 1e4}}}}}});
+  for (int i = 0; i < 7; ++i) EXPECT_EQ(g3->is_sliding(i), i != 5) << i;
+  EXPECT_EQ(g3->position_embedding_base, 1e6);
+  EXPECT_EQ(g3->rope_local_base_freq, 1e4);
+  EXPECT_EQ(g3->rope_scaling["rope_type"], "linear");
+  EXPECT_EQ(g3->class_name(), "Gemma3Config");
+  // mlc-chat-config.json's model_config reads back to the same config.
+  auto again = read("gemma3_text", g3->asdict());
+  EXPECT_EQ(again->asdict(), g3->asdict());
+  // Errors name the field.
+  auto message = [&](const char* type, const Json& extra) {
+    try {
+      read(type, extra);
+    } catch (const UserError& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  EXPECT_NE(message("gemma", {{"hidden_activation", "relu"}}).find("hidden_activation"),
+            std::string::npos);
+  EXPECT_NE(message("gemma2", {{"layer_types", {"full_attention"}}}).find("layer_types"),
+            std::string::npos);
+  EXPECT_NE(message("gemma2", {{"sliding_window", nullptr}}).find("sliding_window"),
+            std::string::npos);
+  EXPECT_THROW(read("gemma3", {{"text_config", Json::object()}}), NotImplementedError);
+  EXPECT_THROW(read("gemma", {{"attention_bias", true}}), NotImplementedError);
 }
 
 TEST(Registries, EveryMlcModelTypeIsKnown) {
