@@ -9,6 +9,7 @@
 #include "support/error.h"
 #include "support/files.h"
 #include "support/logging.h"
+#include "weights/gguf_sentencepiece_vocab.h"
 
 namespace llmcc {
 
@@ -35,12 +36,26 @@ const std::map<std::string, std::string>& layer_names() {
   return m;
 }
 
+// Gemma 2 and 3 norm the MLP's input with ffn_norm and the attention's output with
+// post_attention_norm (Llama's ffn_norm is HF's post_attention_layernorm).
+const std::map<std::string, std::string>& sandwich_layer_names() {
+  static const std::map<std::string, std::string> m = {
+      {"post_attention_layernorm.weight", "post_attention_norm.weight"},
+      {"pre_feedforward_layernorm.weight", "ffn_norm.weight"},
+      {"post_feedforward_layernorm.weight", "post_ffw_norm.weight"}};
+  return m;
+}
+
 // The GGUF architectures llmcc imports and the HF class each one is.
 const std::map<std::string, std::string>& architectures() {
   static const std::map<std::string, std::string> m = {
-      {"llama", "LlamaForCausalLM"}, {"qwen2", "Qwen2ForCausalLM"}, {"qwen3", "Qwen3ForCausalLM"}};
+      {"llama", "LlamaForCausalLM"},   {"qwen2", "Qwen2ForCausalLM"},
+      {"qwen3", "Qwen3ForCausalLM"},   {"gemma", "GemmaForCausalLM"},
+      {"gemma2", "Gemma2ForCausalLM"}, {"gemma3", "Gemma3ForCausalLM"}};
   return m;
 }
+
+bool is_gemma(const std::string& arch) { return arch.rfind("gemma", 0) == 0; }
 
 // general.architecture, or NotImplementedError naming the supported ones.
 std::string gguf_architecture(const GgufFile& g) {
@@ -54,13 +69,16 @@ std::string gguf_architecture(const GgufFile& g) {
   return arch;
 }
 
-std::string to_hf_name(const std::string& gguf) {
+std::string to_hf_name(const std::string& gguf, const std::string& arch) {
   if (gguf == "token_embd.weight") return "model.embed_tokens.weight";
   if (gguf == "output_norm.weight") return "model.norm.weight";
   if (gguf == "output.weight") return "lm_head.weight";
   if (gguf.rfind("blk.", 0) == 0) {
     size_t dot = gguf.find('.', 4);
     std::string layer = gguf.substr(4, dot - 4), rest = gguf.substr(dot + 1);
+    if (arch == "gemma2" || arch == "gemma3")
+      for (const auto& [hf, g] : sandwich_layer_names())
+        if (g == rest) return "model.layers." + layer + "." + hf;
     for (const auto& [hf, g] : layer_names())
       if (g == rest) return "model.layers." + layer + "." + hf;
   }
@@ -79,10 +97,12 @@ class GgufCheckpoint : public Checkpoint {
     const std::string arch = gguf_architecture(gguf_);
     // Only llama.cpp's Llama converter interleaves q/k rows; Qwen's keep HF's order.
     permuted_ = arch == "llama";
+    // llama.cpp's Gemma converters store 1 + w for every (1 + w) norm; HF tensors hold w.
+    norm_offset_ = is_gemma(arch) ? -1.0f : 0.0f;
     heads_ = meta_int(gguf_, arch + ".attention.head_count");
     kv_heads_ = gguf_.metadata().value(arch + ".attention.head_count_kv", heads_);
     for (const auto& t : gguf_.tensors()) {
-      std::string hf = to_hf_name(t.name);
+      std::string hf = to_hf_name(t.name, arch);
       if (!hf.empty()) by_hf_[hf] = &t;
     }
   }
@@ -109,6 +129,8 @@ class GgufCheckpoint : public Checkpoint {
       unpermute(v, heads_);
     else if (permuted_ && name.find("k_proj") != std::string::npos)
       unpermute(v, kv_heads_);
+    if (norm_offset_ != 0 && name.size() > 11 && name.compare(name.size() - 11, 11, "norm.weight") == 0)
+      for (float& x : v.owned) x += norm_offset_;
     v.data = reinterpret_cast<const uint8_t*>(v.owned.data());
     v.nbytes = v.owned.size() * sizeof(float);
     return v;
@@ -133,6 +155,7 @@ class GgufCheckpoint : public Checkpoint {
 
   GgufFile gguf_;
   bool permuted_ = false;
+  float norm_offset_ = 0;
   int64_t heads_ = 0, kv_heads_ = 0;
   std::map<std::string, const GgufTensor*> by_hf_;
 };
@@ -147,6 +170,56 @@ Json gguf_eos_token_ids(const GgufFile& g) {
         std::find(ids.begin(), ids.end(), m[key]) == ids.end())
       ids.push_back(m[key]);
   return ids.size() == 1 ? ids[0] : ids;
+}
+
+// What llama.cpp's Gemma converters write beyond Llama's keys, and what llama.cpp assumes where
+// they write nothing.
+void add_gemma_config(const GgufFile& g, const std::string& arch, Json& c) {
+  const Json& m = g.metadata();
+  const std::string a = arch + ".";
+  const int64_t layers = c["num_hidden_layers"], hidden = c["hidden_size"];
+  const int64_t heads = c["num_attention_heads"], head_dim = c["head_dim"];
+  c["hidden_activation"] = "gelu_pytorch_tanh";
+  if (arch == "gemma3") c["model_type"] = "gemma3_text";
+  if (arch == "gemma") return;
+  // llama.cpp scales by head_dim^-1/2 except on the 27B models (46 and 62 layers), whose
+  // query_pre_attn_scalar is hidden / heads.
+  const bool big = (arch == "gemma2" && layers == 46) || (arch == "gemma3" && layers == 62);
+  c["query_pre_attn_scalar"] = big ? hidden / heads : head_dim;
+  if (m.contains(a + "attention.scale") && m[a + "attention.scale"].is_number()) {
+    const double scale = m[a + "attention.scale"];
+    c["query_pre_attn_scalar"] = 1.0 / (scale * scale);
+  }
+  auto number_or_null = [&](const std::string& key) {
+    return m.contains(key) && m[key].is_number() && m[key].get<double>() > 0 ? m[key] : Json();
+  };
+  c["attn_logit_softcapping"] = number_or_null(a + "attn_logit_softcapping");
+  c["final_logit_softcapping"] = number_or_null(a + "final_logit_softcapping");
+  c["sliding_window"] = number_or_null(a + "attention.sliding_window");
+  // Which layers slide: the file's pattern (a flag per layer, or a period), else llama.cpp's
+  // defaults (Gemma 2: even layers; Gemma 3: five of every six).
+  const std::string pattern_key = a + "attention.sliding_window_pattern";
+  const Json pattern = m.value(pattern_key, Json());
+  Json types = Json::array();
+  for (int64_t i = 0; i < layers; ++i) {
+    bool sliding;
+    if (pattern.is_array()) {
+      if (static_cast<int64_t>(pattern.size()) != layers)
+        user_error("GGUF file '{}': {} lists {} layers, the model has {}", g.path().string(),
+                   pattern_key, pattern.size(), layers);
+      sliding = pattern[i].get<bool>();
+    } else {
+      const int64_t period = pattern.is_number_integer() ? pattern.get<int64_t>()
+                             : arch == "gemma2"          ? 2
+                                                         : 6;
+      if (period < 1) user_error("GGUF file '{}': {} must be positive", g.path().string(), pattern_key);
+      sliding = i % period < period - 1;  // llama.cpp's swa pattern
+    }
+    types.push_back(sliding && !c["sliding_window"].is_null() ? "sliding_attention"
+                                                              : "full_attention");
+  }
+  c["layer_types"] = types;
+  if (arch == "gemma3") c["rope_local_base_freq"] = 10000.0;  // fixed in llama.cpp too
 }
 
 }  // namespace
@@ -178,19 +251,24 @@ Json gguf_hf_config(const GgufFile& g) {
             {"bos_token_id", m.value("tokenizer.ggml.bos_token_id", 1)},
             {"eos_token_id", gguf_eos_token_ids(g)},
             {"torch_dtype", "float16"}};
-  if (m.contains(a + "rope.scaling.type") && m[a + "rope.scaling.type"] != "none")
-    throw NotImplementedError(fmt::format("GGUF rope scaling '{}' is not imported yet",
-                                          m[a + "rope.scaling.type"].get<std::string>()));
+  const std::string scaling = m.value(a + "rope.scaling.type", "none");
+  if (scaling == "linear")
+    c["rope_scaling"] = {{"rope_type", "linear"}, {"factor", m.value(a + "rope.scaling.factor", 1.0)}};
+  else if (scaling != "none")
+    throw NotImplementedError(
+        fmt::format("GGUF rope scaling '{}' is not imported yet", scaling));
+  if (is_gemma(arch)) add_gemma_config(g, arch, c);
   return c;
 }
 
 Json gguf_tokenizer_json(const GgufFile& g) {
   const Json& m = g.metadata();
   const std::string model = m.value("tokenizer.ggml.model", "");
+  if (model == "llama") return gguf_sentencepiece_tokenizer_json(g);
   if (model != "gpt2")
     throw NotImplementedError(
         fmt::format("GGUF tokenizer model '{}' cannot be exported yet; llmcc exports byte-level "
-                    "BPE ('gpt2') vocabularies",
+                    "BPE ('gpt2') and SentencePiece ('llama') vocabularies",
                     model));
   const Json& tokens = m.at("tokenizer.ggml.tokens");
   const Json types = m.value("tokenizer.ggml.token_type", Json::array());

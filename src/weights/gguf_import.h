@@ -15,7 +15,8 @@ namespace llmcc {
 
 // config.json for a llama-architecture GGUF. UserError for other architectures.
 Json gguf_hf_config(const GgufFile& gguf);
-// tokenizer.json for a GGUF whose tokenizer.ggml.model is "gpt2" (byte-level BPE).
+// tokenizer.json for a GGUF whose tokenizer.ggml.model is "gpt2" (byte-level BPE) or "llama"
+// (SentencePiece; weights/gguf_sentencepiece_vocab.h).
 Json gguf_tokenizer_json(const GgufFile& gguf);
 // The MLC conversation template matching tokenizer.chat_template ("LM" when none does), and the
 // default system prompt the chat template writes, when it is a literal (SmolLM2 has one).

@@ -8,7 +8,9 @@
 #include <filesystem>
 
 #include "support/error.h"
+#include "support/files.h"
 #include "support/json.h"
+#include "weights/gguf_import.h"
 #include "tokenizer/utf8.h"
 
 namespace llmcc {
@@ -17,16 +19,16 @@ namespace {
 namespace fs = std::filesystem;
 const fs::path kDir = fs::path(LLMCC_SOURCE_DIR) / "tests/data/tokenizers";
 
-class TokenizerGoldens : public ::testing::TestWithParam<std::string> {};
-
-TEST_P(TokenizerGoldens, MatchHuggingFace) {
-  auto tok = Tokenizer::from_dir(kDir / GetParam());
-  Json goldens = read_json_file(kDir / "goldens.json")[GetParam()];
+// `tok` against the goldens of `family`: ids with and without special tokens, decodes, and
+// streaming.
+void expect_goldens(const Tokenizer& t, const std::string& family) {
+  const Tokenizer* tok = &t;
+  Json goldens = read_json_file(kDir / "goldens.json")[family];
   ASSERT_GE(goldens.size(), 15u);
   for (const auto& c : goldens) {
     const std::string text = c["text"];
     auto ids = tok->encode(text, false);
-    EXPECT_EQ(ids, c["ids"].get<std::vector<int32_t>>()) << GetParam() << ": " << text;
+    EXPECT_EQ(ids, c["ids"].get<std::vector<int32_t>>()) << family << ": " << text;
     EXPECT_EQ(tok->encode(text, true), c["ids_with_special"].get<std::vector<int32_t>>()) << text;
     EXPECT_EQ(tok->decode(c["ids"].get<std::vector<int32_t>>()), c["decoded"].get<std::string>())
         << text;
@@ -44,8 +46,38 @@ TEST_P(TokenizerGoldens, MatchHuggingFace) {
   }
 }
 
+class TokenizerGoldens : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(TokenizerGoldens, MatchHuggingFace) {
+  expect_goldens(*Tokenizer::from_dir(kDir / GetParam()), GetParam());
+}
+
 INSTANTIATE_TEST_SUITE_P(Families, TokenizerGoldens,
-                         ::testing::Values("bytelevel", "llama", "metaspace", "sentencepiece"));
+                         ::testing::Values("bytelevel", "llama", "metaspace", "sentencepiece",
+                                           "gemma", "llama_sp"));
+
+// The Gemma 3 GGUF twin carries the Gemma-style SentencePiece test vocabulary as llama.cpp writes
+// one (pieces, scores, token types, no space prefix); imported, it tokenizes as the tokenizer.json
+// that transformers makes of the same SentencePiece model.
+// The same path serves Llama 2's vocabularies, which add a dummy space prefix.
+class GgufSentencePieceVocabulary
+    : public ::testing::TestWithParam<std::pair<std::string, std::string>> {};
+
+TEST_P(GgufSentencePieceVocabulary, TokenizesLikeHuggingFace) {
+  const auto& [file, family] = GetParam();
+  GgufFile gguf(fs::path(LLMCC_SOURCE_DIR) / "tests/data/gguf" / file);
+  TempPath dir = make_temp_dir("llmcc-gguf-vocab");
+  write_file_atomic(dir.path() / "tokenizer.json", gguf_tokenizer_json(gguf).dump());
+  auto tok = Tokenizer::from_json_file(dir.path() / "tokenizer.json");
+  EXPECT_EQ(tok->vocab_size(), 512);
+  expect_goldens(*tok, family);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Goldens, GgufSentencePieceVocabulary,
+    ::testing::Values(std::pair<std::string, std::string>{"gemma3_local_global.gguf", "gemma"},
+                      std::pair<std::string, std::string>{"llama_sp_vocab.gguf", "llama_sp"}),
+    [](const auto& info) { return info.param.second; });
 
 TEST(Tokenizer, ByteLevelRoundTripsAnyText) {
   auto tok = Tokenizer::from_dir(kDir / "bytelevel");

@@ -13,9 +13,16 @@ Three families:
   metaspace  the same model with transformers' newer Metaspace pre-tokenizer (prepend "first").
   sentencepiece  a SentencePiece BPE tokenizer.model (byte fallback), ids from the `sentencepiece`
              package; llmcc loads it through the SentencePiece C++ library.
+  gemma, llama_sp  SentencePiece BPE models laid out as Gemma's and Llama 2's; gemma: (<pad> <eos> <bos> <unk>, no dummy
+             prefix, whitespace kept, digits split, <start_of_turn>/<end_of_turn> user-defined),
+             with ids from the tokenizer.json that transformers' GemmaConverter makes of it. Its
+             vocabulary goes into the Gemma 3 GGUF twin (make_gguf_twin.py), whose SentencePiece
+             vocabulary llmcc must tokenize the same way; llama_sp's goes into a
+             vocabulary-only GGUF (tests/data/gguf/llama_sp_vocab.gguf).
 
 The training text is the project's own prose (tests/data/text/sample.txt) plus a few lines of
-code. Needs `tokenizers` and `sentencepiece` (PyPI). CI reads the committed files.
+code. Needs `tokenizers`, `sentencepiece`, `protobuf` and (for the Gemma converter) `transformers`
+(PyPI). CI reads the committed files.
   python3 tools/python/make_tokenizer_goldens.py
 """
 import json
@@ -143,6 +150,114 @@ def make_sentencepiece(out_dir):
     return cases
 
 
+def sentencepiece_tokenizer_json(model_file, dummy_prefix, bos):
+    """The tokenizer.json that transformers' GemmaConverter (no dummy prefix) or legacy
+    LlamaConverter (dummy prefix) writes for a SentencePiece BPE model. Gemma's class no longer
+    runs in transformers 5, so the recipe is spelled out here: the pieces in id order, merges from
+    the piece scores (transformers' own generate_merges), byte fallback, spaces as "▁",
+    control and user-defined pieces as added tokens, and <bos> before the text."""
+    from tokenizers import AddedToken
+    from transformers.convert_slow_tokenizer import generate_merges, import_protobuf
+    proto = import_protobuf().ModelProto()
+    with open(model_file, "rb") as f:
+        proto.ParseFromString(f.read())
+    vocab = {p.piece: i for i, p in enumerate(proto.pieces)}
+    scores = {p.piece: p.score for p in proto.pieces}
+    merges = generate_merges(vocab, scores)
+    unk = proto.pieces[proto.trainer_spec.unk_id].piece
+    tok = Tokenizer(models.BPE(vocab=vocab, merges=merges, unk_token=unk, fuse_unk=True,
+                               byte_fallback=True))
+    replace = normalizers.Replace(" ", "▁")
+    tok.normalizer = (normalizers.Sequence([normalizers.Prepend("▁"), replace])
+                      if dummy_prefix else replace)
+    steps = [decoders.Replace("▁", " "), decoders.ByteFallback(), decoders.Fuse()]
+    if dummy_prefix:
+        steps.append(decoders.Strip(" ", 1, 0))
+    tok.decoder = decoders.Sequence(steps)
+    tok.add_special_tokens([AddedToken(p.piece, normalized=False, special=True)
+                            for p in proto.pieces if p.type in (2, 3)])
+    tok.add_tokens([AddedToken(p.piece, normalized=False, special=False)
+                    for p in proto.pieces if p.type == 4])
+    tok.post_processor = processors.TemplateProcessing(
+        single=f"{proto.pieces[bos].piece} $A", special_tokens=[(proto.pieces[bos].piece, bos)])
+    return tok
+
+
+def write_vocab_gguf(model_file, path, dummy_prefix, ids):
+    """A vocabulary-only GGUF (as llama.cpp's ggml-vocab-*.gguf test files) of a SentencePiece
+    model, written as llama.cpp's _set_vocab_sentencepiece writes one."""
+    import gguf
+    from transformers.convert_slow_tokenizer import import_protobuf
+    proto = import_protobuf().ModelProto()
+    with open(model_file, "rb") as f:
+        proto.ParseFromString(f.read())
+    w = gguf.GGUFWriter(path, "llama")
+    w.add_tokenizer_model("llama")
+    w.add_tokenizer_pre("default")
+    w.add_token_list([p.piece for p in proto.pieces])
+    w.add_token_scores([p.score for p in proto.pieces])
+    w.add_token_types([int(p.type) for p in proto.pieces])
+    w.add_add_space_prefix(dummy_prefix)
+    w.add_add_bos_token(True)
+    w.add_bos_token_id(ids["bos"])
+    w.add_eos_token_id(ids["eos"])
+    w.add_unk_token_id(ids["unk"])
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+
+
+# SentencePiece BPE models with byte fallback and whitespace kept, as Gemma's and Llama 2's.
+SENTENCEPIECE_FAMILIES = {
+    # <pad> <eos> <bos> <unk>, no dummy prefix, digits split, the turn markers user-defined.
+    "gemma": dict(train=dict(add_dummy_prefix=False, split_digits=True, pad_id=0, eos_id=1,
+                             bos_id=2, unk_id=3, pad_piece="<pad>", eos_piece="<eos>",
+                             bos_piece="<bos>", unk_piece="<unk>",
+                             user_defined_symbols=["<start_of_turn>", "<end_of_turn>"]),
+                  ids=dict(bos=2, eos=1, unk=3),
+                  special=["<start_of_turn>user\nWhat is 2+2?<end_of_turn>\n<start_of_turn>model\n",
+                           "<bos>text<eos> after <pad> and <unk>!", "  <start_of_turn> spaced "]),
+    # Llama 2: <unk> <s> </s>, a dummy "▁" prefix.
+    "llama_sp": dict(train=dict(add_dummy_prefix=True, unk_id=0, bos_id=1, eos_id=2, pad_id=-1),
+                     ids=dict(bos=1, eos=2, unk=0),
+                     special=["<s>[INST] Hi there [/INST]</s>", "a</s>b<unk>c"]),
+}
+
+
+def make_sentencepiece_family(name, out_dir):
+    import io
+    import sentencepiece as spm
+    spec = SENTENCEPIECE_FAMILIES[name]
+    dummy_prefix = spec["train"]["add_dummy_prefix"]
+    model = io.BytesIO()
+    spm.SentencePieceTrainer.train(
+        sentence_iterator=iter(training_text()), model_writer=model, model_type="bpe",
+        vocab_size=512, byte_fallback=True, character_coverage=1.0,
+        normalization_rule_name="identity", remove_extra_whitespaces=False,
+        allow_whitespace_only_pieces=True, **spec["train"])
+    os.makedirs(out_dir, exist_ok=True)
+    model_file = os.path.join(out_dir, "tokenizer.model")
+    with open(model_file, "wb") as f:
+        f.write(model.getvalue())
+    tok = sentencepiece_tokenizer_json(model_file, dummy_prefix, spec["ids"]["bos"])
+    tok.save(os.path.join(out_dir, "tokenizer.json"))
+    tok = Tokenizer.from_file(os.path.join(out_dir, "tokenizer.json"))
+    if name == "llama_sp":  # Gemma's vocabulary travels in the Gemma 3 GGUF twin instead
+        write_vocab_gguf(model_file, os.path.join(DATA, "gguf", "llama_sp_vocab.gguf"),
+                         dummy_prefix, spec["ids"])
+    sp = spm.SentencePieceProcessor(model_file=model_file)
+    cases = []
+    for text in CORPUS + spec["special"]:
+        ids = tok.encode(text, add_special_tokens=False).ids
+        if text not in spec["special"] and ids != sp.encode(text):
+            print(f"{name}: sentencepiece and tokenizers differ on {text!r}")
+        cases.append({"text": text, "ids": ids,
+                      "ids_with_special": tok.encode(text, add_special_tokens=True).ids,
+                      "decoded": tok.decode(ids, skip_special_tokens=False)})
+    return cases
+
+
 def main():
     goldens = {}
     for name, tok in [("bytelevel", make_bytelevel()), ("llama", make_llama(False)),
@@ -161,6 +276,9 @@ def main():
         print(f"{name}: vocab {tok.get_vocab_size()}, {len(cases)} cases")
     goldens["sentencepiece"] = make_sentencepiece(os.path.join(DATA, "tokenizers", "sentencepiece"))
     print(f"sentencepiece: {len(goldens['sentencepiece'])} cases")
+    for name in SENTENCEPIECE_FAMILIES:
+        goldens[name] = make_sentencepiece_family(name, os.path.join(DATA, "tokenizers", name))
+        print(f"{name}: {len(goldens[name])} cases")
     with open(os.path.join(DATA, "tokenizers", "goldens.json"), "w") as f:
         json.dump(goldens, f, ensure_ascii=False, indent=1)
 
