@@ -225,6 +225,10 @@ TEST_P(GgufTwin, ImportMatchesTheSafetensorsTwin) {
   }
   EXPECT_EQ(read_json_file(fs::path(out) / "config.json")["model_type"],
             read_json_file(kData / "models" / name / "config.json")["model_type"]);
+  // Gemma 3's chat template (in tokenizer.chat_template) is recognised as gemma3_instruction.
+  if (name.rfind("gemma3", 0) == 0)
+    EXPECT_EQ(read_json_file(fs::path(out) / "mlc-chat-config.json")["conv_template"]["name"],
+              "gemma3_instruction");
   Engine engine(out, fs::path(out) / "lib.so");
   std::vector<std::vector<float>> logits;
   const GenerationResult result = greedy_from_golden_prompt(engine, golden, logits);
@@ -237,7 +241,9 @@ TEST_P(GgufTwin, ImportMatchesTheSafetensorsTwin) {
   EXPECT_LE(max_diff, 1e-4 * max_ref);
 }
 
-INSTANTIATE_TEST_SUITE_P(Goldens, GgufTwin, ::testing::Values("qwen2_gqa_tied", "qwen3_head_dim"));
+INSTANTIATE_TEST_SUITE_P(Goldens, GgufTwin,
+                         ::testing::Values("qwen2_gqa_tied", "qwen3_head_dim",
+                                           "gemma3_local_global"));
 
 }  // namespace
 }  // namespace llmcc

@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
-"""Writes a committed random-weight Qwen2 or Qwen3 checkpoint (tests/data/models/NAME) as an F32
-GGUF laid out as llama.cpp's converter lays it out (tensor names, metadata keys, no q/k
-permutation for these architectures), so llmcc's GGUF import can be checked against the same
-model's Hugging Face goldens. The vocabulary is the 256 byte-level tokens of the random models,
-without merges, under the `qwen2` pre-tokenizer.
+"""Writes a committed random-weight Qwen2, Qwen3 or Gemma 3 checkpoint (tests/data/models/NAME) as
+an F32 GGUF laid out as llama.cpp's converter lays it out (tensor names, metadata keys, no q/k
+permutation for these architectures, Gemma's norms stored as 1 + w), so llmcc's GGUF import can
+be checked against the same model's Hugging Face goldens. Qwen's vocabulary is the 256
+byte-level tokens of the random models, without merges, under the `qwen2` pre-tokenizer; Gemma's
+is the Gemma-style SentencePiece test tokenizer (tests/data/tokenizers/gemma/tokenizer.model),
+written as llama.cpp's _create_vocab_sentencepiece writes one (pieces, scores, token types).
 
   python3 tools/python/make_gguf_twin.py qwen2_gqa_tied [--out tests/data/gguf]
 
@@ -30,7 +32,34 @@ LAYER_NAMES = {
 }
 
 
-def gguf_name(hf):
+# Gemma 2/3's sandwich norms (Llama's ffn_norm is HF's post_attention_layernorm).
+SANDWICH_NAMES = {
+    "post_attention_layernorm.weight": "post_attention_norm.weight",
+    "pre_feedforward_layernorm.weight": "ffn_norm.weight",
+    "post_feedforward_layernorm.weight": "post_ffw_norm.weight",
+}
+GEMMA_CHAT_TEMPLATE = (
+    "{{ bos_token }}{%- if messages[0]['role'] == 'system' -%}{%- set first_user_prefix = "
+    "messages[0]['content'] + '\n\n' -%}{%- set loop_messages = messages[1:] -%}{%- else -%}"
+    "{%- set first_user_prefix = \"\" -%}{%- set loop_messages = messages -%}{%- endif -%}"
+    "{%- for message in loop_messages -%}{%- if (message['role'] == 'assistant') -%}"
+    "{%- set role = \"model\" -%}{%- else -%}{%- set role = message['role'] -%}{%- endif -%}"
+    "{{ '<start_of_turn>' + role + '\n' + (first_user_prefix if loop.first else \"\") }}"
+    "{{ message['content'] | trim }}{{ '<end_of_turn>\n' }}{%- endfor -%}"
+    "{%- if add_generation_prompt -%}{{'<start_of_turn>model\n'}}{%- endif -%}")
+
+
+def sentencepiece_vocab(model_file):
+    """tokens, scores and llama.cpp token types (SentencePiece's piece types) of a tokenizer.model."""
+    from sentencepiece import sentencepiece_model_pb2
+    proto = sentencepiece_model_pb2.ModelProto()
+    with open(model_file, "rb") as f:
+        proto.ParseFromString(f.read())
+    return ([p.piece for p in proto.pieces], [p.score for p in proto.pieces],
+            [int(p.type) for p in proto.pieces])
+
+
+def gguf_name(hf, arch="qwen2"):
     if hf == "model.embed_tokens.weight":
         return "token_embd.weight"
     if hf == "model.norm.weight":
@@ -38,7 +67,10 @@ def gguf_name(hf):
     if hf == "lm_head.weight":
         return "output.weight"
     parts = hf.split(".")
-    return f"blk.{parts[2]}." + LAYER_NAMES[".".join(parts[3:])]
+    rest = ".".join(parts[3:])
+    if arch in ("gemma2", "gemma3") and rest in SANDWICH_NAMES:
+        return f"blk.{parts[2]}." + SANDWICH_NAMES[rest]
+    return f"blk.{parts[2]}." + LAYER_NAMES[rest]
 
 
 def read_safetensors(path):
@@ -74,7 +106,8 @@ def main():
     args = parser.parse_args()
     src = os.path.join(args.data, "models", args.name)
     c = json.load(open(os.path.join(src, "config.json")))
-    arch = c["model_type"]
+    arch = {"gemma3_text": "gemma3"}.get(c["model_type"], c["model_type"])
+    gemma = arch.startswith("gemma")
     heads = c["num_attention_heads"]
     out_dir = os.path.join(args.data, "gguf")
     os.makedirs(out_dir, exist_ok=True)
@@ -91,17 +124,46 @@ def main():
     w.add_value_length(head_dim)
     w.add_layer_norm_rms_eps(c["rms_norm_eps"])
     rope = c.get("rope_parameters") or {}
+    rope = rope.get("full_attention", rope)  # Gemma 3: the global layers' RoPE
     w.add_rope_freq_base(rope.get("rope_theta", c.get("rope_theta", 10000.0)))
+    if rope.get("rope_type") == "linear":
+        w.add_rope_scaling_type(gguf.RopeScalingType.LINEAR)
+        w.add_rope_scaling_factor(rope["factor"])
     w.add_file_type(gguf.LlamaFileType.ALL_F32)
-    w.add_tokenizer_model("gpt2")
-    w.add_tokenizer_pre("qwen2")
-    w.add_token_list(byte_level_alphabet()[: c["vocab_size"]])
-    w.add_token_types([gguf.TokenType.NORMAL] * c["vocab_size"])
-    w.add_token_merges([])
-    w.add_bos_token_id(c["bos_token_id"])
-    w.add_eos_token_id(c["eos_token_id"])
+    if gemma:
+        assert arch == "gemma3", "the twin writes Gemma 3 only"
+        assert c.get("attn_logit_softcapping") is None
+        if c.get("final_logit_softcapping"):
+            w.add_final_logit_softcapping(c["final_logit_softcapping"])
+        w.add_sliding_window(c["sliding_window"])
+        w.add_sliding_window_pattern([t == "sliding_attention" for t in c["layer_types"]])
+        tokens, scores, types = sentencepiece_vocab(
+            os.path.join(args.data, "tokenizers", "gemma", "tokenizer.model"))
+        assert len(tokens) == c["vocab_size"], "the model's vocabulary must be the tokenizer's"
+        w.add_tokenizer_model("llama")
+        w.add_tokenizer_pre("default")
+        w.add_token_list(tokens)
+        w.add_token_scores(scores)
+        w.add_token_types(types)
+        w.add_add_space_prefix(False)
+        w.add_add_bos_token(True)
+        w.add_bos_token_id(2)
+        w.add_eos_token_id(1)
+        w.add_unk_token_id(3)
+        w.add_pad_token_id(0)
+        w.add_chat_template(GEMMA_CHAT_TEMPLATE)
+    else:
+        w.add_tokenizer_model("gpt2")
+        w.add_tokenizer_pre("qwen2")
+        w.add_token_list(byte_level_alphabet()[: c["vocab_size"]])
+        w.add_token_types([gguf.TokenType.NORMAL] * c["vocab_size"])
+        w.add_token_merges([])
+        w.add_bos_token_id(c["bos_token_id"])
+        w.add_eos_token_id(c["eos_token_id"])
     for name, tensor in read_safetensors(os.path.join(src, "model.safetensors")):
-        w.add_tensor(gguf_name(name), np.ascontiguousarray(tensor))
+        if gemma and name.endswith("norm.weight"):
+            tensor = tensor + np.float32(1)  # as llama.cpp's Gemma converters store them
+        w.add_tensor(gguf_name(name, arch), np.ascontiguousarray(tensor))
     w.write_header_to_file()
     w.write_kv_data_to_file()
     w.write_tensors_to_file()

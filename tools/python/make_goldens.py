@@ -94,8 +94,9 @@ MODELS = {
                                    final_logit_softcapping=15.0, sliding_window=13),
                               torch.float32, None),
     # Gemma 3 (text): per-head (1 + w) q/k norms, sliding layers rotating with base 1e4 and a
-    # global layer with base 1e6 and linear scaling x4, window 13, in f32.
-    "gemma3_local_global": (dict(family="gemma3", num_hidden_layers=3, num_attention_heads=4,
+    # global layer with base 1e6 and linear scaling x4, window 13, in f32. Its 512-token vocabulary
+    # is the size of the Gemma-style SentencePiece test tokenizer, which its GGUF twin carries.
+    "gemma3_local_global": (dict(family="gemma3", vocab_size=512, num_hidden_layers=3, num_attention_heads=4,
                                  num_key_value_heads=2, head_dim=32, tie_word_embeddings=True,
                                  query_pre_attn_scalar=32, sliding_window=13,
                                  layer_types=["sliding_attention", "sliding_attention",
