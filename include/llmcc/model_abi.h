@@ -11,6 +11,7 @@
  *   void                        llmcc_free_kv_cache(llmcc_kv_cache*);
  *   void                        llmcc_kv_cache_copy_page(llmcc_kv_cache*, int64_t src_page,
  *                                   int64_t dst_page);     every layer's K and V of one page
+ *                                   (of the cache given: kv, or kv->local)
  *   const char*                 llmcc_last_error(void);
  *
  * Bump LLMCC_ABI_VERSION whenever anything in this file changes meaning.
@@ -24,7 +25,7 @@
 extern "C" {
 #endif
 
-#define LLMCC_ABI_VERSION 2u
+#define LLMCC_ABI_VERSION 3u
 
 typedef enum {
   LLMCC_FLOAT32 = 0,
@@ -46,8 +47,14 @@ typedef struct {
 
 /* The paged KV cache. The library creates it and owns the storage layout; the runtime owns the
  * bookkeeping (which pages belong to which sequence) and describes each forward pass in the
- * `batch` fields before calling a function that attends. */
-typedef struct {
+ * `batch` fields before calling a function that attends.
+ *
+ * A model whose sliding-window layers mix with full-attention ones (Gemma 2, Gemma 3) keeps the
+ * sliding layers in a second cache, `local`: its own storage, pages and batch fields, described by
+ * the runtime as this one is, for the same sequences, but holding only the pages of the last
+ * `window` positions, so those layers need memory for the window rather than the whole context.
+ * The full-attention layers stay in this one. `local` is NULL for every other model. */
+typedef struct llmcc_kv_cache {
   /* Set by the library at creation. */
   void* storage;
   int64_t num_pages;
@@ -70,6 +77,9 @@ typedef struct {
   const int32_t* page_indptr;
   const int32_t* page_indices;
   const int32_t* first_pages;
+
+  /* Set by the library at creation: the sliding layers' cache, or NULL. */
+  struct llmcc_kv_cache* local;
 } llmcc_kv_cache;
 
 /* Every model function has this signature. Inputs and outputs are caller-owned; the library checks

@@ -39,6 +39,18 @@ class DecoderBuilder {
                             {"num_key_value_heads", c_.num_key_value_heads},
                             {"head_dim", c_.head_dim},
                             {"dtype", ir::dtype_mlc_name(dtype_)}};
+    // Sliding layers mixed with full ones keep their own, window-sized KV pages (model_abi.h).
+    Json local = Json::array();
+    int64_t local_window = 0;
+    for (int64_t i = 0; i < c_.num_hidden_layers; ++i)
+      if (const int64_t w = layer_attention(i).sliding_window; w > 0) {
+        local.push_back(i);
+        local_window = std::max(local_window, w);
+      }
+    if (!local.empty() && static_cast<int64_t>(local.size()) < c_.num_hidden_layers) {
+      m_.attrs["kv_cache"]["local_layers"] = local;
+      m_.attrs["kv_cache"]["local_window"] = local_window;
+    }
     declare_params();
     build_embed();
     build_get_logits();

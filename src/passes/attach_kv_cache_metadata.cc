@@ -9,6 +9,8 @@ void attach_kv_cache_metadata(ir::Module& m) {
                                      {"num_attention_heads", kv["num_attention_heads"]},
                                      {"num_key_value_heads", kv["num_key_value_heads"]},
                                      {"head_dim", kv["head_dim"]}};
+  for (const char* key : {"local_layers", "local_window"})
+    if (kv.contains(key)) m.attrs["metadata"]["kv_cache"][key] = kv[key];
 }
 
 }  // namespace llmcc::passes

@@ -86,8 +86,9 @@ Engine::Engine(const fs::path& model_dir, const fs::path& model_lib, const Engin
                            .page_size = options.page_size});
   score_sequence_ = sizing_.max_num_sequence;
   for (int64_t s = sizing_.max_num_sequence; s-- > 0;) free_sequence_ids_.push_back(s);
-  // A sliding window releases pages from a sequence's front, so its prefixes do not stay whole.
-  if (options.prefix_cache && runner_.sliding_window_size() <= 0)
+  // A sliding window releases pages from a sequence's front, so its prefixes do not stay whole
+  // (also where only the sliding layers' group releases them).
+  if (options.prefix_cache && runner_.sliding_window_size() <= 0 && !runner_.kv().local())
     prefix_cache_ = std::make_unique<PrefixCache>(runner_.kv());
   if (options.background_thread) thread_ = std::thread([this] { loop(); });
 }
@@ -324,6 +325,12 @@ bool Engine::sample_next(const std::shared_ptr<Request>& r, const float* row) {
   return true;
 }
 
+void Engine::update_page_gauges() {
+  pages_in_use_ = pages_held_by_sequences();
+  const PagedKVCache* local = runner_.kv().local();
+  local_pages_in_use_ = local ? local->num_pages() - local->free_pages() : 0;
+}
+
 int64_t Engine::pages_held_by_sequences() const {
   const PagedKVCache& kv = runner_.kv();
   return kv.num_pages() - kv.free_pages() - (prefix_cache_ ? prefix_cache_->evictable_pages() : 0);
@@ -390,7 +397,7 @@ bool Engine::step_locked() {
     logits = runner_.forward_last(seqs, lengths, ids);
   } catch (...) {
     for (const auto& r : batch) fail(r, std::current_exception());
-    pages_in_use_ = pages_held_by_sequences();
+    update_page_gauges();
     return true;
   }
   {
@@ -404,7 +411,7 @@ bool Engine::step_locked() {
         std::max<int64_t>(0, std::min(r.kv_len + lengths[i], r.prefill_target) - r.kv_len);
     r.kv_len += lengths[i];
   }
-  pages_in_use_ = pages_held_by_sequences();
+  update_page_gauges();
   for (size_t i = 0; i < batch.size(); ++i) {
     const std::shared_ptr<Request>& r = batch[i];
     if (r->remaining() == 0) {

@@ -127,6 +127,9 @@ class Engine {
 
   // KV pages that live sequences hold (not those only the prefix cache keeps).
   int64_t kv_pages_in_use() const { return pages_in_use_.load(); }
+  // Pages of the sliding layers' own group (model_abi.h's kv->local) that sequences hold; 0 for
+  // models without one.
+  int64_t kv_local_pages_in_use() const { return local_pages_in_use_.load(); }
   struct PageCounts {
     int64_t total = 0, free = 0, prefix_cached = 0, in_use = 0;
   };
@@ -155,6 +158,7 @@ class Engine {
   // Samples the next token of `r` from `logits`; true when the request is done.
   bool sample_next(const std::shared_ptr<Request>& r, const float* logits);
   int64_t pages_held_by_sequences() const;
+  void update_page_gauges();
 
   ModelRunner runner_;
   EngineSizing sizing_;
@@ -176,7 +180,7 @@ class Engine {
   bool stopping_ = false;
   int64_t next_id_ = 0;
   EngineStats stats_;
-  std::atomic<int64_t> pages_in_use_{0};
+  std::atomic<int64_t> pages_in_use_{0}, local_pages_in_use_{0};
   std::thread thread_;
 };
 

@@ -50,8 +50,10 @@ ModelRunner::~ModelRunner() {
 }
 
 int64_t ModelRunner::kv_bytes_per_token() const {
+  // Sliding layers in their own group hold a window per sequence, not a context's worth.
   const Json& kv = metadata().at("kv_cache");
-  return 2 * kv.at("num_hidden_layers").get<int64_t>() *
+  const int64_t local = kv.contains("local_layers") ? kv["local_layers"].size() : 0;
+  return 2 * (kv.at("num_hidden_layers").get<int64_t>() - local) *
          kv.at("num_key_value_heads").get<int64_t>() * kv.at("head_dim").get<int64_t>() *
          dtype_bytes_;
 }
@@ -60,9 +62,15 @@ void ModelRunner::create_kv_cache(const KVCacheShape& shape) {
   if (raw_kv_) internal_error("the KV cache was already created");
   raw_kv_ = library_.create_kv_cache(shape.max_num_sequence, shape.max_total_sequence_length,
                                      prefill_chunk_, shape.page_size);
-  kv_ = std::make_unique<PagedKVCache>(
-      raw_kv_, [this](int64_t src, int64_t dst) { library_.copy_kv_page(raw_kv_, src, dst); },
-      sliding_window_);
+  auto copy = [this](llmcc_kv_cache* group) {
+    return [this, group](int64_t src, int64_t dst) { library_.copy_kv_page(group, src, dst); };
+  };
+  const int64_t local_window = metadata().at("kv_cache").value("local_window", int64_t{0});
+  if (raw_kv_->local)
+    kv_ = std::make_unique<PagedKVCache>(raw_kv_, copy(raw_kv_), copy(raw_kv_->local),
+                                         local_window);
+  else
+    kv_ = std::make_unique<PagedKVCache>(raw_kv_, copy(raw_kv_), sliding_window_);
 }
 
 void ModelRunner::embed(const std::vector<int32_t>& ids) {

@@ -16,6 +16,14 @@ PagedKVCache::PagedKVCache(llmcc_kv_cache* kv, CopyPage copy_page, int64_t slidi
   for (int64_t p = kv->num_pages; p-- > 0;) free_pages_.push_back(static_cast<int32_t>(p));
 }
 
+PagedKVCache::PagedKVCache(llmcc_kv_cache* kv, CopyPage copy_page, CopyPage copy_local_page,
+                           int64_t local_window)
+    : PagedKVCache(kv, std::move(copy_page)) {
+  if (kv->local == nullptr) internal_error("KV cache: the library made no local layer group");
+  if (local_window <= 0) internal_error("KV cache: the local layer group needs a window");
+  local_ = std::make_unique<PagedKVCache>(kv->local, std::move(copy_local_page), local_window);
+}
+
 const PagedKVCache::Sequence& PagedKVCache::sequence(int64_t seq_id) const {
   auto it = sequences_.find(seq_id);
   if (it == sequences_.end()) user_error("KV cache: sequence {} does not exist", seq_id);
@@ -45,10 +53,13 @@ void PagedKVCache::add_sequence(int64_t seq_id) {
   if (sequences_.count(seq_id)) user_error("KV cache: sequence {} already exists", seq_id);
   if (static_cast<int64_t>(sequences_.size()) >= kv_->max_batch_size)
     user_error("KV cache: at most {} sequences fit", kv_->max_batch_size);
+  if (local_) local_->add_sequence(seq_id);
   sequences_[seq_id] = Sequence{};
 }
 
 void PagedKVCache::add_sequence_with_prefix(int64_t seq_id, const std::vector<int32_t>& pages) {
+  if (local_ && !pages.empty())
+    internal_error("KV cache: a prefix cannot be shared with sliding layers' pages");
   add_sequence(seq_id);
   Sequence& s = sequences_[seq_id];
   for (int32_t p : pages) {
@@ -76,6 +87,7 @@ void PagedKVCache::remove_sequence(int64_t seq_id) {
   Sequence& s = sequence(seq_id);
   for (auto it = s.pages.rbegin(); it != s.pages.rend(); ++it) drop_page(*it);
   sequences_.erase(seq_id);
+  if (local_) local_->remove_sequence(seq_id);
 }
 
 int64_t PagedKVCache::truncate_sequence(int64_t seq_id, int64_t length) {
@@ -83,6 +95,7 @@ int64_t PagedKVCache::truncate_sequence(int64_t seq_id, int64_t length) {
   if (length < 0 || length > s.length)
     internal_error("truncate_sequence: {} is outside [0, {}]", length, s.length);
   if (first_visible_page(length) < s.first_page) length = 0;  // its window is gone
+  if (local_) length = local_->truncate_sequence(seq_id, length);  // 0 if the local one is
   const size_t pages =
       length == 0
           ? 0
@@ -98,7 +111,11 @@ int64_t PagedKVCache::truncate_sequence(int64_t seq_id, int64_t length) {
 
 void PagedKVCache::fork_sequence(int64_t parent, int64_t child) {
   const Sequence& p = sequence(parent);
-  add_sequence(child);
+  if (sequences_.count(child)) user_error("KV cache: sequence {} already exists", child);
+  if (static_cast<int64_t>(sequences_.size()) >= kv_->max_batch_size)
+    user_error("KV cache: at most {} sequences fit", kv_->max_batch_size);
+  if (local_) local_->fork_sequence(parent, child);
+  sequences_[child] = Sequence{};
   Sequence& c = sequences_[child];
   c.length = p.length;
   c.first_page = p.first_page;
@@ -182,6 +199,7 @@ void PagedKVCache::begin_forward(const std::vector<int64_t>& seq_ids,
     page_indptr_.push_back(static_cast<int32_t>(page_indices_.size()));
     first_pages_.push_back(static_cast<int32_t>(s.first_page));
   }
+  if (local_) local_->begin_forward(seq_ids, lengths);
   pending_ids_ = seq_ids;
   pending_lengths_ = lengths;
   kv_->num_seqs = static_cast<int32_t>(seq_ids.size());
@@ -201,12 +219,14 @@ void PagedKVCache::end_forward() {
   pending_ids_.clear();
   pending_lengths_.clear();
   kv_->num_seqs = 0;
+  if (local_) local_->end_forward();
 }
 
 void PagedKVCache::cancel_forward() {
   pending_ids_.clear();
   pending_lengths_.clear();
   kv_->num_seqs = 0;
+  if (local_) local_->cancel_forward();
 }
 
 }  // namespace llmcc

@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <vector>
 
 #include "llmcc/model_abi.h"
@@ -21,10 +22,17 @@ class PagedKVCache {
   // later query can see are released after each forward, so a sequence holds about W tokens of
   // pages however long it grows.
   PagedKVCache(llmcc_kv_cache* kv, CopyPage copy_page, int64_t sliding_window = 0);
+  // A model whose sliding layers live in kv->local (model_abi.h): those pages are managed by a
+  // second PagedKVCache with the layers' window, which every sequence operation here also
+  // applies to, so the sliding layers hold only their window. `copy_local_page` copies a page of
+  // kv->local.
+  PagedKVCache(llmcc_kv_cache* kv, CopyPage copy_page, CopyPage copy_local_page,
+               int64_t local_window);
 
   void add_sequence(int64_t seq_id);
   // A new sequence whose first tokens are already in `pages` (full pages, from the prefix
   // cache): it shares them, holding a reference each, and starts at length pages * page_size.
+  // Not with a local group, whose pages do not stay whole.
   void add_sequence_with_prefix(int64_t seq_id, const std::vector<int32_t>& pages);
   void remove_sequence(int64_t seq_id);
   // `child` starts as a copy of `parent`: full pages are shared (they never change again), the
@@ -69,6 +77,8 @@ class PagedKVCache {
   void cancel_forward();
 
   llmcc_kv_cache* raw() { return kv_; }
+  // The sliding layers' pages (kv->local), or null when the model keeps every layer here.
+  const PagedKVCache* local() const { return local_.get(); }
 
  private:
   struct Sequence {
@@ -92,6 +102,7 @@ class PagedKVCache {
   std::map<int64_t, Sequence> sequences_;
   std::vector<int64_t> pending_ids_, pending_lengths_;
   std::vector<int32_t> qo_indptr_, prev_lengths_, page_indptr_, page_indices_, first_pages_;
+  std::unique_ptr<PagedKVCache> local_;
 };
 
 }  // namespace llmcc

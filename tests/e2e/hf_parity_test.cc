@@ -61,9 +61,11 @@ double max_golden_logit(const Json& golden, size_t steps) {
 // Greedy generation from the golden's prompt for as many tokens as it has, keeping each step's
 // logits.
 // `pages`, when given, gets the most KV pages held at any step.
+// `local_pages`, the most pages of the sliding layers' own group (Gemma 2/3).
 GenerationResult greedy_from_golden_prompt(Engine& engine, const Json& golden,
                                            std::vector<std::vector<float>>& logits,
-                                           int64_t* pages = nullptr) {
+                                           int64_t* pages = nullptr,
+                                           int64_t* local_pages = nullptr) {
   GenerationConfig config;
   config.max_tokens = static_cast<int64_t>(golden["tokens"].size());
   config.sampling.temperature = 0;
@@ -71,6 +73,9 @@ GenerationResult greedy_from_golden_prompt(Engine& engine, const Json& golden,
                          [&](int64_t, const std::vector<float>& l, int32_t) {
                            logits.push_back(l);
                            if (pages) *pages = std::max(*pages, engine.kv_pages_in_use());
+                           if (local_pages)
+                             *local_pages =
+                                 std::max(*local_pages, engine.kv_local_pages_in_use());
                            return true;
                          });
 }
@@ -100,8 +105,9 @@ TEST_P(HfParity, GreedyTokensAndLogitsMatchTransformers) {
   const int64_t page_size = window > 0 ? 4 : 16;
   Engine engine(weights, lib, {.page_size = page_size});
   std::vector<std::vector<float>> logits;
-  int64_t max_pages = 0;
-  const GenerationResult result = greedy_from_golden_prompt(engine, golden, logits, &max_pages);
+  int64_t max_pages = 0, max_local_pages = 0;
+  const GenerationResult result =
+      greedy_from_golden_prompt(engine, golden, logits, &max_pages, &max_local_pages);
 
   EXPECT_EQ(result.tokens, golden["tokens"].get<std::vector<int32_t>>());
   if (every_layer_slides) {
@@ -116,6 +122,21 @@ TEST_P(HfParity, GreedyTokensAndLogitsMatchTransformers) {
         static_cast<long long>(bound),
         static_cast<long long>((length + page_size - 1) / page_size));
     EXPECT_LE(max_pages, bound);
+  } else if (window > 0) {
+    // Per-layer windows: the sliding layers' pages hold the window (plus the page being filled
+    // and the one the prompt's chunk reached into), the full layers' the whole sequence.
+    const int64_t length = static_cast<int64_t>(golden["prompt"].size() + result.tokens.size());
+    const int64_t prompt = static_cast<int64_t>(golden["prompt"].size());
+    const int64_t bound = (window - 1 + prompt + page_size - 1) / page_size + 1;
+    std::printf(
+        "[parity] %s: %lld tokens, window %lld: sliding layers held at most %lld pages of %lld "
+        "(bound %lld), full layers %lld\n",
+        c.model.c_str(), static_cast<long long>(length), static_cast<long long>(window),
+        static_cast<long long>(max_local_pages), static_cast<long long>(page_size),
+        static_cast<long long>(bound), static_cast<long long>(max_pages));
+    EXPECT_GT(max_local_pages, 0);
+    EXPECT_LE(max_local_pages, bound);
+    EXPECT_GE(max_pages, (length - 1) / page_size);
   }
   ASSERT_EQ(logits.size(), result.tokens.size());
   const double max_ref = max_golden_logit(golden, logits.size());

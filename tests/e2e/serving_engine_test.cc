@@ -139,7 +139,9 @@ TEST_P(ServingEngine, BatchedGreedyEqualsSequentialAndTransformers) {
 INSTANTIATE_TEST_SUITE_P(Goldens, ServingEngine,
                          ::testing::Values(Case{"llama_gqa_tied", "q0f32"},
                                            Case{"qwen2_odd_sizes", "q0f16"},
-                                           Case{"qwen3_tied", "q4f16_1"}),
+                                           Case{"qwen3_tied", "q4f16_1"},
+                                           // sliding layers in their own window-sized pages
+                                           Case{"gemma2_softcap_window", "q0f32"}),
                          [](const auto& info) {
                            return info.param.first + "_" + info.param.second;
                          });

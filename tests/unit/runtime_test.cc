@@ -184,6 +184,48 @@ TEST(PagedKVCache, AllocatesPagesAndDescribesTheBatch) {
   EXPECT_THROW(kv.begin_forward({9}, {100}), UserError);  // more than the pages left
 }
 
+// Gemma 2/3: the sliding layers' own group (kv->local) follows every sequence operation but keeps
+// only the window's pages, while the full layers' group keeps everything.
+TEST(PagedKVCache, LocalGroupKeepsOnlyTheWindow) {
+  FakeCache full(16, 4, 2), local(6, 4, 2);
+  full.kv.local = &local.kv;
+  PagedKVCache kv(
+      &full.kv, [&](int64_t s, int64_t d) { full.copies.emplace_back(s, d); },
+      [&](int64_t s, int64_t d) { local.copies.emplace_back(s, d); }, /*local_window=*/5);
+  ASSERT_NE(kv.local(), nullptr);
+  kv.add_sequence(0);
+  kv.begin_forward({0}, {10});  // 3 pages in each group
+  EXPECT_EQ(local.kv.num_seqs, 1);
+  EXPECT_EQ(local.kv.page_indptr[1], 3);
+  kv.end_forward();
+  // The next query (position 10) sees positions 6..10: the local group drops page 0.
+  EXPECT_EQ(kv.sequence_pages(0), 3);
+  EXPECT_EQ(kv.local()->sequence_pages(0), 2);
+  EXPECT_EQ(kv.local()->sequence_first_page(0), 1);
+  for (int i = 0; i < 10; ++i) {
+    kv.begin_forward({0}, {1});
+    EXPECT_EQ(local.kv.first_pages[0], kv.local()->sequence_first_page(0));
+    kv.end_forward();
+  }
+  EXPECT_EQ(kv.sequence_pages(0), 5);  // 20 tokens
+  EXPECT_LE(kv.local()->sequence_pages(0), 3);
+  // A fork copies the partly filled page in both groups; removing frees both.
+  kv.begin_forward({0}, {2});
+  kv.end_forward();
+  kv.fork_sequence(0, 1);
+  EXPECT_EQ(full.copies.size(), 1u);
+  EXPECT_EQ(local.copies.size(), 1u);
+  // Truncating back past what the window kept empties the sequence in both groups.
+  EXPECT_EQ(kv.truncate_sequence(1, 4), 0);
+  EXPECT_EQ(kv.sequence_length(1), 0);
+  EXPECT_EQ(kv.local()->sequence_length(1), 0);
+  kv.remove_sequence(0);
+  kv.remove_sequence(1);
+  EXPECT_EQ(kv.free_pages(), 16);
+  EXPECT_EQ(kv.local()->free_pages(), 6);
+  EXPECT_THROW(kv.add_sequence_with_prefix(2, {0}), InternalError);
+}
+
 TEST(PagedKVCache, TruncateFreesPagesPastTheNewLength) {
   FakeCache f(8, 4, 2);
   PagedKVCache kv = f.manager();

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <map>
 
 #include "ir/op_registry.h"
@@ -12,6 +13,24 @@
 namespace llmcc::cpu {
 
 namespace {
+
+// The KV cache's layer groups (model_abi.h): the sliding layers that live in kv->local, when the
+// model mixes them with full-attention layers, and the window they keep.
+struct KvGroups {
+  std::vector<int64_t> local;
+  int64_t local_window = 0;
+  int64_t full_layers = 0;
+};
+
+KvGroups kv_groups(const Json& kvc) {
+  KvGroups g;
+  if (kvc.contains("local_layers")) g.local = kvc["local_layers"].get<std::vector<int64_t>>();
+  g.local_window = kvc.value("local_window", int64_t{0});
+  g.full_layers = kvc["num_hidden_layers"].get<int64_t>() - static_cast<int64_t>(g.local.size());
+  if (!g.local.empty() && (g.local_window <= 0 || g.full_layers <= 0))
+    internal_error("kv_cache: local_layers need a local_window and some full-attention layers");
+  return g;
+}
 
 using ir::DType;
 using ir::Operand;
@@ -357,8 +376,21 @@ class FunctionEmitter {
     const std::string mask = fmt::format(
         "AttentionMask{{{}, {}, {}}}", a["causal"].get<bool>() ? "true" : "false",
         a.value("sliding_window", int64_t{0}), float_literal(a.value("logit_softcap", 0.0)));
-    line("if (attention({}, {}, kv, {}, {}, {}, {}, {}, {}, {}, {})) return 1;",
-         ref(op.operands[0]), y, rows_expr(result_type(op)), a["layer"].get<int64_t>(),
+    // A sliding layer of a model with both kinds lives in kv->local (model_abi.h).
+    const KvGroups groups = kv_groups(m_.attrs["kv_cache"]);
+    const int64_t layer = a["layer"].get<int64_t>();
+    auto local = std::find(groups.local.begin(), groups.local.end(), layer);
+    const bool in_local = local != groups.local.end();
+    if (in_local != (!groups.local.empty() && a.value("sliding_window", int64_t{0}) > 0) ||
+        (in_local && a["sliding_window"].get<int64_t>() > groups.local_window))
+      internal_error("attention layer {}: its window does not fit the KV cache's layer groups",
+                     layer);
+    const int64_t slot =
+        in_local ? local - groups.local.begin()
+                 : layer - std::count_if(groups.local.begin(), groups.local.end(),
+                                         [&](int64_t l) { return l < layer; });
+    line("if (attention({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})) return 1;",
+         ref(op.operands[0]), y, in_local ? "kv->local" : "kv", rows_expr(result_type(op)), slot,
          a["num_q_heads"].get<int64_t>(), a["num_kv_heads"].get<int64_t>(),
          a["head_dim"].get<int64_t>(), float_literal(a["sm_scale"].get<double>()), rope, mask);
   }
@@ -423,35 +455,58 @@ std::string emit_source(const ir::Module& m, const std::string& prefix) {
                  "  *count = static_cast<int32_t>(sizeof(kFunctions) / sizeof(kFunctions[0]));\n"
                  "  return kFunctions;\n}}\n",
                  prefix);
-  s += api +
-       fmt::format(
-           "llmcc_kv_cache* {}llmcc_create_tir_paged_kv_cache(int64_t max_batch_size,\n"
-           "    int64_t max_total_seq_len, int64_t prefill_chunk_size, int64_t page_size,\n"
-           "    int64_t support_sliding_window) {{\n"
-           "  (void)prefill_chunk_size;\n"
-           "  if (max_batch_size < 1 || max_total_seq_len < 1 || page_size < 1) {{\n"
-           "    fail(\"create_tir_paged_kv_cache: sizes must be positive\"); return nullptr; }}\n"
-           "  if (support_sliding_window) {{\n"
-           "    fail(\"create_tir_paged_kv_cache: this model has no sliding window\"); return "
-           "nullptr; }}\n"
-           "  llmcc_kv_cache* kv = static_cast<llmcc_kv_cache*>(std::calloc(1, "
-           "sizeof(llmcc_kv_cache)));\n"
-           "  if (!kv) {{ fail(\"out of memory\"); return nullptr; }}\n"
-           "  kv->page_size = static_cast<int32_t>(page_size);\n"
-           "  kv->num_pages = (max_total_seq_len + page_size - 1) / page_size + max_batch_size;\n"
-           "  kv->num_layers = {};\n  kv->num_kv_heads = {};\n  kv->head_dim = {};\n"
-           "  kv->dtype = {};\n  kv->max_batch_size = static_cast<int32_t>(max_batch_size);\n"
-           "  size_t bytes = static_cast<size_t>(kv->num_pages) * 2 * page_size * {} * {} * {} * "
-           "sizeof({});\n"
-           "  kv->storage = std::calloc(bytes, 1);\n"
-           "  if (!kv->storage) {{ std::free(kv); fail(\"out of memory allocating %zu bytes of KV "
-           "cache\", bytes); return nullptr; }}\n"
-           "  return kv;\n}}\n",
-           prefix, kvc["num_hidden_layers"].get<int64_t>(),
-           kvc["num_key_value_heads"].get<int64_t>(), kvc["head_dim"].get<int64_t>(),
-           abi_dtype(*kv_dtype), kvc["num_hidden_layers"].get<int64_t>(),
-           kvc["num_key_value_heads"].get<int64_t>(), kvc["head_dim"].get<int64_t>(),
-           c_type(*kv_dtype));
+  const KvGroups groups = kv_groups(kvc);
+  s += fmt::format(
+      "// One group of layers' pages: [layer][page][K|V][kv head][slot][head_dim].\n"
+      "static llmcc_kv_cache* new_kv_group(int32_t layers, int64_t pages, int64_t page_size,\n"
+      "                                    int64_t max_batch_size) {{\n"
+      "  llmcc_kv_cache* kv = static_cast<llmcc_kv_cache*>(std::calloc(1, "
+      "sizeof(llmcc_kv_cache)));\n"
+      "  if (!kv) {{ fail(\"out of memory\"); return nullptr; }}\n"
+      "  kv->page_size = static_cast<int32_t>(page_size);\n"
+      "  kv->num_pages = pages;\n"
+      "  kv->num_layers = layers;\n  kv->num_kv_heads = {};\n  kv->head_dim = {};\n"
+      "  kv->dtype = {};\n  kv->max_batch_size = static_cast<int32_t>(max_batch_size);\n"
+      "  size_t bytes = static_cast<size_t>(pages) * 2 * page_size * layers * {} * {} * "
+      "sizeof({});\n"
+      "  kv->storage = std::calloc(bytes > 0 ? bytes : 1, 1);\n"
+      "  if (!kv->storage) {{ std::free(kv); fail(\"out of memory allocating %zu bytes of KV "
+      "cache\", bytes); return nullptr; }}\n"
+      "  return kv;\n}}\n\n",
+      kvc["num_key_value_heads"].get<int64_t>(), kvc["head_dim"].get<int64_t>(),
+      abi_dtype(*kv_dtype), kvc["num_key_value_heads"].get<int64_t>(),
+      kvc["head_dim"].get<int64_t>(), c_type(*kv_dtype));
+  // The sliding layers' group holds, per sequence, the window and the chunk being appended (the
+  // runtime releases older pages after each forward), and never more than the full group.
+  const std::string local =
+      groups.local.empty()
+          ? std::string()
+          : fmt::format(
+                "  const int64_t chunk = prefill_chunk_size > 0 ? prefill_chunk_size : "
+                "max_total_seq_len;\n"
+                "  int64_t local_pages = max_batch_size * (({} - 1 + chunk + page_size - 1) / "
+                "page_size + 2);\n"
+                "  if (local_pages > pages) local_pages = pages;\n"
+                "  kv->local = new_kv_group({}, local_pages, page_size, max_batch_size);\n"
+                "  if (!kv->local) {{ std::free(kv->storage); std::free(kv); return nullptr; }}\n",
+                groups.local_window, groups.local.size());
+  s += api + fmt::format(
+                 "llmcc_kv_cache* {}llmcc_create_tir_paged_kv_cache(int64_t max_batch_size,\n"
+                 "    int64_t max_total_seq_len, int64_t prefill_chunk_size, int64_t page_size,\n"
+                 "    int64_t support_sliding_window) {{\n"
+                 "  if (max_batch_size < 1 || max_total_seq_len < 1 || page_size < 1) {{\n"
+                 "    fail(\"create_tir_paged_kv_cache: sizes must be positive\"); return "
+                 "nullptr; }}\n"
+                 "  if (support_sliding_window) {{\n"
+                 "    fail(\"create_tir_paged_kv_cache: this model has no sliding window\"); "
+                 "return nullptr; }}\n"
+                 "  const int64_t pages = (max_total_seq_len + page_size - 1) / page_size + "
+                 "max_batch_size;\n"
+                 "  llmcc_kv_cache* kv = new_kv_group({}, pages, page_size, max_batch_size);\n"
+                 "  if (!kv) return nullptr;\n"
+                 "{}"
+                 "  return kv;\n}}\n",
+                 prefix, groups.full_layers, local);
   s += api +
        fmt::format(
            "void {}llmcc_kv_cache_copy_page(llmcc_kv_cache* kv, int64_t src, int64_t dst) {{\n"
@@ -464,7 +519,9 @@ std::string emit_source(const ir::Module& m, const std::string& prefix) {
            prefix, c_type(*kv_dtype));
   s += api + fmt::format(
                  "void {}llmcc_free_kv_cache(llmcc_kv_cache* kv) {{\n"
-                 "  if (kv) {{ std::free(kv->storage); std::free(kv); }}\n}}\n",
+                 "  if (!kv) return;\n"
+                 "  if (kv->local) {{ std::free(kv->local->storage); std::free(kv->local); }}\n"
+                 "  std::free(kv->storage);\n  std::free(kv);\n}}\n",
                  prefix);
   return s;
 }
