@@ -39,13 +39,18 @@ Conversation make(std::string name, std::string system_template, std::string sys
   return c;
 }
 
-Conversation gemma3_instruction() {
-  Conversation c = make("gemma3_instruction", "{system_message}", "",
+// Gemma's turns; HF's templates trim each message. Gemma 3's vocabulary ends a turn with id 106
+// (Gemma 1/2's with 107), and its template folds a system message into the first user turn.
+Conversation gemma_template(const std::string& name, int32_t end_of_turn, bool fold_system) {
+  Conversation c = make(name, "{system_message}", "",
                         {{"user", "<start_of_turn>user"}, {"assistant", "<start_of_turn>model"}},
-                        {"<end_of_turn>\n"}, "\n", "\n", {"<end_of_turn>"}, {1, 106}, {2});
-  c.system_in_first_user_turn = true;
+                        {"<end_of_turn>\n"}, "\n", "\n", {"<end_of_turn>"}, {1, end_of_turn}, {2});
+  c.trim_message_content = true;
+  c.system_in_first_user_turn = fold_system;
   return c;
 }
+Conversation gemma_instruction() { return gemma_template("gemma_instruction", 107, false); }
+Conversation gemma3_instruction() { return gemma_template("gemma3_instruction", 106, true); }
 
 // MLC's templates (python/mlc_llm/conversation_template/), the ones llmcc ships.
 const std::vector<Conversation>& registry() {
@@ -81,10 +86,7 @@ const std::vector<Conversation>& registry() {
            "fairness and positivity.",
            {{"user", "[INST]"}, {"assistant", "[/INST]"}, {"tool", "[INST]"}}, {" "}, " ", "",
            {"</s>"}, {2}, {1}, false),
-      make("gemma_instruction", "{system_message}", "",
-           {{"user", "<start_of_turn>user"}, {"assistant", "<start_of_turn>model"}},
-           {"<end_of_turn>\n"}, "\n", "\n", {"<end_of_turn>"}, {1, 107}, {2}),
-      // Gemma 3's vocabulary ends a turn with id 106; a system message joins the first user turn.
+      gemma_instruction(),
       gemma3_instruction(),
       make("phi-3", "<|system|>\n{system_message}",
            "You are a helpful digital assistant. Please provide safe, ethical and accurate "
@@ -145,6 +147,7 @@ Json Conversation::to_json() const {
           {"function_string", function_string},
           {"use_function_calling", use_function_calling}};
   if (system_in_first_user_turn) j["system_in_first_user_turn"] = true;
+  if (trim_message_content) j["trim_message_content"] = true;
   return j;
 }
 
@@ -158,6 +161,7 @@ Conversation Conversation::from_json(const Json& j) {
       c.system_prefix_token_ids = j["system_prefix_token_ids"].get<std::vector<int32_t>>();
     c.add_role_after_system_message = j.value("add_role_after_system_message", true);
     c.system_in_first_user_turn = j.value("system_in_first_user_turn", false);
+    c.trim_message_content = j.value("trim_message_content", false);
     c.roles = json_to_pairs(j.at("roles"));
     if (j.contains("role_templates")) c.role_templates = json_to_pairs(j["role_templates"]);
     for (const auto& [role, _] : c.roles)
@@ -201,7 +205,8 @@ std::string Conversation::as_prompt() const {
     }
     const bool bare = !add_role_after_system_message && !system.empty() && i == 0;
     const std::string* tmpl = lookup(role_templates, role);
-    std::string body = replace_all(*tmpl, "{" + role + "_message}", *content);
+    std::string body = replace_all(*tmpl, "{" + role + "_message}",
+                                   trim_message_content ? trim(*content) : *content);
     if (fold && !folded && role == "user") {
       body = system_message + "\n\n" + body;
       folded = true;

@@ -22,6 +22,9 @@ struct Conversation {
   // Gemma 3's chat template: there is no system turn; a system message opens the first user
   // message, followed by a blank line. (Not an MLC field; written only when set.)
   bool system_in_first_user_turn = false;
+  // Gemma's chat templates strip each message's leading and trailing whitespace (Jinja's trim).
+  // (Not an MLC field; written only when set.)
+  bool trim_message_content = false;
   std::vector<std::pair<std::string, std::string>> roles;           // role -> prefix, in order
   std::vector<std::pair<std::string, std::string>> role_templates;  // role -> "{user_message}"
   std::vector<std::pair<std::string, std::optional<std::string>>> messages;

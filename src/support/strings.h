@@ -22,4 +22,12 @@ inline std::string replace_all(std::string s, const std::string& from, const std
   return s;
 }
 
+// `s` without leading and trailing ASCII whitespace (Python's str.strip(), Jinja's trim).
+inline std::string trim(std::string_view s) {
+  const char* ws = " \t\n\r\f\v";
+  const size_t begin = s.find_first_not_of(ws);
+  if (begin == std::string_view::npos) return "";
+  return std::string(s.substr(begin, s.find_last_not_of(ws) - begin + 1));
+}
+
 }  // namespace llmcc

@@ -32,6 +32,9 @@ TEST(Conversation, Gemma3FoldsTheSystemMessageIntoTheFirstUserTurn) {
   EXPECT_EQ(c.stop_token_ids, (std::vector<int32_t>{1, 106}));
   // The behaviour survives mlc-chat-config.json.
   EXPECT_EQ(Conversation::from_json(c.to_json()).as_prompt(), want);
+  // Messages are trimmed, as the template's `| trim`.
+  c.messages[1].second = "  Hello \n";
+  EXPECT_EQ(c.as_prompt(), want);
   // Without a system message nothing is folded in.
   c.system_message.clear();
   EXPECT_EQ(c.as_prompt().substr(0, 23), "<start_of_turn>user\nHi<");

@@ -26,7 +26,8 @@ Action add_gen_config_command(CLI::App& app) {
   app.add_option("--conv-template", o->gen.conv_template,
                  "Conversation template: " + names +
                      "; default: the family's (qwen2, qwen3 -> chatml, mistral -> mistral_default, "
-                     "phi3 -> phi-3, gemma -> gemma_instruction; llama must be given)");
+                     "phi3 -> phi-3, gemma and gemma2 -> gemma_instruction, gemma3 -> "
+                     "gemma3_instruction; llama must be given)");
   app.add_option("--context-window-size", o->cws, "Override context_window_size");
   app.add_option("--sliding-window-size", o->sws, "Override sliding_window_size");
   app.add_option("--prefill-chunk-size", o->pcs, "Override prefill_chunk_size");
