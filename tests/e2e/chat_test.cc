@@ -133,5 +133,57 @@ TEST(Chat, GenerateTakesTextPrompts) {
       << output;
 }
 
+// Gemma 3 from its HF folder and from its GGUF twin: gemma3_instruction with a system message
+// (which Gemma 3's template folds into the first user turn), the SentencePiece vocabulary (the
+// GGUF's rebuilt from pieces and scores), and sliding layers that the second turn's 78-token
+// prompt reaches past, must send the ids transformers' apply_chat_template gives and print its
+// greedy replies (tools/python/make_chat_goldens.py).
+class GemmaChat : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(GemmaChat, ScriptedSessionMatchesGemma3sChatTemplate) {
+  Json golden = read_json_file(kData / "goldens" / "chat_gemma3.json");
+  TempPath dir = make_temp_dir("llmcc-chat-gemma");
+  const std::string out = (dir.path() / "m").string();
+  if (GetParam() == "hf") {
+    const std::string model = (kData / "models" / "chat_gemma3").string();
+    auto [s1, o1] = run("gen_config " + model + " --quantization q0f32 -o " + out);
+    ASSERT_EQ(s1, 0) << o1;
+    auto [s2, o2] = run("convert_weight " + model + " --quantization q0f32 -o " + out);
+    ASSERT_EQ(s2, 0) << o2;
+  } else {
+    auto [s, o] = run("convert_weight " + (kData / "gguf" / "chat_gemma3.gguf").string() +
+                      " --quantization q0f32 -o " + out);
+    ASSERT_EQ(s, 0) << o;
+  }
+  // The system message, set in mlc-chat-config.json as an MLC user would.
+  const fs::path config_path = fs::path(out) / "mlc-chat-config.json";
+  Json config = read_json_file(config_path);
+  ASSERT_EQ(config["conv_template"]["name"], "gemma3_instruction");
+  config["conv_template"]["system_message"] = golden["system"];
+  write_file_atomic(config_path, config.dump(2));
+  auto [s3, o3] = run("compile " + out + " -o " + out + "/lib.so");
+  ASSERT_EQ(s3, 0) << o3;
+
+  std::string script =
+      "/set temperature=0;max_tokens=" + std::to_string(golden["max_tokens"].get<int>()) + "\n";
+  for (const auto& turn : golden["turns"]) script += turn["user"].get<std::string>() + "\n";
+  script += "/exit\n";
+  const std::string log = (dir.path() / "ids.jsonl").string();
+  auto [status, output] =
+      run("chat " + out + " --model-lib " + out + "/lib.so --log-prompt-ids " + log, script);
+  ASSERT_EQ(status, 0) << output;
+  std::istringstream lines(read_file(log));
+  std::string line;
+  for (const auto& turn : golden["turns"]) {
+    ASSERT_TRUE(std::getline(lines, line)) << "fewer turns logged than sent";
+    EXPECT_EQ(Json::parse(line), turn["prompt_ids"]) << "turn: " << turn["user"];
+    EXPECT_NE(output.find(turn["reply"].get<std::string>()), std::string::npos)
+        << "reply " << turn["reply"] << " not in:\n"
+        << output;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Sources, GemmaChat, ::testing::Values("hf", "gguf"));
+
 }  // namespace
 }  // namespace llmcc

@@ -4,6 +4,11 @@ test tokenizer's) and records, with Hugging Face transformers and tokenizers, a 
 MLC's chatml template: each turn's prompt ids and the greedy reply. llmcc's chat test must send the
 same ids and print the same replies.
 
+It also builds tests/data/models/chat_gemma3, a random-weight Gemma 3 (text) whose vocabulary is
+the Gemma-style SentencePiece test tokenizer's, and records a two-turn chat with a system message
+rendered by Gemma 3's own chat template (transformers' apply_chat_template), which llmcc's
+gemma3_instruction must reproduce id for id; make_gguf_twin.py writes its GGUF.
+
   python3 tools/python/make_chat_goldens.py      (after make_tokenizer_goldens.py)
 """
 import json
@@ -35,7 +40,7 @@ def chatml_prompt(messages):
     return text
 
 
-def greedy(model, ids):
+def greedy(model, ids, stop_ids=STOP_IDS):
     out, margins = [], []
     with torch.no_grad():
         for _ in range(MAX_TOKENS):
@@ -43,13 +48,68 @@ def greedy(model, ids):
             top = torch.topk(logits, 2).values
             margins.append(float(top[0] - top[1]) / float(logits.abs().max()))
             nxt = int(torch.argmax(logits))
-            if nxt in STOP_IDS:
+            if nxt in stop_ids:
                 break
             out.append(nxt)
     return out, min(margins)
 
 
+GEMMA_TOKENIZER = os.path.join(DATA, "tokenizers", "gemma", "tokenizer.json")
+GEMMA_SYSTEM = "You answer briefly."
+GEMMA_STOP_IDS = [1, 106, 5]  # gemma3_instruction's ids, and <end_of_turn> (its stop string)
+
+
+def make_gemma3_chat():
+    import sys
+    from transformers import Gemma3ForCausalLM, Gemma3TextConfig, PreTrainedTokenizerFast
+    sys.path.insert(0, HERE)
+    from make_goldens import randomise_neutral_params
+    from make_gguf_twin import GEMMA_CHAT_TEMPLATE
+    hf_tok = PreTrainedTokenizerFast(tokenizer_file=GEMMA_TOKENIZER, bos_token="<bos>",
+                                     eos_token="<eos>", pad_token="<pad>", unk_token="<unk>")
+    for seed in range(2000):
+        torch.manual_seed(seed)
+        config = Gemma3TextConfig(
+            vocab_size=hf_tok.vocab_size, hidden_size=64, intermediate_size=128,
+            num_hidden_layers=3, num_attention_heads=4, num_key_value_heads=2, head_dim=16,
+            query_pre_attn_scalar=16, sliding_window=16,
+            layer_types=["sliding_attention", "sliding_attention", "full_attention"],
+            rope_parameters={"full_attention": {"rope_type": "default", "rope_theta": 1e6},
+                             "sliding_attention": {"rope_type": "default", "rope_theta": 1e4}},
+            max_position_embeddings=256, rms_norm_eps=1e-6, tie_word_embeddings=True,
+            bos_token_id=2, eos_token_id=1, pad_token_id=0, initializer_range=0.3,
+            attn_implementation="eager")
+        model = Gemma3ForCausalLM(config).eval()
+        randomise_neutral_params(model)
+        messages, turns, worst = [{"role": "system", "content": GEMMA_SYSTEM}], [], 1.0
+        for user in USERS:
+            messages.append({"role": "user", "content": user})
+            text = hf_tok.apply_chat_template(messages, chat_template=GEMMA_CHAT_TEMPLATE,
+                                              add_generation_prompt=True, tokenize=False)
+            ids = hf_tok(text, add_special_tokens=False)["input_ids"]
+            reply_ids, margin = greedy(model, ids, GEMMA_STOP_IDS)
+            worst = min(worst, margin)
+            reply = hf_tok.decode(reply_ids, skip_special_tokens=False)
+            messages.append({"role": "assistant", "content": reply})
+            turns.append({"user": user, "prompt_ids": ids, "reply_ids": reply_ids, "reply": reply})
+        if worst >= 0.01 and all(t["reply"].strip() and "<" not in t["reply"] and
+                                 "\ufffd" not in t["reply"] for t in turns):
+            break
+    else:
+        raise SystemExit("chat_gemma3: no seed gives clear greedy margins and text replies")
+    out = os.path.join(DATA, "models", "chat_gemma3")
+    shutil.rmtree(out, ignore_errors=True)
+    model.save_pretrained(out, safe_serialization=True)
+    shutil.copy(GEMMA_TOKENIZER, os.path.join(out, "tokenizer.json"))
+    with open(os.path.join(DATA, "goldens", "chat_gemma3.json"), "w") as f:
+        json.dump({"seed": seed, "template": "gemma3_instruction", "system": GEMMA_SYSTEM,
+                   "max_tokens": MAX_TOKENS, "turns": turns}, f, ensure_ascii=False, indent=1)
+    for t in turns:
+        print(f"gemma3 {t['user']!r} -> {t['reply']!r} ({len(t['prompt_ids'])} prompt ids)")
+
+
 def main():
+    make_gemma3_chat()
     tok = Tokenizer.from_file(TOKENIZER)
     vocab = tok.get_vocab_size()
     for seed in range(500):
