@@ -132,20 +132,20 @@ Json Conversation::to_json() const {
   for (const auto& [role, content] : messages)
     history.push_back(Json::array({role, content ? Json(*content) : Json()}));
   Json j = {{"name", name},
-          {"system_template", system_template},
-          {"system_message", system_message},
-          {"system_prefix_token_ids", system_prefix_token_ids},
-          {"add_role_after_system_message", add_role_after_system_message},
-          {"roles", pairs_to_json(roles)},
-          {"role_templates", pairs_to_json(role_templates)},
-          {"messages", history},
-          {"seps", seps},
-          {"role_content_sep", role_content_sep},
-          {"role_empty_sep", role_empty_sep},
-          {"stop_str", stop_str},
-          {"stop_token_ids", stop_token_ids},
-          {"function_string", function_string},
-          {"use_function_calling", use_function_calling}};
+            {"system_template", system_template},
+            {"system_message", system_message},
+            {"system_prefix_token_ids", system_prefix_token_ids},
+            {"add_role_after_system_message", add_role_after_system_message},
+            {"roles", pairs_to_json(roles)},
+            {"role_templates", pairs_to_json(role_templates)},
+            {"messages", history},
+            {"seps", seps},
+            {"role_content_sep", role_content_sep},
+            {"role_empty_sep", role_empty_sep},
+            {"stop_str", stop_str},
+            {"stop_token_ids", stop_token_ids},
+            {"function_string", function_string},
+            {"use_function_calling", use_function_calling}};
   if (system_in_first_user_turn) j["system_in_first_user_turn"] = true;
   if (trim_message_content) j["trim_message_content"] = true;
   return j;

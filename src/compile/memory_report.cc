@@ -41,8 +41,8 @@ MemoryEstimate estimate_memory(const Json& metadata) {
     double bytes = q.find("f32") != std::string::npos ? 4 : 2;
     // Sliding layers kept in their own group (local_layers) hold only their window per sequence.
     const double local = kv.contains("local_layers") ? kv["local_layers"].size() : 0;
-    const double per_layer = kv["head_dim"].get<double>() * kv["num_key_value_heads"].get<double>() *
-                             bytes * 2;
+    const double per_layer =
+        kv["head_dim"].get<double>() * kv["num_key_value_heads"].get<double>() * bytes * 2;
     e.kv_bytes_per_token = per_layer * (kv["num_hidden_layers"].get<double>() - local);
     e.kv_window_bytes_per_sequence = per_layer * local * kv.value("local_window", 0.0);
   }
@@ -64,9 +64,9 @@ std::vector<std::string> memory_report_lines(const Json& metadata) {
   lines.push_back(fmt::format("KV cache size: {:.2f} MB per token in the context window",
                               e.kv_bytes_per_token / kMB));
   if (e.kv_window_bytes_per_sequence > 0)
-    lines.push_back(fmt::format(
-        "Sliding-window layers' KV cache: {:.2f} MB per sequence (their window only)",
-        e.kv_window_bytes_per_sequence / kMB));
+    lines.push_back(
+        fmt::format("Sliding-window layers' KV cache: {:.2f} MB per sequence (their window only)",
+                    e.kv_window_bytes_per_sequence / kMB));
   lines.push_back(fmt::format("Total memory usage with a 4K KV cache: {:.2f} MB",
                               (total + 4096 * e.kv_bytes_per_token) / kMB));
   lines.push_back(

@@ -10,7 +10,7 @@ namespace llmcc {
 
 struct MemoryEstimate {
   double params_bytes = 0;
-  double temp_bytes = 0;  // the largest function's memory_usage
+  double temp_bytes = 0;                    // the largest function's memory_usage
   double kv_bytes_per_token = 0;            // of the layers that keep the whole context
   double kv_window_bytes_per_sequence = 0;  // of the sliding layers kept in their own group
 };

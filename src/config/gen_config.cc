@@ -44,14 +44,15 @@ Json tokenizer_info(const fs::path& dir) {
 }  // namespace
 
 std::string default_conv_template(const std::string& model_type) {
-  static const std::pair<const char*, const char*> kDefaults[] = {{"qwen2", "chatml"},
-                                                                  {"qwen3", "chatml"},
-                                                                  {"mistral", "mistral_default"},
-                                                                  {"gemma", "gemma_instruction"},
-                                                                  {"gemma2", "gemma_instruction"},
-                                                                  {"gemma3", "gemma3_instruction"},
-                                                                  {"gemma3_text", "gemma3_instruction"},
-                                                                  {"phi3", "phi-3"}};
+  static const std::pair<const char*, const char*> kDefaults[] = {
+      {"qwen2", "chatml"},
+      {"qwen3", "chatml"},
+      {"mistral", "mistral_default"},
+      {"gemma", "gemma_instruction"},
+      {"gemma2", "gemma_instruction"},
+      {"gemma3", "gemma3_instruction"},
+      {"gemma3_text", "gemma3_instruction"},
+      {"phi3", "phi-3"}};
   for (const auto& [type, conv] : kDefaults)
     if (model_type == type) return conv;
   // Llama's chat format changed between versions (llama-2, llama-3, llama-3_1); no safe guess.

@@ -153,9 +153,8 @@ class DecoderBuilder {
             qk);
       }
       const LayerAttention la = layer_attention(i);
-      const double sm_scale = spec_.sm_scale > 0
-                                  ? spec_.sm_scale
-                                  : 1.0 / std::sqrt(static_cast<double>(c_.head_dim));
+      const double sm_scale =
+          spec_.sm_scale > 0 ? spec_.sm_scale : 1.0 / std::sqrt(static_cast<double>(c_.head_dim));
       Json attn = {{"layer", i},
                    {"num_q_heads", c_.num_attention_heads},
                    {"num_kv_heads", c_.num_key_value_heads},

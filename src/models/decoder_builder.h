@@ -30,11 +30,11 @@ struct DecoderSpec {
   // (post_attention_layernorm, post_feedforward_layernorm), and the MLP input by
   // pre_feedforward_layernorm.
   bool sandwich_norms = false;
-  double embed_scale = 0;             // > 0: embeddings times this, rounded to the model dtype
-  std::string activation = "silu";    // of the gated MLP: silu, gelu or gelu_tanh
-  double sm_scale = 0;                // 0: head_dim^-1/2
-  double attn_logit_softcap = 0;      // 0: none
-  double final_logit_softcap = 0;     // 0: none
+  double embed_scale = 0;           // > 0: embeddings times this, rounded to the model dtype
+  std::string activation = "silu";  // of the gated MLP: silu, gelu or gelu_tanh
+  double sm_scale = 0;              // 0: head_dim^-1/2
+  double attn_logit_softcap = 0;    // 0: none
+  double final_logit_softcap = 0;   // 0: none
   std::function<LayerAttention(int64_t layer)> layer;  // empty: the config's, for every layer
 };
 

@@ -25,8 +25,8 @@ ir::Module build_gemma(const LlamaConfig& config, const Quantization& quantizati
   spec.layer = [g](int64_t i) {
     if (!g->is_sliding(i)) return LayerAttention{0, g->position_embedding_base, g->rope_scaling};
     // Gemma 3's sliding layers rotate with their own base and no scaling.
-    const double theta = g->rope_local_base_freq > 0 ? g->rope_local_base_freq
-                                                     : g->position_embedding_base;
+    const double theta =
+        g->rope_local_base_freq > 0 ? g->rope_local_base_freq : g->position_embedding_base;
     return LayerAttention{g->sliding_window, theta,
                           g->rope_local_base_freq > 0 ? Json() : g->rope_scaling};
   };

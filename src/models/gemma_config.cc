@@ -35,8 +35,8 @@ void split_rope_parameters(Json& d, const std::string& ctx) {
   if (rp.contains("sliding_attention")) {
     const Json& local = rp["sliding_attention"];
     if (!local.is_object() || local.value("rope_type", "default") != "default")
-      throw NotImplementedError(fmt::format(
-          "{}: a scaled RoPE on Gemma's sliding layers is not built by llmcc", ctx));
+      throw NotImplementedError(
+          fmt::format("{}: a scaled RoPE on Gemma's sliding layers is not built by llmcc", ctx));
     if (local.contains("rope_theta")) d["rope_local_base_freq"] = local["rope_theta"];
   }
 }
@@ -51,10 +51,10 @@ std::unique_ptr<GemmaConfig> GemmaConfig::from_dict(const Json& dict, const std:
                                                     int version) {
   if (!dict.is_object()) user_error("{}: the model config must be a JSON object", ctx);
   if (dict.contains("text_config"))
-    throw NotImplementedError(fmt::format(
-        "{}: multimodal Gemma 3 is not built by llmcc; convert its text model "
-        "(Gemma3ForCausalLM, model_type gemma3_text)",
-        ctx));
+    throw NotImplementedError(
+        fmt::format("{}: multimodal Gemma 3 is not built by llmcc; convert its text model "
+                    "(Gemma3ForCausalLM, model_type gemma3_text)",
+                    ctx));
   Json d = dict;
   auto c = std::make_unique<GemmaConfig>();
   c->version = version;
@@ -97,10 +97,10 @@ std::unique_ptr<GemmaConfig> GemmaConfig::from_dict(const Json& dict, const std:
       user_error("{}: sliding_window must be positive, got {}", ctx, c->sliding_window);
   }
   const Json layer_types = d.value("layer_types", Json());
-  const int64_t pattern = d.contains("sliding_window_pattern") &&
-                                  d["sliding_window_pattern"].is_number_integer()
-                              ? d["sliding_window_pattern"].get<int64_t>()
-                              : 6;
+  const int64_t pattern =
+      d.contains("sliding_window_pattern") && d["sliding_window_pattern"].is_number_integer()
+          ? d["sliding_window_pattern"].get<int64_t>()
+          : 6;
   for (const char* key :
        {"hidden_activation", "hidden_act", "query_pre_attn_scalar", "attn_logit_softcapping",
         "final_logit_softcapping", "rope_local_base_freq", "sliding_window", "layer_types",
@@ -150,12 +150,10 @@ Json GemmaConfig::asdict() const {
 std::unique_ptr<LlamaConfig> gemma_config_from_dict(const Json& dict, const std::string& context) {
   return GemmaConfig::from_dict(dict, context, 1);
 }
-std::unique_ptr<LlamaConfig> gemma2_config_from_dict(const Json& dict,
-                                                     const std::string& context) {
+std::unique_ptr<LlamaConfig> gemma2_config_from_dict(const Json& dict, const std::string& context) {
   return GemmaConfig::from_dict(dict, context, 2);
 }
-std::unique_ptr<LlamaConfig> gemma3_config_from_dict(const Json& dict,
-                                                     const std::string& context) {
+std::unique_ptr<LlamaConfig> gemma3_config_from_dict(const Json& dict, const std::string& context) {
   return GemmaConfig::from_dict(dict, context, 3);
 }
 

@@ -58,13 +58,12 @@ std::vector<Model> make_registry() {
     if (m.name.rfind("gemma", 0) == 0) m.hf_offset = gemma_hf_offset;
   // Recognised, not yet implemented (MLC's MODELS keys).
   for (const char* name :
-       {"llama4",      "ministral3",
-        "gpt2",        "mixtral",     "gpt_neox",  "gpt_bigcode", "phi-msft", "phi",
-        "phi3_v",      "qwen",        "qwen2_moe", "qwen3_moe",   "qwen3_5",  "qwen3_5_text",
-        "deepseek_v2", "deepseek_v3", "stablelm",  "baichuan",    "internlm", "internlm2",
-        "starcoder2",  "cohere",      "minicpm",   "deepseek",    "gptj",     "rwkv5",
-        "rwkv6",       "orion",       "chatglm",   "llava",       "eagle",    "medusa",
-        "olmo",        "olmo2",       "nemotron"}) {
+       {"llama4",   "ministral3",   "gpt2",        "mixtral",     "gpt_neox",  "gpt_bigcode",
+        "phi-msft", "phi",          "phi3_v",      "qwen",        "qwen2_moe", "qwen3_moe",
+        "qwen3_5",  "qwen3_5_text", "deepseek_v2", "deepseek_v3", "stablelm",  "baichuan",
+        "internlm", "internlm2",    "starcoder2",  "cohere",      "minicpm",   "deepseek",
+        "gptj",     "rwkv5",        "rwkv6",       "orion",       "chatglm",   "llava",
+        "eagle",    "medusa",       "olmo",        "olmo2",       "nemotron"}) {
     Model m;
     m.name = name;
     models.push_back(std::move(m));

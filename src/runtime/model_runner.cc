@@ -67,8 +67,8 @@ void ModelRunner::create_kv_cache(const KVCacheShape& shape) {
   };
   const int64_t local_window = metadata().at("kv_cache").value("local_window", int64_t{0});
   if (raw_kv_->local)
-    kv_ = std::make_unique<PagedKVCache>(raw_kv_, copy(raw_kv_), copy(raw_kv_->local),
-                                         local_window);
+    kv_ =
+        std::make_unique<PagedKVCache>(raw_kv_, copy(raw_kv_), copy(raw_kv_->local), local_window);
   else
     kv_ = std::make_unique<PagedKVCache>(raw_kv_, copy(raw_kv_), sliding_window_);
 }

@@ -94,7 +94,7 @@ int64_t PagedKVCache::truncate_sequence(int64_t seq_id, int64_t length) {
   Sequence& s = sequence(seq_id);
   if (length < 0 || length > s.length)
     internal_error("truncate_sequence: {} is outside [0, {}]", length, s.length);
-  if (first_visible_page(length) < s.first_page) length = 0;  // its window is gone
+  if (first_visible_page(length) < s.first_page) length = 0;       // its window is gone
   if (local_) length = local_->truncate_sequence(seq_id, length);  // 0 if the local one is
   const size_t pages =
       length == 0

@@ -129,7 +129,8 @@ class GgufCheckpoint : public Checkpoint {
       unpermute(v, heads_);
     else if (permuted_ && name.find("k_proj") != std::string::npos)
       unpermute(v, kv_heads_);
-    if (norm_offset_ != 0 && name.size() > 11 && name.compare(name.size() - 11, 11, "norm.weight") == 0)
+    if (norm_offset_ != 0 && name.size() > 11 &&
+        name.compare(name.size() - 11, 11, "norm.weight") == 0)
       for (float& x : v.owned) x += norm_offset_;
     v.data = reinterpret_cast<const uint8_t*>(v.owned.data());
     v.nbytes = v.owned.size() * sizeof(float);
@@ -212,7 +213,8 @@ void add_gemma_config(const GgufFile& g, const std::string& arch, Json& c) {
       const int64_t period = pattern.is_number_integer() ? pattern.get<int64_t>()
                              : arch == "gemma2"          ? 2
                                                          : 6;
-      if (period < 1) user_error("GGUF file '{}': {} must be positive", g.path().string(), pattern_key);
+      if (period < 1)
+        user_error("GGUF file '{}': {} must be positive", g.path().string(), pattern_key);
       sliding = i % period < period - 1;  // llama.cpp's swa pattern
     }
     types.push_back(sliding && !c["sliding_window"].is_null() ? "sliding_attention"
@@ -253,10 +255,10 @@ Json gguf_hf_config(const GgufFile& g) {
             {"torch_dtype", "float16"}};
   const std::string scaling = m.value(a + "rope.scaling.type", "none");
   if (scaling == "linear")
-    c["rope_scaling"] = {{"rope_type", "linear"}, {"factor", m.value(a + "rope.scaling.factor", 1.0)}};
+    c["rope_scaling"] = {{"rope_type", "linear"},
+                         {"factor", m.value(a + "rope.scaling.factor", 1.0)}};
   else if (scaling != "none")
-    throw NotImplementedError(
-        fmt::format("GGUF rope scaling '{}' is not imported yet", scaling));
+    throw NotImplementedError(fmt::format("GGUF rope scaling '{}' is not imported yet", scaling));
   if (is_gemma(arch)) add_gemma_config(g, arch, c);
   return c;
 }

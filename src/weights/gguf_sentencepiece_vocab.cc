@@ -61,16 +61,19 @@ Json gguf_sentencepiece_tokenizer_json(const GgufFile& g) {
   const std::string file = g.path().string();
   if (!m.contains("tokenizer.ggml.tokens") || !m["tokenizer.ggml.tokens"].is_array())
     user_error("GGUF file '{}' has no tokenizer.ggml.tokens", file);
-  const std::vector<std::string> pieces = m["tokenizer.ggml.tokens"].get<std::vector<std::string>>();
+  const std::vector<std::string> pieces =
+      m["tokenizer.ggml.tokens"].get<std::vector<std::string>>();
   std::vector<float> scores(pieces.size(), 0.0f);
   std::vector<int> types(pieces.size(), kNormal);
-  if (m.contains("tokenizer.ggml.scores")) scores = m["tokenizer.ggml.scores"].get<std::vector<float>>();
+  if (m.contains("tokenizer.ggml.scores"))
+    scores = m["tokenizer.ggml.scores"].get<std::vector<float>>();
   if (m.contains("tokenizer.ggml.token_type"))
     types = m["tokenizer.ggml.token_type"].get<std::vector<int>>();
   if (scores.size() != pieces.size() || types.size() != pieces.size())
-    user_error("GGUF file '{}': tokenizer.ggml.scores ({}) and token_type ({}) must list every "
-               "one of the {} tokens",
-               file, scores.size(), types.size(), pieces.size());
+    user_error(
+        "GGUF file '{}': tokenizer.ggml.scores ({}) and token_type ({}) must list every "
+        "one of the {} tokens",
+        file, scores.size(), types.size(), pieces.size());
   if (m.value("tokenizer.ggml.remove_extra_whitespaces", false))
     throw NotImplementedError(fmt::format(
         "GGUF file '{}': a SentencePiece vocabulary that removes extra whitespace is not imported",
@@ -125,9 +128,8 @@ Json gguf_sentencepiece_tokenizer_json(const GgufFile& g) {
           {"decoder", {{"type", "Sequence"}, {"decoders", decoders}}},
           {"model",
            {{"type", "BPE"},
-            {"unk_token", unk >= 0 && unk < static_cast<int64_t>(pieces.size())
-                              ? Json(pieces[unk])
-                              : Json()},
+            {"unk_token",
+             unk >= 0 && unk < static_cast<int64_t>(pieces.size()) ? Json(pieces[unk]) : Json()},
             {"fuse_unk", true},
             {"byte_fallback", true},
             {"ignore_merges", false},

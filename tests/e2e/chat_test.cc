@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <sstream>
+#include <tuple>
 
 #include "support/files.h"
 #include "support/json.h"
@@ -38,6 +39,31 @@ void make_chat_tiny(const std::string& out) {
   ASSERT_EQ(s3, 0) << o3;
 }
 
+// Chats with the compiled model in `out` greedily, sending the golden's user turns (then
+// `extra_commands`): each turn's logged prompt ids and printed reply must be the golden's.
+void expect_golden_session(const std::string& out, const Json& golden,
+                           const std::string& extra_commands, std::string& output) {
+  std::string script =
+      "/set temperature=0;max_tokens=" + std::to_string(golden["max_tokens"].get<int>()) + "\n";
+  for (const auto& turn : golden["turns"]) script += turn["user"].get<std::string>() + "\n";
+  script += extra_commands + "/exit\n";
+  TempPath logs = make_temp_dir("llmcc-chat-log");
+  const std::string log = (logs.path() / "ids.jsonl").string();
+  int status = 0;
+  std::tie(status, output) =
+      run("chat " + out + " --model-lib " + out + "/lib.so --log-prompt-ids " + log, script);
+  ASSERT_EQ(status, 0) << output;
+  std::istringstream lines(read_file(log));
+  std::string line;
+  for (const auto& turn : golden["turns"]) {
+    ASSERT_TRUE(std::getline(lines, line)) << "fewer turns logged than sent";
+    EXPECT_EQ(Json::parse(line), turn["prompt_ids"]) << "turn: " << turn["user"];
+    EXPECT_NE(output.find(turn["reply"].get<std::string>()), std::string::npos)
+        << "reply " << turn["reply"] << " not in:\n"
+        << output;
+  }
+}
+
 TEST(Chat, ScriptedSessionSendsTheTemplatedIdsOfHuggingFace) {
   Json golden = read_json_file(kData / "goldens" / "chat_tiny.json");
   TempPath dir = make_temp_dir("llmcc-chat");
@@ -56,24 +82,8 @@ TEST(Chat, ScriptedSessionSendsTheTemplatedIdsOfHuggingFace) {
   auto [s3, o3] = run("compile " + out + " -o " + out + "/lib.so");  // reads mlc-chat-config.json
   ASSERT_EQ(s3, 0) << o3;
 
-  std::string script =
-      "/set temperature=0;max_tokens=" + std::to_string(golden["max_tokens"].get<int>()) + "\n";
-  for (const auto& turn : golden["turns"]) script += turn["user"].get<std::string>() + "\n";
-  script += "/stats\n/help\n/exit\n";
-  const std::string log = (dir.path() / "ids.jsonl").string();
-  auto [status, output] =
-      run("chat " + out + " --model-lib " + out + "/lib.so --log-prompt-ids " + log, script);
-  ASSERT_EQ(status, 0) << output;
-
-  std::istringstream lines(read_file(log));
-  std::string line;
-  for (const auto& turn : golden["turns"]) {
-    ASSERT_TRUE(std::getline(lines, line)) << "fewer turns logged than sent";
-    EXPECT_EQ(Json::parse(line), turn["prompt_ids"]) << "turn: " << turn["user"];
-    EXPECT_NE(output.find(turn["reply"].get<std::string>()), std::string::npos)
-        << "reply " << turn["reply"] << " not in:\n"
-        << output;
-  }
+  std::string output;
+  ASSERT_NO_FATAL_FAILURE(expect_golden_session(out, golden, "/stats\n/help\n", output));
   // /stats after turn 2: the session's cached prefix was not prefilled again.
   size_t at = output.find("prefill: ");
   ASSERT_NE(at, std::string::npos) << output;
@@ -164,23 +174,8 @@ TEST_P(GemmaChat, ScriptedSessionMatchesGemma3sChatTemplate) {
   auto [s3, o3] = run("compile " + out + " -o " + out + "/lib.so");
   ASSERT_EQ(s3, 0) << o3;
 
-  std::string script =
-      "/set temperature=0;max_tokens=" + std::to_string(golden["max_tokens"].get<int>()) + "\n";
-  for (const auto& turn : golden["turns"]) script += turn["user"].get<std::string>() + "\n";
-  script += "/exit\n";
-  const std::string log = (dir.path() / "ids.jsonl").string();
-  auto [status, output] =
-      run("chat " + out + " --model-lib " + out + "/lib.so --log-prompt-ids " + log, script);
-  ASSERT_EQ(status, 0) << output;
-  std::istringstream lines(read_file(log));
-  std::string line;
-  for (const auto& turn : golden["turns"]) {
-    ASSERT_TRUE(std::getline(lines, line)) << "fewer turns logged than sent";
-    EXPECT_EQ(Json::parse(line), turn["prompt_ids"]) << "turn: " << turn["user"];
-    EXPECT_NE(output.find(turn["reply"].get<std::string>()), std::string::npos)
-        << "reply " << turn["reply"] << " not in:\n"
-        << output;
-  }
+  std::string output;
+  expect_golden_session(out, golden, "", output);
 }
 
 INSTANTIATE_TEST_SUITE_P(Sources, GemmaChat, ::testing::Values("hf", "gguf"));

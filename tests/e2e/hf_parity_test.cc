@@ -74,8 +74,7 @@ GenerationResult greedy_from_golden_prompt(Engine& engine, const Json& golden,
                            logits.push_back(l);
                            if (pages) *pages = std::max(*pages, engine.kv_pages_in_use());
                            if (local_pages)
-                             *local_pages =
-                                 std::max(*local_pages, engine.kv_local_pages_in_use());
+                             *local_pages = std::max(*local_pages, engine.kv_local_pages_in_use());
                            return true;
                          });
 }
@@ -216,17 +215,15 @@ TEST_P(Families, FolderThroughTheCommandLine) {
 
 INSTANTIATE_TEST_SUITE_P(
     Goldens, Families,
-    ::testing::Values(std::pair<std::string, std::string>{"qwen2_gqa_tied", "chatml"},
-                      std::pair<std::string, std::string>{"qwen3_tied", "chatml"},
-                      std::pair<std::string, std::string>{"mistral_sliding_window",
-                                                          "mistral_default"},
-                      std::pair<std::string, std::string>{"phi3_fused", "phi-3"},
-                      std::pair<std::string, std::string>{"phi3_longrope", "phi-3"},
-                      std::pair<std::string, std::string>{"gemma_head_dim", "gemma_instruction"},
-                      std::pair<std::string, std::string>{"gemma2_softcap_window",
-                                                          "gemma_instruction"},
-                      std::pair<std::string, std::string>{"gemma3_local_global",
-                                                          "gemma3_instruction"}));
+    ::testing::Values(
+        std::pair<std::string, std::string>{"qwen2_gqa_tied", "chatml"},
+        std::pair<std::string, std::string>{"qwen3_tied", "chatml"},
+        std::pair<std::string, std::string>{"mistral_sliding_window", "mistral_default"},
+        std::pair<std::string, std::string>{"phi3_fused", "phi-3"},
+        std::pair<std::string, std::string>{"phi3_longrope", "phi-3"},
+        std::pair<std::string, std::string>{"gemma_head_dim", "gemma_instruction"},
+        std::pair<std::string, std::string>{"gemma2_softcap_window", "gemma_instruction"},
+        std::pair<std::string, std::string>{"gemma3_local_global", "gemma3_instruction"}));
 
 // A GGUF written from a committed checkpoint (tools/python/make_gguf_twin.py, llama.cpp's names
 // and layout) imports to the same model: transformers' greedy tokens and logits.

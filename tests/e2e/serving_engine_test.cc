@@ -256,7 +256,10 @@ TEST(ServingEngineScheduling, CancellationAtAnyPointFreesEveryPage) {
   for (int i = 0; i < 100; ++i) {
     std::vector<int32_t> prompt = i % 3 == 0 ? system : std::vector<int32_t>{};
     for (int32_t t : random_tokens(rng, 1 + rng() % 30, 256)) prompt.push_back(t);
-    GenerationConfig c = greedy(1 + static_cast<int64_t>(rng() % 20));
+    // Those cancelled at once get 25 tokens or more, so they cannot finish on the engine's thread
+    // in the moment between submit() and cancel().
+    const int64_t tokens = 1 + static_cast<int64_t>(rng() % 20);
+    GenerationConfig c = greedy(i % 4 == 0 ? 24 + tokens : tokens);
     if (i % 5 == 1) c.sampling = {.temperature = 0.9, .seed = static_cast<uint64_t>(i)};
     handles.push_back(engine.submit(prompt, c, [&seen, i](int64_t step, const auto&, int32_t) {
       seen[i] = static_cast<int>(step) + 1;

@@ -310,9 +310,12 @@ TEST(Registries, FamiliesReadTheirConfigsAndRefuseWhatTheyCannotBuild) {
 }
 
 TEST(GemmaConfig, LayerPatternsDefaultsAndRoundTrip) {
-  const Json base = {{"hidden_size", 64},        {"intermediate_size", 128},
-                     {"num_attention_heads", 4}, {"num_hidden_layers", 7},
-                     {"rms_norm_eps", 1e-6},     {"vocab_size", 256},
+  const Json base = {{"hidden_size", 64},
+                     {"intermediate_size", 128},
+                     {"num_attention_heads", 4},
+                     {"num_hidden_layers", 7},
+                     {"rms_norm_eps", 1e-6},
+                     {"vocab_size", 256},
                      {"max_position_embeddings", 128}};
   auto read = [&](const char* type, const Json& extra) {
     Json d = base;
@@ -335,10 +338,11 @@ TEST(GemmaConfig, LayerPatternsDefaultsAndRoundTrip) {
   EXPECT_FALSE(g2->is_sliding(1));
   EXPECT_EQ(read("gemma2", {{"final_logit_softcapping", nullptr}})->final_logit_softcapping, 0);
   // Gemma 3: five of six layers slide; transformers 5's per-type rope_parameters.
-  auto g3 = read("gemma3_text",
-                 {{"rope_parameters",
-                   {{"full_attention", {{"rope_type", "linear"}, {"factor", 8.0}, {"rope_theta", 1e6}}},
-                    {"sliding_attention", {{"rope_type", "default"}, {"rope_theta", 1e4}}}}}});
+  auto g3 =
+      read("gemma3_text",
+           {{"rope_parameters",
+             {{"full_attention", {{"rope_type", "linear"}, {"factor", 8.0}, {"rope_theta", 1e6}}},
+              {"sliding_attention", {{"rope_type", "default"}, {"rope_theta", 1e4}}}}}});
   for (int i = 0; i < 7; ++i) EXPECT_EQ(g3->is_sliding(i), i != 5) << i;
   EXPECT_EQ(g3->position_embedding_base, 1e6);
   EXPECT_EQ(g3->rope_local_base_freq, 1e4);

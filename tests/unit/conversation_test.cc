@@ -39,8 +39,9 @@ TEST(Conversation, Gemma3FoldsTheSystemMessageIntoTheFirstUserTurn) {
   c.system_message.clear();
   EXPECT_EQ(c.as_prompt().substr(0, 23), "<start_of_turn>user\nHi<");
   // Templates that do not fold keep MLC's JSON unchanged.
-  EXPECT_FALSE(Conversation::from_template("gemma_instruction").to_json().contains(
-      "system_in_first_user_turn"));
+  EXPECT_FALSE(Conversation::from_template("gemma_instruction")
+                   .to_json()
+                   .contains("system_in_first_user_turn"));
 }
 
 }  // namespace

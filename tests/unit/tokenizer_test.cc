@@ -10,8 +10,8 @@
 #include "support/error.h"
 #include "support/files.h"
 #include "support/json.h"
-#include "weights/gguf_import.h"
 #include "tokenizer/utf8.h"
+#include "weights/gguf_import.h"
 
 namespace llmcc {
 namespace {

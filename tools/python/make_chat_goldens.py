@@ -54,6 +54,16 @@ def greedy(model, ids, stop_ids=STOP_IDS):
     return out, min(margins)
 
 
+def save(name, model, tokenizer_file, golden):
+    """The model with its tokenizer as tests/data/models/NAME, the golden as goldens/NAME.json."""
+    out = os.path.join(DATA, "models", name)
+    shutil.rmtree(out, ignore_errors=True)
+    model.save_pretrained(out, safe_serialization=True)
+    shutil.copy(tokenizer_file, os.path.join(out, "tokenizer.json"))
+    with open(os.path.join(DATA, "goldens", name + ".json"), "w") as f:
+        json.dump(golden, f, ensure_ascii=False, indent=1)
+
+
 GEMMA_TOKENIZER = os.path.join(DATA, "tokenizers", "gemma", "tokenizer.json")
 GEMMA_SYSTEM = "You answer briefly."
 GEMMA_STOP_IDS = [1, 106, 5]  # gemma3_instruction's ids, and <end_of_turn> (its stop string)
@@ -97,13 +107,9 @@ def make_gemma3_chat():
             break
     else:
         raise SystemExit("chat_gemma3: no seed gives clear greedy margins and text replies")
-    out = os.path.join(DATA, "models", "chat_gemma3")
-    shutil.rmtree(out, ignore_errors=True)
-    model.save_pretrained(out, safe_serialization=True)
-    shutil.copy(GEMMA_TOKENIZER, os.path.join(out, "tokenizer.json"))
-    with open(os.path.join(DATA, "goldens", "chat_gemma3.json"), "w") as f:
-        json.dump({"seed": seed, "template": "gemma3_instruction", "system": GEMMA_SYSTEM,
-                   "max_tokens": MAX_TOKENS, "turns": turns}, f, ensure_ascii=False, indent=1)
+    save("chat_gemma3", model, GEMMA_TOKENIZER,
+         {"seed": seed, "template": "gemma3_instruction", "system": GEMMA_SYSTEM,
+          "max_tokens": MAX_TOKENS, "turns": turns})
     for t in turns:
         print(f"gemma3 {t['user']!r} -> {t['reply']!r} ({len(t['prompt_ids'])} prompt ids)")
 
@@ -135,13 +141,8 @@ def main():
             break
     else:
         raise SystemExit("no seed gives clear greedy margins")
-    out = os.path.join(DATA, "models", "chat_tiny")
-    shutil.rmtree(out, ignore_errors=True)
-    model.save_pretrained(out, safe_serialization=True)
-    shutil.copy(TOKENIZER, os.path.join(out, "tokenizer.json"))
-    with open(os.path.join(DATA, "goldens", "chat_tiny.json"), "w") as f:
-        json.dump({"seed": seed, "template": "chatml", "max_tokens": MAX_TOKENS, "turns": turns}, f,
-                  ensure_ascii=False, indent=1)
+    save("chat_tiny", model, TOKENIZER,
+         {"seed": seed, "template": "chatml", "max_tokens": MAX_TOKENS, "turns": turns})
     for t in turns:
         print(f"{t['user']!r} -> {t['reply']!r}")
 

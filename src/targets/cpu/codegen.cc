@@ -385,10 +385,9 @@ class FunctionEmitter {
         (in_local && a["sliding_window"].get<int64_t>() > groups.local_window))
       internal_error("attention layer {}: its window does not fit the KV cache's layer groups",
                      layer);
-    const int64_t slot =
-        in_local ? local - groups.local.begin()
-                 : layer - std::count_if(groups.local.begin(), groups.local.end(),
-                                         [&](int64_t l) { return l < layer; });
+    const int64_t slot = in_local ? local - groups.local.begin()
+                                  : layer - std::count_if(groups.local.begin(), groups.local.end(),
+                                                          [&](int64_t l) { return l < layer; });
     line("if (attention({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})) return 1;",
          ref(op.operands[0]), y, in_local ? "kv->local" : "kv", rows_expr(result_type(op)), slot,
          a["num_q_heads"].get<int64_t>(), a["num_kv_heads"].get<int64_t>(),
