@@ -243,10 +243,11 @@ TEST_P(GgufTwin, ImportMatchesTheSafetensorsTwin) {
   }
   EXPECT_EQ(read_json_file(fs::path(out) / "config.json")["model_type"],
             read_json_file(kData / "models" / name / "config.json")["model_type"]);
-  // Gemma 3's chat template (in tokenizer.chat_template) is recognised as gemma3_instruction.
-  if (name.rfind("gemma3", 0) == 0)
+  // Gemma's chat templates (in tokenizer.chat_template) are recognised: Gemma 3's folds a system
+  // message into the first user turn, Gemma 1 and 2's refuse one.
+  if (name.rfind("gemma", 0) == 0)
     EXPECT_EQ(read_json_file(fs::path(out) / "mlc-chat-config.json")["conv_template"]["name"],
-              "gemma3_instruction");
+              name.rfind("gemma3", 0) == 0 ? "gemma3_instruction" : "gemma_instruction");
   Engine engine(out, fs::path(out) / "lib.so");
   std::vector<std::vector<float>> logits;
   const GenerationResult result = greedy_from_golden_prompt(engine, golden, logits);
@@ -260,8 +261,8 @@ TEST_P(GgufTwin, ImportMatchesTheSafetensorsTwin) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Goldens, GgufTwin,
-                         ::testing::Values("qwen2_gqa_tied", "qwen3_head_dim",
-                                           "gemma3_local_global"));
+                         ::testing::Values("qwen2_gqa_tied", "qwen3_head_dim", "gemma_head_dim",
+                                           "gemma2_softcap_window", "gemma3_local_global"));
 
 }  // namespace
 }  // namespace llmcc

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Writes a committed random-weight Qwen2, Qwen3 or Gemma 3 checkpoint (tests/data/models/NAME) as
-an F32 GGUF laid out as llama.cpp's converter lays it out (tensor names, metadata keys, no q/k
+"""Writes a committed random-weight Qwen2, Qwen3, Gemma, Gemma 2 or Gemma 3 checkpoint
+(tests/data/models/NAME, f32 or bf16) as an F32 GGUF laid out as llama.cpp's converter lays it out (tensor names, metadata keys, no q/k
 permutation for these architectures, Gemma's norms stored as 1 + w), so llmcc's GGUF import can
 be checked against the same model's Hugging Face goldens. Qwen's vocabulary is the 256
 byte-level tokens of the random models, without merges, under the `qwen2` pre-tokenizer; Gemma's
@@ -49,6 +49,16 @@ GEMMA_CHAT_TEMPLATE = (
     "{%- if add_generation_prompt -%}{{'<start_of_turn>model\n'}}{%- endif -%}")
 
 
+# Gemma 1 and 2's: no system role.
+GEMMA_1_2_CHAT_TEMPLATE = (
+    "{{ bos_token }}{% if messages[0]['role'] == 'system' %}"
+    "{{ raise_exception('System role not supported') }}{% endif %}"
+    "{% for message in messages %}{% if (message['role'] == 'assistant') %}"
+    "{% set role = 'model' %}{% else %}{% set role = message['role'] %}{% endif %}"
+    "{{ '<start_of_turn>' + role + '\n' + message['content'] | trim + '<end_of_turn>\n' }}"
+    "{% endfor %}{% if add_generation_prompt %}{{'<start_of_turn>model\n'}}{% endif %}")
+
+
 def sentencepiece_vocab(model_file):
     """tokens, scores and llama.cpp token types (SentencePiece's piece types) of a tokenizer.model."""
     from sentencepiece import sentencepiece_model_pb2
@@ -82,8 +92,13 @@ def read_safetensors(path):
         if name == "__metadata__":
             continue
         begin, end = info["data_offsets"]
-        assert info["dtype"] == "F32", "write the twin from an f32 checkpoint"
-        yield name, np.frombuffer(data[begin:end], dtype=np.float32).reshape(info["shape"])
+        raw = data[begin:end]
+        if info["dtype"] == "BF16":  # widened exactly: bf16 is the top half of an f32
+            bits = np.frombuffer(raw, dtype=np.uint16).astype(np.uint32) << 16
+            yield name, bits.view(np.float32).reshape(info["shape"])
+            continue
+        assert info["dtype"] == "F32", "write the twin from an f32 or bf16 checkpoint"
+        yield name, np.frombuffer(raw, dtype=np.float32).reshape(info["shape"])
 
 
 def byte_level_alphabet():
@@ -131,15 +146,30 @@ def main():
         w.add_rope_scaling_factor(rope["factor"])
     w.add_file_type(gguf.LlamaFileType.ALL_F32)
     if gemma:
-        assert arch == "gemma3", "the twin writes Gemma 3 only"
-        assert c.get("attn_logit_softcapping") is None
-        if c.get("final_logit_softcapping"):
+        if arch == "gemma2":
+            w.add_attn_logit_softcapping(c["attn_logit_softcapping"])
             w.add_final_logit_softcapping(c["final_logit_softcapping"])
-        w.add_sliding_window(c["sliding_window"])
-        w.add_sliding_window_pattern([t == "sliding_attention" for t in c["layer_types"]])
+            w.add_sliding_window(c["sliding_window"])
+            # llama.cpp's converter writes no scale (it assumes head_dim, or hidden / heads on
+            # the 27B); this model's query_pre_attn_scalar is neither, so the twin says it with
+            # the attention.scale key, which llmcc reads.
+            w.add_float32(gguf.Keys.Attention.SCALE.format(arch=arch),
+                          c["query_pre_attn_scalar"] ** -0.5)
+            # llama.cpp's default pattern for Gemma 2: even layers slide.
+            assert all((t == "sliding_attention") == (i % 2 == 0)
+                       for i, t in enumerate(c["layer_types"]))
+        if arch == "gemma3":
+            assert c.get("attn_logit_softcapping") is None
+            if c.get("final_logit_softcapping"):
+                w.add_final_logit_softcapping(c["final_logit_softcapping"])
+            w.add_sliding_window(c["sliding_window"])
+            w.add_sliding_window_pattern([t == "sliding_attention" for t in c["layer_types"]])
         tokens, scores, types = sentencepiece_vocab(
             os.path.join(args.data, "tokenizers", "gemma", "tokenizer.model"))
-        assert len(tokens) == c["vocab_size"], "the model's vocabulary must be the tokenizer's"
+        # Models of 256 tokens carry the vocabulary's first 256 pieces: a valid vocabulary for
+        # the import, not one to tokenize text with (the 512-token models test that).
+        assert len(tokens) >= c["vocab_size"]
+        tokens, scores, types = (v[: c["vocab_size"]] for v in (tokens, scores, types))
         w.add_tokenizer_model("llama")
         w.add_tokenizer_pre("default")
         w.add_token_list(tokens)
@@ -151,7 +181,7 @@ def main():
         w.add_eos_token_id(1)
         w.add_unk_token_id(3)
         w.add_pad_token_id(0)
-        w.add_chat_template(GEMMA_CHAT_TEMPLATE)
+        w.add_chat_template(GEMMA_CHAT_TEMPLATE if arch == "gemma3" else GEMMA_1_2_CHAT_TEMPLATE)
     else:
         w.add_tokenizer_model("gpt2")
         w.add_tokenizer_pre("qwen2")
