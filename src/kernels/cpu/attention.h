@@ -125,7 +125,7 @@ int attention(const T* qkv, T* out, llmcc_kv_cache* kv, int64_t rows, int64_t la
   };
 
   // 1. Append rotated keys and values.
-#pragma omp parallel for schedule(static) if (rows > 1)
+#pragma omp parallel for schedule(static) if (rows > 1 && worth_parallel(rows * hkv * d * 8))
   for (int64_t r = 0; r < rows; ++r) {
     float x[1024], rotated[1024];
     const int64_t pos = row_pos[r], page = page_of(r, pos), slot = pos % kv->page_size;
@@ -144,7 +144,9 @@ int attention(const T* qkv, T* out, llmcc_kv_cache* kv, int64_t rows, int64_t la
   // that share the KV head (GQA) walk the cache together, so each page of keys and values is
   // widened once for all of them, a page at a time.
   const int64_t group = hq / hkv, ps = kv->page_size;
-#pragma omp parallel
+  int64_t keys_read = 0;  // over all rows: the cost is rows x heads x keys x head_dim x 2
+  for (int64_t r = 0; r < rows; ++r) keys_read += row_last[r] + 1;
+#pragma omp parallel if (worth_parallel(keys_read * hq * d * 2))
   {
     std::vector<float> q(group * d), acc(group * d), kf(ps * d), vf(ps * d), scores(ps), x(d);
     std::vector<float> running_max(group), denom(group);

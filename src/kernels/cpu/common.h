@@ -127,6 +127,13 @@ inline char* error_buffer() {
   return buffer;
 }
 
+// Whether an op of `work` inner steps (multiply-adds, or elements for the light ops) is worth a
+// parallel region: forking and joining the team costs a few microseconds, about what one core
+// spends on 64K multiply-adds, and a thread that the OS has parked behind another process can
+// hold the whole team at the join for much longer. Smaller ops run on the calling thread.
+constexpr int64_t kParallelMinWork = int64_t{1} << 16;
+inline bool worth_parallel(int64_t work) { return work >= kParallelMinWork; }
+
 __attribute__((format(printf, 1, 2))) inline int fail(const char* format, ...) {
   va_list args;
   va_start(args, format);

@@ -9,7 +9,7 @@ namespace llmcc::cpu_kernels {
 
 template <typename T>
 void layer_norm(const T* x, const T* w, const T* b, T* y, int64_t rows, int64_t H, float eps) {
-#pragma omp parallel for schedule(static) if (rows > 1)
+#pragma omp parallel for schedule(static) if (rows > 1 && worth_parallel(rows * H * 6))
   for (int64_t r = 0; r < rows; ++r) {
     const T* xr = x + r * H;
     T* yr = y + r * H;

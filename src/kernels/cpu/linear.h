@@ -21,7 +21,7 @@ void linear(const TX* x, const TW* w, const TO* residual, TO* y, int64_t rows, i
     widen(x, x_f32.data(), rows * K);
     xs = x_f32.data();
   }
-#pragma omp parallel
+#pragma omp parallel if (worth_parallel(rows * N * K))
   {
     std::vector<float> w_f32(std::is_same_v<TW, float> ? 0 : static_cast<size_t>(K));
 #pragma omp for schedule(static)

@@ -41,7 +41,7 @@ void linear_q(const TX* x, const uint32_t* qw, const TS* qs, const TO* residual,
   const int64_t groups = (K + G - 1) / G, words = groups * G / E;
   std::vector<float> x_f32(static_cast<size_t>(rows * K));
   widen(x, x_f32.data(), rows * K);
-#pragma omp parallel
+#pragma omp parallel if (worth_parallel(rows * N * K))
   {
     std::vector<float> w(static_cast<size_t>(K));
     std::vector<uint32_t> q_row(transposed ? static_cast<size_t>(words) : 0);
