@@ -79,8 +79,8 @@ TEST_P(QuantizedModels, KlDivergenceAgainstQ0f32StaysBounded) {
 
 INSTANTIATE_TEST_SUITE_P(Goldens, QuantizedModels,
                          ::testing::Values("llama_gqa_tied", "llama_odd_sizes", "qwen2_odd_sizes",
-                                           "qwen3_head_dim", "gemma_head_dim", "gemma2_softcap_window",
-                                           "gemma3_local_global"));
+                                           "qwen3_head_dim", "gemma_head_dim",
+                                           "gemma2_softcap_window", "gemma3_local_global"));
 
 }  // namespace
 }  // namespace llmcc
