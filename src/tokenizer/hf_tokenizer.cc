@@ -6,6 +6,7 @@
 #include <climits>
 #include <map>
 #include <mutex>
+#include <queue>
 #include <unordered_map>
 
 #include "support/error.h"
@@ -285,6 +286,49 @@ class HfTokenizer : public Tokenizer {
     return out;
   }
 
+  // Applies the merges to `symbols` (a word's characters) until none applies: always the pair of
+  // lowest rank, the leftmost of equals, as tokenizers' Word::merge_all. A heap of candidate pairs
+  // keeps this O(n log n): SentencePiece-style vocabularies have no pre-tokenizer, so a whole
+  // prompt is one word (20K characters took 8.6 s with a rescan per merge).
+  std::vector<std::string> merge_pairs(std::vector<std::string> symbols) const {
+    const int n = static_cast<int>(symbols.size());
+    std::vector<int> prev(n), next(n);
+    for (int i = 0; i < n; ++i) prev[i] = i - 1, next[i] = i + 1 < n ? i + 1 : -1;
+    struct Candidate {
+      int rank, left, right;  // the pair (left, right) as it was when pushed
+      size_t left_size, right_size;
+      bool operator>(const Candidate& o) const {
+        return rank != o.rank ? rank > o.rank : left > o.left;
+      }
+    };
+    std::priority_queue<Candidate, std::vector<Candidate>, std::greater<Candidate>> heap;
+    auto push = [&](int left) {
+      const int right = left >= 0 ? next[left] : -1;
+      if (left < 0 || right < 0) return;
+      auto it = merges_.find(symbols[left] + ' ' + symbols[right]);
+      if (it != merges_.end())
+        heap.push({it->second, left, right, symbols[left].size(), symbols[right].size()});
+    };
+    for (int i = 0; i + 1 < n; ++i) push(i);
+    while (!heap.empty()) {
+      const Candidate c = heap.top();
+      heap.pop();
+      // Stale when either side has been merged into something else since.
+      if (symbols[c.left].size() != c.left_size || next[c.left] != c.right ||
+          symbols[c.right].size() != c.right_size)
+        continue;
+      symbols[c.left] += symbols[c.right];
+      symbols[c.right].clear();
+      next[c.left] = next[c.right];
+      if (next[c.right] >= 0) prev[next[c.right]] = c.left;
+      push(prev[c.left]);
+      push(c.left);
+    }
+    std::vector<std::string> out;
+    for (int i = n > 0 ? 0 : -1; i >= 0; i = next[i]) out.push_back(std::move(symbols[i]));
+    return out;
+  }
+
   // Byte-pair encoding of one pre-tokenized word, appended to `ids`.
   void bpe(const std::string& word, std::vector<int32_t>& ids) const {
     {
@@ -298,21 +342,7 @@ class HfTokenizer : public Tokenizer {
     if (ignore_merges_ && vocab_.count(word)) {
       out.push_back(vocab_.at(word));
     } else {
-      std::vector<std::string> symbols = utf8::chars(word);
-      while (symbols.size() > 1) {
-        int best_rank = INT_MAX;
-        size_t best = 0;
-        for (size_t i = 0; i + 1 < symbols.size(); ++i) {
-          auto it = merges_.find(symbols[i] + ' ' + symbols[i + 1]);
-          if (it != merges_.end() && it->second < best_rank) {
-            best_rank = it->second;
-            best = i;
-          }
-        }
-        if (best_rank == INT_MAX) break;
-        symbols[best] += symbols[best + 1];
-        symbols.erase(symbols.begin() + best + 1);
-      }
+      const std::vector<std::string> symbols = merge_pairs(utf8::chars(word));
       bool last_unk = false;
       for (const auto& s : symbols) {
         if (auto it = vocab_.find(s); it != vocab_.end()) {
@@ -346,7 +376,8 @@ class HfTokenizer : public Tokenizer {
     }
     ids.insert(ids.end(), out.begin(), out.end());
     std::lock_guard lock(cache_mutex_);
-    if (cache_.size() < 100000) cache_[word] = std::move(out);
+    // Short words only: a SentencePiece-style vocabulary's "word" is a whole prompt.
+    if (cache_.size() < 100000 && word.size() <= 256) cache_[word] = std::move(out);
   }
 
   std::string decode_raw(const std::vector<int32_t>& ids, bool skip_special) const {
