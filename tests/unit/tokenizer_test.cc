@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <random>
 
 #include "support/error.h"
 #include "support/files.h"
@@ -111,6 +112,55 @@ TEST(Tokenizer, StreamingHoldsBackPartialCharacters) {
   EXPECT_NE(out.find("\xf0\x9f\xa6\x99"), std::string::npos);
   EXPECT_EQ(utf8_lossy("a\xf0\x9f"), "a\xEF\xBF\xBD");  // one per truncated character
   EXPECT_EQ(utf8_lossy("\x80x"), "\xEF\xBF\xBDx");
+}
+
+// BPE over long words (a SentencePiece-style vocabulary has no pre-tokenizer: the prompt is one
+// word) against the plain algorithm: merge the lowest-ranked pair, the leftmost of equals, until
+// none is left. Random words over a small alphabet with overlapping, chained merges.
+TEST(Tokenizer, BpeMergesLikeTheNaiveAlgorithmOnLongWords) {
+  const std::vector<std::pair<std::string, std::string>> merges = {
+      {"a", "a"},  {"a", "b"}, {"b", "c"},  {"aa", "a"},    {"ab", "c"},  {"c", "a"},
+      {"aa", "b"}, {"b", "b"}, {"ca", "b"}, {"abc", "abc"}, {"aa", "aa"}, {"c", "c"}};
+  Json vocab = Json::object();
+  for (const char* t : {"a", "b", "c"}) vocab[t] = vocab.size();
+  Json merge_list = Json::array();
+  for (const auto& [l, r] : merges) {
+    if (!vocab.contains(l + r)) vocab[l + r] = vocab.size();
+    merge_list.push_back(l + " " + r);
+  }
+  const Json spec = {{"version", "1.0"},
+                     {"added_tokens", Json::array()},
+                     {"normalizer", nullptr},
+                     {"pre_tokenizer", nullptr},
+                     {"post_processor", nullptr},
+                     {"decoder", nullptr},
+                     {"model", {{"type", "BPE"}, {"vocab", vocab}, {"merges", merge_list}}}};
+  TempPath dir = make_temp_dir("llmcc-bpe");
+  write_file_atomic(dir.path() / "tokenizer.json", spec.dump());
+  auto tok = Tokenizer::from_json_file(dir.path() / "tokenizer.json");
+  std::mt19937 rng(7);
+  for (int trial = 0; trial < 200; ++trial) {
+    std::string word;
+    const int length = 1 + static_cast<int>(rng() % 300);
+    for (int i = 0; i < length; ++i) word += "abc"[rng() % 3];
+    std::vector<std::string> symbols;
+    for (char ch : word) symbols.emplace_back(1, ch);
+    while (true) {
+      size_t best = symbols.size(), best_rank = merges.size();
+      for (size_t i = 0; i + 1 < symbols.size(); ++i)
+        for (size_t m = 0; m < best_rank; ++m)
+          if (merges[m].first == symbols[i] && merges[m].second == symbols[i + 1]) {
+            best = i, best_rank = m;
+            break;
+          }
+      if (best == symbols.size()) break;
+      symbols[best] += symbols[best + 1];
+      symbols.erase(symbols.begin() + static_cast<std::ptrdiff_t>(best) + 1);
+    }
+    std::vector<int32_t> want;
+    for (const auto& sym : symbols) want.push_back(vocab[sym].get<int32_t>());
+    ASSERT_EQ(tok->encode(word, false), want) << word;
+  }
 }
 
 TEST(Tokenizer, ClearErrors) {
