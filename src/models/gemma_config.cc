@@ -50,12 +50,28 @@ bool is_true(const Json& d, const char* key) {
 std::unique_ptr<GemmaConfig> GemmaConfig::from_dict(const Json& dict, const std::string& ctx,
                                                     int version) {
   if (!dict.is_object()) user_error("{}: the model config must be a JSON object", ctx);
-  if (dict.contains("text_config"))
-    throw NotImplementedError(
-        fmt::format("{}: multimodal Gemma 3 is not built by llmcc; convert its text model "
-                    "(Gemma3ForCausalLM, model_type gemma3_text)",
-                    ctx));
-  Json d = dict;
+  // Gemma 3 4B-27B ship as Gemma3ForConditionalGeneration: the language model's settings sit in
+  // text_config (the converter reads its tensors, leaving the vision tower; weights/checkpoint.h).
+  Json d = dict.contains("text_config") ? dict["text_config"] : dict;
+  if (!d.is_object()) user_error("{}: text_config must be a JSON object", ctx);
+  if (dict.contains("text_config")) {
+    if (version != 3)
+      throw NotImplementedError(fmt::format("{}: only Gemma 3 has a text_config", ctx));
+    for (const char* key : {"context_window_size", "prefill_chunk_size", "max_batch_size",
+                            "tensor_parallel_shards", "pipeline_parallel_stages"})
+      if (dict.contains(key) && !d.contains(key)) d[key] = dict[key];
+  }
+  if (version == 3) {
+    // transformers' Gemma3TextConfig defaults, which the hub's configs rely on.
+    const std::pair<const char*, Json> defaults[] = {
+        {"vocab_size", 262208},       {"hidden_size", 2304},
+        {"intermediate_size", 9216},  {"num_hidden_layers", 26},
+        {"num_attention_heads", 8},   {"num_key_value_heads", 4},
+        {"rms_norm_eps", 1e-6},       {"max_position_embeddings", 131072},
+        {"tie_word_embeddings", true}};
+    for (const auto& [key, value] : defaults)
+      if (!d.contains(key)) d[key] = value;
+  }
   auto c = std::make_unique<GemmaConfig>();
   c->version = version;
   if (is_true(d, "attention_bias"))

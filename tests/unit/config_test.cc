@@ -366,7 +366,33 @@ TEST(GemmaConfig, LayerPatternsDefaultsAndRoundTrip) {
             std::string::npos);
   EXPECT_NE(message("gemma2", {{"sliding_window", nullptr}}).find("sliding_window"),
             std::string::npos);
-  EXPECT_THROW(read("gemma3", {{"text_config", Json::object()}}), NotImplementedError);
+  // Gemma 3 4B's config.json as the hub has it: a text_config that leaves most fields to
+  // transformers' defaults.
+  auto mm = Model::from_name("gemma3").config_from_dict(
+      {{"architectures", {"Gemma3ForConditionalGeneration"}},
+       {"model_type", "gemma3"},
+       {"text_config",
+        {{"hidden_size", 2560},
+         {"intermediate_size", 10240},
+         {"model_type", "gemma3_text"},
+         {"num_hidden_layers", 34},
+         {"rope_scaling", {{"factor", 8.0}, {"rope_type", "linear"}}},
+         {"sliding_window", 1024}}},
+       {"vision_config", {{"model_type", "siglip_vision_model"}}}},
+      "config.json");
+  const auto& g4 = dynamic_cast<const GemmaConfig&>(*mm);
+  EXPECT_EQ(g4.vocab_size, 262208);
+  EXPECT_EQ(g4.num_attention_heads, 8);
+  EXPECT_EQ(g4.num_key_value_heads, 4);
+  EXPECT_EQ(g4.head_dim, 256);
+  EXPECT_EQ(g4.query_pre_attn_scalar, 256);
+  EXPECT_EQ(g4.context_window_size(), 131072);
+  EXPECT_EQ(g4.position_embedding_base, 1e6);
+  EXPECT_EQ(g4.rope_scaling["factor"], 8.0);
+  EXPECT_EQ(g4.sliding_window, 1024);
+  EXPECT_TRUE(g4.tie_word_embeddings);
+  for (int i = 0; i < 34; ++i) EXPECT_EQ(g4.is_sliding(i), i % 6 != 5) << i;
+  EXPECT_THROW(read("gemma2", {{"text_config", Json::object()}}), NotImplementedError);
   EXPECT_THROW(read("gemma", {{"attention_bias", true}}), NotImplementedError);
 }
 
