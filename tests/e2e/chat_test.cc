@@ -143,33 +143,36 @@ TEST(Chat, GenerateTakesTextPrompts) {
       << output;
 }
 
-// Gemma 3 from its HF folder and from its GGUF twin: gemma3_instruction with a system message
-// (which Gemma 3's template folds into the first user turn), the SentencePiece vocabulary (the
-// GGUF's rebuilt from pieces and scores), and sliding layers that the second turn's 78-token
-// prompt reaches past, must send the ids transformers' apply_chat_template gives and print its
-// greedy replies (tools/python/make_chat_goldens.py).
-class GemmaChat : public ::testing::TestWithParam<std::string> {};
+// Gemma 3 and Gemma 2 from their HF folders and from their GGUF twins, each in its own chat
+// template: gemma3_instruction with a system message (which Gemma 3's template folds into the
+// first user turn), gemma_instruction trimming the replies it sends back (Gemma 2's replies start
+// with newlines), the SentencePiece vocabulary (the GGUF's rebuilt from pieces and scores), and
+// sliding layers that the second turn's prompt reaches past. Each must send the ids
+// transformers' apply_chat_template gives and print its greedy replies
+// (tools/python/make_chat_goldens.py).
+class GemmaChat : public ::testing::TestWithParam<std::pair<std::string, std::string>> {};
 
-TEST_P(GemmaChat, ScriptedSessionMatchesGemma3sChatTemplate) {
-  Json golden = read_json_file(kData / "goldens" / "chat_gemma3.json");
+TEST_P(GemmaChat, ScriptedSessionMatchesTheModelsChatTemplate) {
+  const auto& [name, source] = GetParam();
+  Json golden = read_json_file(kData / "goldens" / (name + ".json"));
   TempPath dir = make_temp_dir("llmcc-chat-gemma");
   const std::string out = (dir.path() / "m").string();
-  if (GetParam() == "hf") {
-    const std::string model = (kData / "models" / "chat_gemma3").string();
+  if (source == "hf") {
+    const std::string model = (kData / "models" / name).string();
     auto [s1, o1] = run("gen_config " + model + " --quantization q0f32 -o " + out);
     ASSERT_EQ(s1, 0) << o1;
     auto [s2, o2] = run("convert_weight " + model + " --quantization q0f32 -o " + out);
     ASSERT_EQ(s2, 0) << o2;
   } else {
-    auto [s, o] = run("convert_weight " + (kData / "gguf" / "chat_gemma3.gguf").string() +
+    auto [s, o] = run("convert_weight " + (kData / "gguf" / (name + ".gguf")).string() +
                       " --quantization q0f32 -o " + out);
     ASSERT_EQ(s, 0) << o;
   }
   // The system message, set in mlc-chat-config.json as an MLC user would.
   const fs::path config_path = fs::path(out) / "mlc-chat-config.json";
   Json config = read_json_file(config_path);
-  ASSERT_EQ(config["conv_template"]["name"], "gemma3_instruction");
-  config["conv_template"]["system_message"] = golden["system"];
+  ASSERT_EQ(config["conv_template"]["name"], golden["template"]);
+  if (golden.contains("system")) config["conv_template"]["system_message"] = golden["system"];
   write_file_atomic(config_path, config.dump(2));
   auto [s3, o3] = run("compile " + out + " -o " + out + "/lib.so");
   ASSERT_EQ(s3, 0) << o3;
@@ -178,7 +181,13 @@ TEST_P(GemmaChat, ScriptedSessionMatchesGemma3sChatTemplate) {
   expect_golden_session(out, golden, "", output);
 }
 
-INSTANTIATE_TEST_SUITE_P(Sources, GemmaChat, ::testing::Values("hf", "gguf"));
+INSTANTIATE_TEST_SUITE_P(
+    Sources, GemmaChat,
+    ::testing::Values(std::pair<std::string, std::string>{"chat_gemma3", "hf"},
+                      std::pair<std::string, std::string>{"chat_gemma3", "gguf"},
+                      std::pair<std::string, std::string>{"chat_gemma2", "hf"},
+                      std::pair<std::string, std::string>{"chat_gemma2", "gguf"}),
+    [](const auto& info) { return info.param.first + "_" + info.param.second; });
 
 }  // namespace
 }  // namespace llmcc

@@ -4,10 +4,11 @@ test tokenizer's) and records, with Hugging Face transformers and tokenizers, a 
 MLC's chatml template: each turn's prompt ids and the greedy reply. llmcc's chat test must send the
 same ids and print the same replies.
 
-It also builds tests/data/models/chat_gemma3, a random-weight Gemma 3 (text) whose vocabulary is
-the Gemma-style SentencePiece test tokenizer's, and records a two-turn chat with a system message
-rendered by Gemma 3's own chat template (transformers' apply_chat_template), which llmcc's
-gemma3_instruction must reproduce id for id; make_gguf_twin.py writes its GGUF.
+It also builds tests/data/models/chat_gemma3 and chat_gemma2, random-weight Gemma 3 (text) and
+Gemma 2 models whose vocabulary is the Gemma-style SentencePiece test tokenizer's, and records a
+two-turn chat in each model's own chat template (transformers' apply_chat_template; Gemma 3's
+with a system message), which llmcc's gemma3_instruction and gemma_instruction must reproduce id
+for id; make_gguf_twin.py writes their GGUFs.
 
   python3 tools/python/make_chat_goldens.py      (after make_tokenizer_goldens.py)
 """
@@ -69,18 +70,22 @@ GEMMA_SYSTEM = "You answer briefly."
 GEMMA_STOP_IDS = [1, 106, 5]  # gemma3_instruction's ids, and <end_of_turn> (its stop string)
 
 
-def make_gemma3_chat():
-    import sys
-    from transformers import Gemma3ForCausalLM, Gemma3TextConfig, PreTrainedTokenizerFast
-    sys.path.insert(0, HERE)
-    from make_goldens import randomise_neutral_params
-    from make_gguf_twin import GEMMA_CHAT_TEMPLATE
-    hf_tok = PreTrainedTokenizerFast(tokenizer_file=GEMMA_TOKENIZER, bos_token="<bos>",
-                                     eos_token="<eos>", pad_token="<pad>", unk_token="<unk>")
-    for seed in range(2000):
-        torch.manual_seed(seed)
-        config = Gemma3TextConfig(
-            vocab_size=hf_tok.vocab_size, hidden_size=64, intermediate_size=128,
+def gemma_chat_model(version, vocab_size):
+    """A tiny random Gemma 2 or Gemma 3 (text) with a 16-token window that the second turn
+    reaches past."""
+    from transformers import (Gemma2Config, Gemma2ForCausalLM, Gemma3ForCausalLM,
+                              Gemma3TextConfig)
+    if version == 2:
+        config = Gemma2Config(
+            vocab_size=vocab_size, hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+            num_attention_heads=4, num_key_value_heads=2, head_dim=16, query_pre_attn_scalar=16,
+            sliding_window=16, attn_logit_softcapping=10.0, final_logit_softcapping=15.0,
+            max_position_embeddings=256, rms_norm_eps=1e-6, tie_word_embeddings=True,
+            bos_token_id=2, eos_token_id=1, pad_token_id=0, initializer_range=0.3,
+            attn_implementation="eager")
+        return Gemma2ForCausalLM(config).eval()
+    config = Gemma3TextConfig(
+            vocab_size=vocab_size, hidden_size=64, intermediate_size=128,
             num_hidden_layers=3, num_attention_heads=4, num_key_value_heads=2, head_dim=16,
             query_pre_attn_scalar=16, sliding_window=16,
             layer_types=["sliding_attention", "sliding_attention", "full_attention"],
@@ -89,15 +94,35 @@ def make_gemma3_chat():
             max_position_embeddings=256, rms_norm_eps=1e-6, tie_word_embeddings=True,
             bos_token_id=2, eos_token_id=1, pad_token_id=0, initializer_range=0.3,
             attn_implementation="eager")
-        model = Gemma3ForCausalLM(config).eval()
+    return Gemma3ForCausalLM(config).eval()
+
+
+def make_gemma_chat(version):
+    """Gemma 3 with a system message (its template folds it into the first user turn), or Gemma 2
+    without one (its template refuses one), in each model's own chat template."""
+    import sys
+    from transformers import PreTrainedTokenizerFast
+    sys.path.insert(0, HERE)
+    from make_goldens import randomise_neutral_params
+    from make_gguf_twin import GEMMA_1_2_CHAT_TEMPLATE, GEMMA_CHAT_TEMPLATE
+    name, template = ("chat_gemma3", "gemma3_instruction") if version == 3 else (
+        "chat_gemma2", "gemma_instruction")
+    chat_template = GEMMA_CHAT_TEMPLATE if version == 3 else GEMMA_1_2_CHAT_TEMPLATE
+    stop_ids = GEMMA_STOP_IDS if version == 3 else [1, 107, 5]
+    system = [{"role": "system", "content": GEMMA_SYSTEM}] if version == 3 else []
+    hf_tok = PreTrainedTokenizerFast(tokenizer_file=GEMMA_TOKENIZER, bos_token="<bos>",
+                                     eos_token="<eos>", pad_token="<pad>", unk_token="<unk>")
+    for seed in range(2000):
+        torch.manual_seed(seed)
+        model = gemma_chat_model(version, hf_tok.vocab_size)
         randomise_neutral_params(model)
-        messages, turns, worst = [{"role": "system", "content": GEMMA_SYSTEM}], [], 1.0
+        messages, turns, worst = list(system), [], 1.0
         for user in USERS:
             messages.append({"role": "user", "content": user})
-            text = hf_tok.apply_chat_template(messages, chat_template=GEMMA_CHAT_TEMPLATE,
+            text = hf_tok.apply_chat_template(messages, chat_template=chat_template,
                                               add_generation_prompt=True, tokenize=False)
             ids = hf_tok(text, add_special_tokens=False)["input_ids"]
-            reply_ids, margin = greedy(model, ids, GEMMA_STOP_IDS)
+            reply_ids, margin = greedy(model, ids, stop_ids)
             worst = min(worst, margin)
             reply = hf_tok.decode(reply_ids, skip_special_tokens=False)
             messages.append({"role": "assistant", "content": reply})
@@ -106,16 +131,18 @@ def make_gemma3_chat():
                                  "\ufffd" not in t["reply"] for t in turns):
             break
     else:
-        raise SystemExit("chat_gemma3: no seed gives clear greedy margins and text replies")
-    save("chat_gemma3", model, GEMMA_TOKENIZER,
-         {"seed": seed, "template": "gemma3_instruction", "system": GEMMA_SYSTEM,
-          "max_tokens": MAX_TOKENS, "turns": turns})
+        raise SystemExit(f"{name}: no seed gives clear greedy margins and text replies")
+    golden = {"seed": seed, "template": template, "max_tokens": MAX_TOKENS, "turns": turns}
+    if system:
+        golden["system"] = GEMMA_SYSTEM
+    save(name, model, GEMMA_TOKENIZER, golden)
     for t in turns:
-        print(f"gemma3 {t['user']!r} -> {t['reply']!r} ({len(t['prompt_ids'])} prompt ids)")
+        print(f"{name} {t['user']!r} -> {t['reply']!r} ({len(t['prompt_ids'])} prompt ids)")
 
 
 def main():
-    make_gemma3_chat()
+    make_gemma_chat(3)
+    make_gemma_chat(2)
     tok = Tokenizer.from_file(TOKENIZER)
     vocab = tok.get_vocab_size()
     for seed in range(500):
