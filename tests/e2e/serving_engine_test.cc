@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <map>
 #include <random>
@@ -340,14 +341,21 @@ TEST(ServingEngineScheduling, ConcurrentCallersOnTheEnginesThread) {
     EXPECT_EQ(got[i], expected[i].tokens) << "request " << i;
     EXPECT_EQ(streamed[i], got[i]);
   }
-  // A long request cancelled from another thread once it has streamed a token.
+  // A long request cancelled from another thread once it has streamed a token. Its first token
+  // holds the engine's thread until the cancel has been sent, so the request cannot finish its
+  // 100 tokens first (it did once under ctest -j2, while this thread waited for a core).
   std::atomic<int> tokens{0};
+  std::atomic<bool> cancel_sent{false};
   RequestHandle h = engine.submit(jobs[0].prompt, greedy(100), [&](int64_t, const auto&, int32_t) {
-    ++tokens;
+    if (tokens++ == 0) {
+      const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+      while (!cancel_sent && std::chrono::steady_clock::now() < give_up) std::this_thread::yield();
+    }
     return true;
   });
   while (tokens == 0) std::this_thread::yield();
   h.cancel();
+  cancel_sent = true;
   const GenerationResult r = h.get();
   EXPECT_EQ(r.finish_reason, "cancelled");
   EXPECT_LT(r.tokens.size(), 100u);
