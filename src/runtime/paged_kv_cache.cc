@@ -49,10 +49,14 @@ void PagedKVCache::release_out_of_window(Sequence& s) {
   s.first_page += static_cast<int64_t>(drop);
 }
 
-void PagedKVCache::add_sequence(int64_t seq_id) {
+void PagedKVCache::check_can_add(int64_t seq_id) const {
   if (sequences_.count(seq_id)) user_error("KV cache: sequence {} already exists", seq_id);
   if (static_cast<int64_t>(sequences_.size()) >= kv_->max_batch_size)
     user_error("KV cache: at most {} sequences fit", kv_->max_batch_size);
+}
+
+void PagedKVCache::add_sequence(int64_t seq_id) {
+  check_can_add(seq_id);
   if (local_) local_->add_sequence(seq_id);
   sequences_[seq_id] = Sequence{};
 }
@@ -111,11 +115,8 @@ int64_t PagedKVCache::truncate_sequence(int64_t seq_id, int64_t length) {
 
 void PagedKVCache::fork_sequence(int64_t parent, int64_t child) {
   const Sequence& p = sequence(parent);
-  if (sequences_.count(child)) user_error("KV cache: sequence {} already exists", child);
-  if (static_cast<int64_t>(sequences_.size()) >= kv_->max_batch_size)
-    user_error("KV cache: at most {} sequences fit", kv_->max_batch_size);
+  check_can_add(child);
   if (local_) local_->fork_sequence(parent, child);
-  sequences_[child] = Sequence{};
   Sequence& c = sequences_[child];
   c.length = p.length;
   c.first_page = p.first_page;

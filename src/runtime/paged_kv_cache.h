@@ -87,6 +87,8 @@ class PagedKVCache {
     int64_t length = 0;
   };
   Sequence& sequence(int64_t seq_id);
+  // UserError unless a sequence `seq_id` can be added (a new id, and room for one more).
+  void check_can_add(int64_t seq_id) const;
   const Sequence& sequence(int64_t seq_id) const;
   // The first logical page that a query at position `pos` reads.
   int64_t first_visible_page(int64_t pos) const;

@@ -45,12 +45,12 @@ class SafetensorsSource : public Checkpoint {
 // language model as language_model.model.* (and language_model.lm_head), or model.language_model.*.
 class LanguageModelView : public Checkpoint {
  public:
-  LanguageModelView(std::unique_ptr<Checkpoint> inner, std::string prefix)
-      : inner_(std::move(inner)), prefix_(std::move(prefix)) {
+  LanguageModelView(std::unique_ptr<Checkpoint> inner, const std::string& prefix)
+      : inner_(std::move(inner)) {
     size_t hidden = 0;
     for (const auto& name : inner_->names()) {
-      if (name.rfind(prefix_, 0) == 0)
-        to_inner_["model." + name.substr(prefix_.size())] = name;
+      if (name.rfind(prefix, 0) == 0)
+        to_inner_["model." + name.substr(prefix.size())] = name;
       else if (name == "language_model.lm_head.weight" || name == "lm_head.weight")
         to_inner_["lm_head.weight"] = name;
       else
@@ -59,7 +59,7 @@ class LanguageModelView : public Checkpoint {
     log_info(
         "multimodal checkpoint: converting its language model ({} tensors under {}), not "
         "the other {} (vision tower, projector)",
-        to_inner_.size(), prefix_, hidden);
+        to_inner_.size(), prefix, hidden);
   }
   std::vector<std::string> names() const override {
     std::vector<std::string> out;
@@ -80,7 +80,6 @@ class LanguageModelView : public Checkpoint {
 
  private:
   std::unique_ptr<Checkpoint> inner_;
-  std::string prefix_;
   std::map<std::string, std::string> to_inner_;
 };
 

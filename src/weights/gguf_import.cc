@@ -9,6 +9,7 @@
 #include "support/error.h"
 #include "support/files.h"
 #include "support/logging.h"
+#include "support/strings.h"
 #include "weights/gguf_sentencepiece_vocab.h"
 
 namespace llmcc {
@@ -129,8 +130,7 @@ class GgufCheckpoint : public Checkpoint {
       unpermute(v, heads_);
     else if (permuted_ && name.find("k_proj") != std::string::npos)
       unpermute(v, kv_heads_);
-    if (norm_offset_ != 0 && name.size() > 11 &&
-        name.compare(name.size() - 11, 11, "norm.weight") == 0)
+    if (norm_offset_ != 0 && ends_with(name, "norm.weight"))
       for (float& x : v.owned) x += norm_offset_;
     v.data = reinterpret_cast<const uint8_t*>(v.owned.data());
     v.nbytes = v.owned.size() * sizeof(float);
@@ -263,6 +263,29 @@ Json gguf_hf_config(const GgufFile& g) {
   return c;
 }
 
+Json gguf_added_token(size_t id, const std::string& content, bool normalized, bool special) {
+  return {{"id", id},        {"content", content},       {"single_word", false}, {"lstrip", false},
+          {"rstrip", false}, {"normalized", normalized}, {"special", special}};
+}
+
+Json gguf_bos_post_processor(const GgufFile& g, bool add_bos_by_default) {
+  const Json& m = g.metadata();
+  if (!m.value("tokenizer.ggml.add_bos_token", add_bos_by_default) ||
+      !m.contains("tokenizer.ggml.bos_token_id"))
+    return Json();
+  const Json& tokens = m.at("tokenizer.ggml.tokens");
+  const int64_t bos = m["tokenizer.ggml.bos_token_id"];
+  if (bos < 0 || bos >= static_cast<int64_t>(tokens.size()))
+    user_error("GGUF file '{}': tokenizer.ggml.bos_token_id {} is not a token", g.path().string(),
+               bos);
+  const std::string name = tokens[bos];
+  Json special = Json::object();
+  special[name] = {{"id", name}, {"ids", Json::array({bos})}, {"tokens", Json::array({name})}};
+  Json single = Json::array({Json{{"SpecialToken", {{"id", name}, {"type_id", 0}}}},
+                             Json{{"Sequence", {{"id", "A"}, {"type_id", 0}}}}});
+  return {{"type", "TemplateProcessing"}, {"single", single}, {"special_tokens", special}};
+}
+
 Json gguf_tokenizer_json(const GgufFile& g) {
   const Json& m = g.metadata();
   const std::string model = m.value("tokenizer.ggml.model", "");
@@ -280,13 +303,7 @@ Json gguf_tokenizer_json(const GgufFile& g) {
     vocab[t] = i;
     const int type = i < types.size() ? types[i].get<int>() : 1;
     if (type == 3 || type == 4)  // control, user-defined
-      added.push_back({{"id", i},
-                       {"content", t},
-                       {"single_word", false},
-                       {"lstrip", false},
-                       {"rstrip", false},
-                       {"normalized", type == 4},
-                       {"special", type == 3}});
+      added.push_back(gguf_added_token(i, t, /*normalized=*/type == 4, /*special=*/type == 3));
   }
   // llama.cpp's pre-tokenizer names; all split digits or words before the byte-level step.
   const std::string pre = m.value("tokenizer.ggml.pre", "default");
@@ -319,17 +336,7 @@ Json gguf_tokenizer_json(const GgufFile& g) {
     throw NotImplementedError(fmt::format("GGUF pre-tokenizer '{}' is not known to llmcc", pre));
   }
   Json merges = m.value("tokenizer.ggml.merges", Json::array());
-  Json post = Json();
-  if (m.value("tokenizer.ggml.add_bos_token", false) && m.contains("tokenizer.ggml.bos_token_id")) {
-    const int bos = m["tokenizer.ggml.bos_token_id"];
-    const std::string name = tokens[bos];
-    Json special = Json::object();
-    special[name] = {{"id", name}, {"ids", Json::array({bos})}, {"tokens", Json::array({name})}};
-    Json single = Json::array();
-    single.push_back({{"SpecialToken", {{"id", name}, {"type_id", 0}}}});
-    single.push_back({{"Sequence", {{"id", "A"}, {"type_id", 0}}}});
-    post = {{"type", "TemplateProcessing"}, {"single", single}, {"special_tokens", special}};
-  }
+  const Json post = gguf_bos_post_processor(g, /*add_bos_by_default=*/false);
   return {{"version", "1.0"},
           {"added_tokens", added},
           {"normalizer", nullptr},

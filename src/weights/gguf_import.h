@@ -18,6 +18,12 @@ Json gguf_hf_config(const GgufFile& gguf);
 // tokenizer.json for a GGUF whose tokenizer.ggml.model is "gpt2" (byte-level BPE) or "llama"
 // (SentencePiece; weights/gguf_sentencepiece_vocab.h).
 Json gguf_tokenizer_json(const GgufFile& gguf);
+// The pieces of a tokenizer.json that both vocabulary kinds write: an added token, and the
+// template that puts BOS first when tokenizer.ggml.add_bos_token (or, where the file does not
+// say, `add_bos_by_default`) asks for it (null otherwise). UserError for a BOS id outside the
+// vocabulary.
+Json gguf_added_token(size_t id, const std::string& content, bool normalized, bool special);
+Json gguf_bos_post_processor(const GgufFile& gguf, bool add_bos_by_default);
 // The MLC conversation template matching tokenizer.chat_template ("LM" when none does), and the
 // default system prompt the chat template writes, when it is a literal (SmolLM2 has one).
 std::string gguf_conv_template(const GgufFile& gguf);

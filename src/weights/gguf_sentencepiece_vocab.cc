@@ -7,6 +7,7 @@
 
 #include "support/error.h"
 #include "tokenizer/utf8.h"
+#include "weights/gguf_import.h"
 
 namespace llmcc {
 
@@ -45,11 +46,12 @@ std::vector<Merge> merges_from_scores(const std::vector<std::string>& pieces,
     });
     merges.insert(merges.end(), local.begin(), local.end());
   }
-  auto chars = [&](int32_t p) { return utf8::chars(pieces[p]).size(); };
+  std::vector<size_t> chars(pieces.size());  // lengths in characters, as Python's len()
+  for (size_t i = 0; i < pieces.size(); ++i) chars[i] = utf8::chars(pieces[i]).size();
   std::stable_sort(merges.begin(), merges.end(), [&](const Merge& a, const Merge& b) {
     if (a.score != b.score) return a.score > b.score;
-    if (chars(a.left) != chars(b.left)) return chars(a.left) > chars(b.left);
-    return chars(a.right) > chars(b.right);
+    if (chars[a.left] != chars[b.left]) return chars[a.left] > chars[b.left];
+    return chars[a.right] > chars[b.right];
   });
   return merges;
 }
@@ -86,13 +88,8 @@ Json gguf_sentencepiece_tokenizer_json(const GgufFile& g) {
     vocab[pieces[i]] = i;
     const int type = types[i];
     if (type == kControl || type == kUserDefined || type == kUnknown)
-      added.push_back({{"id", i},
-                       {"content", pieces[i]},
-                       {"single_word", false},
-                       {"lstrip", false},
-                       {"rstrip", false},
-                       {"normalized", false},
-                       {"special", type != kUserDefined}});
+      added.push_back(gguf_added_token(i, pieces[i], /*normalized=*/false,
+                                       /*special=*/type != kUserDefined));
   }
   Json merges = Json::array();
   for (const Merge& mg : merges_from_scores(pieces, scores))
@@ -108,18 +105,8 @@ Json gguf_sentencepiece_tokenizer_json(const GgufFile& g) {
                    {{"type", "Fuse"}}};
   if (add_prefix)
     decoders.push_back({{"type", "Strip"}, {"content", " "}, {"start", 1}, {"stop", 0}});
-  Json post = Json();
-  if (m.value("tokenizer.ggml.add_bos_token", true) && m.contains("tokenizer.ggml.bos_token_id")) {
-    const int64_t bos = m["tokenizer.ggml.bos_token_id"];
-    if (bos < 0 || bos >= static_cast<int64_t>(pieces.size()))
-      user_error("GGUF file '{}': tokenizer.ggml.bos_token_id {} is not a token", file, bos);
-    const std::string name = pieces[bos];
-    Json special = Json::object();
-    special[name] = {{"id", name}, {"ids", Json::array({bos})}, {"tokens", Json::array({name})}};
-    Json single = Json::array({Json{{"SpecialToken", {{"id", name}, {"type_id", 0}}}},
-                               Json{{"Sequence", {{"id", "A"}, {"type_id", 0}}}}});
-    post = {{"type", "TemplateProcessing"}, {"single", single}, {"special_tokens", special}};
-  }
+  // llama.cpp adds BOS for SentencePiece vocabularies unless the file says otherwise.
+  const Json post = gguf_bos_post_processor(g, /*add_bos_by_default=*/true);
   return {{"version", "1.0"},
           {"added_tokens", added},
           {"normalizer", {{"type", "Sequence"}, {"normalizers", normalizers}}},
