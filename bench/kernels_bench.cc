@@ -45,7 +45,7 @@ struct Q4Matrix {
 // args: rows (1 = decode GEMV), N, K, threads
 void BM_GemvQ4(benchmark::State& state) {
   const int64_t rows = state.range(0), N = state.range(1), K = state.range(2);
-  omp_set_num_threads(static_cast<int>(state.range(3)));
+  ThreadPool::instance().resize(static_cast<int>(state.range(3)));
   Q4Matrix m(N, K, 4);
   std::vector<float> x(rows * K, 0.5f), y(rows * N);
   for (auto _ : state) {
@@ -69,7 +69,7 @@ BENCHMARK(BM_GemvQ4)
 
 void BM_GemvQ8(benchmark::State& state) {
   const int64_t rows = state.range(0), N = state.range(1), K = state.range(2);
-  omp_set_num_threads(static_cast<int>(state.range(3)));
+  ThreadPool::instance().resize(static_cast<int>(state.range(3)));
   Q4Matrix m(N, K, 8);
   std::vector<float> x(rows * K, 0.5f), y(rows * N);
   for (auto _ : state) {
@@ -87,7 +87,7 @@ BENCHMARK(BM_GemvQ8)
 
 void BM_GemvF16(benchmark::State& state) {
   const int64_t rows = state.range(0), N = state.range(1), K = state.range(2);
-  omp_set_num_threads(static_cast<int>(state.range(3)));
+  ThreadPool::instance().resize(static_cast<int>(state.range(3)));
   std::vector<half> w(N * K, from_float<half>(0.01f));
   std::vector<half> x(rows * K, from_float<half>(0.5f)), y(rows * N);
   for (auto _ : state) {

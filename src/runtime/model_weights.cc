@@ -3,8 +3,12 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <chrono>
 #include <cstring>
+#include <map>
+#include <thread>
 
+#include "kernels/cpu/int4_tile_layout.h"
 #include "support/error.h"
 
 namespace llmcc {
@@ -58,6 +62,44 @@ ModelWeights::ModelWeights(const fs::path& dir, const Json& metadata, bool verif
                  count * elem);
     pointers_.push_back(t->data);
   }
+  apply_layouts(metadata.at("params"), index);
+}
+
+void ModelWeights::apply_layouts(const Json& params, const std::string& index) {
+  const auto start = std::chrono::steady_clock::now();
+  std::map<std::string, size_t> position;
+  for (size_t i = 0; i < params.size(); ++i) position[params[i].at("name")] = i;
+  for (size_t i = 0; i < params.size(); ++i) {
+    const Json& p = params[i];
+    if (!p.contains("layout")) continue;
+    const std::string name = p.at("name"), layout = p.at("layout");
+    if (layout != "int4-tile8")
+      user_error(
+          "the model library wants tensor '{}' in layout '{}', which this llmcc cannot "
+          "produce; rebuild the library with this llmcc",
+          name, layout);
+    const std::string scale_name = p.value("layout_scale", "");
+    auto scale_at = position.find(scale_name);
+    const CachedTensor* w = cache_.find(name);
+    const CachedTensor* s = scale_at == position.end() ? nullptr : cache_.find(scale_name);
+    if (!s || w->dtype != "uint32" || w->shape.size() != 2 || w->shape[1] % 4 != 0 ||
+        s->dtype != "float16" || s->shape != std::vector<int64_t>{w->shape[0], w->shape[1] / 4})
+      user_error(
+          "tensor '{}' in {} cannot take layout '{}' with scales '{}': expected uint32 "
+          "[N, 4g] weights and float16 [N, g] scales",
+          name, index, layout, scale_name);
+    const int64_t N = w->shape[0], groups = w->shape[1] / 4;
+    const size_t bytes = static_cast<size_t>(cpu_kernels::int4_tile8_bytes(N, groups));
+    uint8_t* out = static_cast<uint8_t*>(std::aligned_alloc(64, (bytes + 63) / 64 * 64));
+    if (!out) throw std::bad_alloc();
+    repacked_.emplace_back(out);
+    cpu_kernels::pack_int4_tile8(reinterpret_cast<const uint32_t*>(w->data),
+                                 reinterpret_cast<const uint16_t*>(s->data), N, groups, out);
+    cache_.release(*w);  // the original is not read again
+    pointers_[i] = out;
+    repacked_bytes_ += static_cast<int64_t>(bytes);
+  }
+  repack_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
 }  // namespace llmcc

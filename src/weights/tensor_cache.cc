@@ -123,4 +123,10 @@ const CachedTensor* TensorCache::find(const std::string& name) const {
   return it == tensors_.end() ? nullptr : &it->second;
 }
 
+void TensorCache::release(const CachedTensor& t) const {
+  for (const auto& shard : shards_)
+    if (t.data >= shard->data() && t.data + t.nbytes <= shard->data() + shard->size())
+      shard->release(t.data, t.nbytes);
+}
+
 }  // namespace llmcc

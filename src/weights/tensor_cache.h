@@ -65,6 +65,8 @@ class TensorCache {
  public:
   TensorCache(const std::filesystem::path& dir, bool verify_md5);
   const CachedTensor* find(const std::string& name) const;
+  // Drops the resident pages of a tensor that will not be read again; a later read faults them in.
+  void release(const CachedTensor& t) const;
   const std::map<std::string, CachedTensor>& tensors() const { return tensors_; }
   const Json& metadata() const { return metadata_; }
 

@@ -24,8 +24,9 @@ constexpr float kGuard = -555.0f;
 // linear_q's fast path quantizes activations to int8 per group of 32 (like llama.cpp's q8_0),
 // which costs about (1/127)^2 / 12 relative error per product: NMSE well under 1e-4 once a
 // case has a handful of outputs (a single short dot product can cancel to a tiny value).
+// `tiled`: the int4 weights repacked into 8-column tiles (int4_tiles.h) instead of MLC's layout.
 template <int BITS>
-void check(int64_t rows, int64_t N, int64_t K, bool residual) {
+void check(int64_t rows, int64_t N, int64_t K, bool residual, bool tiled = false) {
   std::mt19937 rng(static_cast<uint32_t>(rows * 7919 + N * 31 + K));
   std::normal_distribution<float> dist(0, 1);
   std::vector<half> w(N * K);
@@ -49,15 +50,27 @@ void check(int64_t rows, int64_t N, int64_t K, bool residual) {
   std::vector<half> res_h(rows * N);
   for (size_t i = 0; i < res.size(); ++i) res_h[i] = from_float<half>(res[i]);
   std::vector<half> y(rows * N + 32, from_float<half>(kGuard));
-  linear_q<BITS, 32>(x.data(), q.data(), s.data(), residual ? res_h.data() : nullptr, y.data() + 16,
-                     rows, N, K, false);
+  if (tiled) {
+    // Guard bytes after the packed tiles catch a kernel that reads past its weights' end.
+    const int64_t bytes = int4_tile8_bytes(N, L.num_groups());
+    std::vector<uint8_t> tiles(bytes + 64, 0xA5);
+    pack_int4_tile8(q.data(), reinterpret_cast<const uint16_t*>(s.data()), N, L.num_groups(),
+                    tiles.data());
+    for (int i = 0; i < 64; ++i) ASSERT_EQ(tiles[bytes + i], 0xA5) << "pack wrote past its end";
+    linear_int4_tile8(x.data(), tiles.data(), residual ? res_h.data() : nullptr, y.data() + 16,
+                      rows, N, K);
+  } else {
+    linear_q<BITS, 32>(x.data(), q.data(), s.data(), residual ? res_h.data() : nullptr,
+                       y.data() + 16, rows, N, K, false);
+  }
   double num = 0, den = 0;
   for (int64_t i = 0; i < rows * N; ++i) {
     double d = ref[i] - to_float(y[16 + i]);
     num += d * d;
     den += ref[i] * ref[i];
   }
-  EXPECT_LT(num / den, 1e-4) << BITS << "-bit " << rows << "x" << N << "x" << K;
+  EXPECT_LT(num / den, 1e-4) << BITS << "-bit " << (tiled ? "tiled " : "") << rows << "x" << N
+                             << "x" << K;
   for (int i = 0; i < 16; ++i) {
     EXPECT_EQ(to_float(y[i]), kGuard);
     EXPECT_EQ(to_float(y[16 + rows * N + i]), kGuard);
@@ -89,6 +102,33 @@ TEST(Int8DotKernels, MatchNaiveOnOddShapes) {
     for (bool residual : {false, true}) {
       check<4>(rows, N, K, residual);
       check<8>(rows, N, K, residual);
+      check<4>(rows, N, K, residual, /*tiled=*/true);
+    }
+}
+
+TEST(Int4TileLayout, PacksEachColumnsNibblesAndScaleIntoItsBlock) {
+  // Independent of the kernel: every nibble byte and scale lands where int4_tile_layout.h says,
+  // and the columns past N in the last tile are zero.
+  const int64_t N = 11, groups = 3;
+  std::vector<uint32_t> q(N * groups * 4);
+  std::vector<uint16_t> s(N * groups);
+  for (size_t i = 0; i < q.size(); ++i) q[i] = 0x01020304u * static_cast<uint32_t>(i + 1);
+  for (size_t i = 0; i < s.size(); ++i) s[i] = static_cast<uint16_t>(1000 + i);
+  std::vector<uint8_t> out(int4_tile8_bytes(N, groups));
+  ASSERT_EQ(out.size(), 2u * groups * 144);
+  pack_int4_tile8(q.data(), s.data(), N, groups, out.data());
+  const uint8_t* bytes = reinterpret_cast<const uint8_t*>(q.data());
+  for (int64_t n = 0; n < 16; ++n)
+    for (int64_t g = 0; g < groups; ++g) {
+      const uint8_t* block = out.data() + ((n / 8) * groups + g) * 144;
+      for (int64_t b = 0; b < 16; ++b) {
+        const uint8_t got = block[(b / 4) * 32 + (n % 8) * 4 + b % 4];
+        ASSERT_EQ(got, n < N ? bytes[n * groups * 16 + g * 16 + b] : 0)
+            << n << " " << g << " " << b;
+      }
+      uint16_t scale;
+      std::memcpy(&scale, block + 128 + (n % 8) * 2, 2);
+      ASSERT_EQ(scale, n < N ? s[n * groups + g] : 0) << n << " " << g;
     }
 }
 

@@ -4,6 +4,7 @@
 #include "attention.h"
 #include "binding.h"
 #include "elementwise.h"
+#include "int4_tiles.h"
 #include "layer_norm.h"
 #include "linear.h"
 #include "quantized.h"

@@ -125,8 +125,7 @@ int attention(const T* qkv, T* out, llmcc_kv_cache* kv, int64_t rows, int64_t la
   };
 
   // 1. Append rotated keys and values.
-#pragma omp parallel for schedule(static) if (rows > 1 && worth_parallel(rows * hkv * d * 8))
-  for (int64_t r = 0; r < rows; ++r) {
+  parallel_for(rows, rows * hkv * d * 8, [&](int64_t r) {
     float x[1024], rotated[1024];
     const int64_t pos = row_pos[r], page = page_of(r, pos), slot = pos % kv->page_size;
     for (int64_t h = 0; h < hkv; ++h) {
@@ -138,7 +137,7 @@ int attention(const T* qkv, T* out, llmcc_kv_cache* kv, int64_t rows, int64_t la
       for (int64_t i = 0; i < d; ++i) k_dst[i] = from_float<T>(rotated[i]);
       std::memcpy(kv_slot<T>(kv, layer, page, 1, h, slot), v, sizeof(T) * d);
     }
-  }
+  });
 
   // 2. Causal attention with an online softmax. One task is a row and a KV head: the query heads
   // that share the KV head (GQA) walk the cache together, so each page of keys and values is
@@ -146,59 +145,62 @@ int attention(const T* qkv, T* out, llmcc_kv_cache* kv, int64_t rows, int64_t la
   const int64_t group = hq / hkv, ps = kv->page_size;
   int64_t keys_read = 0;  // over all rows: the cost is rows x heads x keys x head_dim x 2
   for (int64_t r = 0; r < rows; ++r) keys_read += row_last[r] + 1;
-#pragma omp parallel if (worth_parallel(keys_read * hq * d * 2))
-  {
-    std::vector<float> q(group * d), acc(group * d), kf(ps * d), vf(ps * d), scores(ps), x(d);
-    std::vector<float> running_max(group), denom(group);
-#pragma omp for schedule(dynamic, 1) collapse(2)
-    for (int64_t r = 0; r < rows; ++r)
-      for (int64_t kvh = 0; kvh < hkv; ++kvh) {
-        const int64_t pos = row_pos[r], last = row_last[r];
-        for (int64_t g = 0; g < group; ++g) {
-          widen(qkv + r * width + (kvh * group + g) * d, x.data(), d);
-          rope_rotate<T>(x.data(), q.data() + g * d, d, rope, row_inv[r], pos);
-          running_max[g] = -INFINITY;
-          denom[g] = 0.0f;
+  parallel_for(rows * hkv, keys_read * hq * d * 2, [&](int64_t task) {
+    const int64_t r = task / hkv, kvh = task % hkv;
+    static thread_local std::vector<float> q, acc, kf, vf, scores, x, running_max, denom;
+    q.resize(group * d);
+    acc.resize(group * d);
+    kf.resize(ps * d);
+    vf.resize(ps * d);
+    scores.resize(ps);
+    x.resize(d);
+    running_max.resize(group);
+    denom.resize(group);
+    const int64_t pos = row_pos[r], last = row_last[r];
+    for (int64_t g = 0; g < group; ++g) {
+      widen(qkv + r * width + (kvh * group + g) * d, x.data(), d);
+      rope_rotate<T>(x.data(), q.data() + g * d, d, rope, row_inv[r], pos);
+      running_max[g] = -INFINITY;
+      denom[g] = 0.0f;
+    }
+    std::fill(acc.begin(), acc.end(), 0.0f);
+    // The first visible position; pages wholly before it are not read.
+    const int64_t first = mask.window > 0 ? std::max<int64_t>(0, pos - mask.window + 1) : 0;
+    for (int64_t start = first / ps * ps; start <= last; start += ps) {
+      const int64_t n = std::min(ps, last + 1 - start), page = page_of(r, start);
+      const int64_t skip = std::max<int64_t>(0, first - start);  // slots before the window
+      widen(kv_slot<T>(kv, layer, page, 0, kvh, 0), kf.data(), n * d);
+      widen(kv_slot<T>(kv, layer, page, 1, kvh, 0), vf.data(), n * d);
+      for (int64_t g = 0; g < group; ++g) {
+        float block_max = -INFINITY;
+        for (int64_t j = 0; j < skip; ++j) scores[j] = 0.0f;  // zeroed again after exp
+        for (int64_t j = skip; j < n; ++j) {
+          scores[j] = dot_f32(q.data() + g * d, kf.data() + j * d, d) * sm_scale;
+          if (mask.softcap > 0) scores[j] = mask.softcap * std::tanh(scores[j] / mask.softcap);
+          block_max = std::max(block_max, scores[j]);
         }
-        std::fill(acc.begin(), acc.end(), 0.0f);
-        // The first visible position; pages wholly before it are not read.
-        const int64_t first = mask.window > 0 ? std::max<int64_t>(0, pos - mask.window + 1) : 0;
-        for (int64_t start = first / ps * ps; start <= last; start += ps) {
-          const int64_t n = std::min(ps, last + 1 - start), page = page_of(r, start);
-          const int64_t skip = std::max<int64_t>(0, first - start);  // slots before the window
-          widen(kv_slot<T>(kv, layer, page, 0, kvh, 0), kf.data(), n * d);
-          widen(kv_slot<T>(kv, layer, page, 1, kvh, 0), vf.data(), n * d);
-          for (int64_t g = 0; g < group; ++g) {
-            float block_max = -INFINITY;
-            for (int64_t j = 0; j < skip; ++j) scores[j] = 0.0f;  // zeroed again after exp
-            for (int64_t j = skip; j < n; ++j) {
-              scores[j] = dot_f32(q.data() + g * d, kf.data() + j * d, d) * sm_scale;
-              if (mask.softcap > 0) scores[j] = mask.softcap * std::tanh(scores[j] / mask.softcap);
-              block_max = std::max(block_max, scores[j]);
-            }
-            const float new_max = std::max(running_max[g], block_max);
-            const float correction = std::exp(running_max[g] - new_max);
-            for (int64_t j = 0; j < n; ++j) scores[j] -= new_max;
-            exp_f32(scores.data(), scores.data(), n);
-            for (int64_t j = 0; j < skip; ++j) scores[j] = 0.0f;
-            float* a = acc.data() + g * d;
-            scale_f32(correction, a, d);
-            float sum = 0.0f;
-            for (int64_t j = 0; j < n; ++j) {
-              sum += scores[j];
-              axpy_f32(scores[j], vf.data() + j * d, a, d);
-            }
-            denom[g] = denom[g] * correction + sum;
-            running_max[g] = new_max;
-          }
+        const float new_max = std::max(running_max[g], block_max);
+        const float correction = std::exp(running_max[g] - new_max);
+        for (int64_t j = 0; j < n; ++j) scores[j] -= new_max;
+        exp_f32(scores.data(), scores.data(), n);
+        for (int64_t j = 0; j < skip; ++j) scores[j] = 0.0f;
+        float* a = acc.data() + g * d;
+        scale_f32(correction, a, d);
+        float sum = 0.0f;
+        for (int64_t j = 0; j < n; ++j) {
+          sum += scores[j];
+          axpy_f32(scores[j], vf.data() + j * d, a, d);
         }
-        for (int64_t g = 0; g < group; ++g) {
-          T* o = out + r * hq * d + (kvh * group + g) * d;
-          const float inv_denom = 1.0f / denom[g];
-          for (int64_t i = 0; i < d; ++i) o[i] = from_float<T>(acc[g * d + i] * inv_denom);
-        }
+        denom[g] = denom[g] * correction + sum;
+        running_max[g] = new_max;
       }
-  }
+    }
+    for (int64_t g = 0; g < group; ++g) {
+      T* o = out + r * hq * d + (kvh * group + g) * d;
+      const float inv_denom = 1.0f / denom[g];
+      for (int64_t i = 0; i < d; ++i) o[i] = from_float<T>(acc[g * d + i] * inv_denom);
+    }
+  });
   return 0;
 }
 

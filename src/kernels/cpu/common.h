@@ -9,6 +9,8 @@
 #include <cstdio>
 #include <cstring>
 #include <type_traits>
+
+#include "thread_pool.h"
 #if defined(__F16C__) || defined(__AVX2__) || defined(__FMA__)
 #include <immintrin.h>
 #endif
@@ -126,13 +128,6 @@ inline char* error_buffer() {
   static thread_local char buffer[512];
   return buffer;
 }
-
-// Whether an op of `work` inner steps (multiply-adds, or elements for the light ops) is worth a
-// parallel region: forking and joining the team costs a few microseconds, about what one core
-// spends on 64K multiply-adds, and a thread that the OS has parked behind another process can
-// hold the whole team at the join for much longer. Smaller ops run on the calling thread.
-constexpr int64_t kParallelMinWork = int64_t{1} << 16;
-inline bool worth_parallel(int64_t work) { return work >= kParallelMinWork; }
 
 __attribute__((format(printf, 1, 2))) inline int fail(const char* format, ...) {
   va_list args;

@@ -68,12 +68,12 @@ void slice_last(const T* x, T* y, int64_t rows, int64_t width, int64_t begin, in
 // the product, as separate activation and multiply ops would.
 template <typename T>
 void gated_activation(Activation act, const T* x, T* y, int64_t rows, int64_t half_width) {
-#pragma omp parallel for schedule(static) if (rows > 1 && worth_parallel(rows * half_width * 8))
-  for (int64_t r = 0; r < rows; ++r)
+  parallel_for(rows, rows * half_width * 8, [&](int64_t r) {
     for (int64_t i = 0; i < half_width; ++i) {
       float g = round_to<T>(activate(act, to_float(x[r * 2 * half_width + i])));
       y[r * half_width + i] = from_float<T>(g * to_float(x[r * 2 * half_width + half_width + i]));
     }
+  });
 }
 
 template <typename T>

@@ -348,8 +348,7 @@ void linear_int8_dot(const TX* x, const uint32_t* qw, const half* qs, const TO* 
   const Int8Activations& act = a;
   constexpr int64_t kBlock = 64;
   const int64_t blocks = (N + kBlock - 1) / kBlock;
-#pragma omp parallel for schedule(dynamic, 1) if (worth_parallel(rows * N * K))
-  for (int64_t b = 0; b < blocks; ++b) {
+  parallel_for(blocks, rows * N * K, [&](int64_t b) {
     const int64_t n_end = std::min(N, (b + 1) * kBlock);
     int64_t n_begin = b * kBlock;
 #if defined(LLMCC_HAVE_VNNI512)
@@ -416,7 +415,7 @@ void linear_int8_dot(const TX* x, const uint32_t* qw, const half* qs, const TO* 
           y[(r0 + r) * N + n] = linear_epilogue(out[r], bias, residual, r0 + r, n, N);
       }
     }
-  }
+  });
 }
 
 #endif  // AVX2 && FMA && F16C

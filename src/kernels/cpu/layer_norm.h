@@ -9,8 +9,7 @@ namespace llmcc::cpu_kernels {
 
 template <typename T>
 void layer_norm(const T* x, const T* w, const T* b, T* y, int64_t rows, int64_t H, float eps) {
-#pragma omp parallel for schedule(static) if (rows > 1 && worth_parallel(rows * H * 6))
-  for (int64_t r = 0; r < rows; ++r) {
+  parallel_for(rows, rows * H * 6, [&](int64_t r) {
     const T* xr = x + r * H;
     T* yr = y + r * H;
     float mean = 0.0f;
@@ -24,7 +23,7 @@ void layer_norm(const T* x, const T* w, const T* b, T* y, int64_t rows, int64_t 
     const float inv = 1.0f / std::sqrt(var / static_cast<float>(H) + eps);
     for (int64_t i = 0; i < H; ++i)
       yr[i] = from_float<T>((to_float(xr[i]) - mean) * inv * to_float(w[i]) + to_float(b[i]));
-  }
+  });
 }
 
 }  // namespace llmcc::cpu_kernels

@@ -21,31 +21,28 @@ void linear(const TX* x, const TW* w, const TO* residual, TO* y, int64_t rows, i
     widen(x, x_f32.data(), rows * K);
     xs = x_f32.data();
   }
-#pragma omp parallel if (worth_parallel(rows * N * K))
-  {
-    std::vector<float> w_f32(std::is_same_v<TW, float> ? 0 : static_cast<size_t>(K));
-#pragma omp for schedule(static)
-    for (int64_t n = 0; n < N; ++n) {
-      // A single row (decode) reads f16 weights directly; several rows share one widened copy.
-      const bool direct = std::is_same_v<TW, half> && rows < 4;
-      const float* wr = nullptr;
-      if constexpr (std::is_same_v<TW, float>) {
-        wr = w + n * K;
-      } else if (!direct) {
-        widen(w + n * K, w_f32.data(), K);
-        wr = w_f32.data();
-      }
-      for (int64_t r = 0; r < rows; ++r) {
-        float acc;
-        if constexpr (std::is_same_v<TW, half>) {
-          acc = direct ? dot_f32_f16(xs + r * K, w + n * K, K) : dot_f32(xs + r * K, wr, K);
-        } else {
-          acc = dot_f32(xs + r * K, wr, K);
-        }
-        y[r * N + n] = linear_epilogue(acc, bias, residual, r, n, N);
-      }
+  parallel_for(N, rows * N * K, [&](int64_t n) {
+    static thread_local std::vector<float> w_f32;
+    if (!std::is_same_v<TW, float>) w_f32.resize(static_cast<size_t>(K));
+    // A single row (decode) reads f16 weights directly; several rows share one widened copy.
+    const bool direct = std::is_same_v<TW, half> && rows < 4;
+    const float* wr = nullptr;
+    if constexpr (std::is_same_v<TW, float>) {
+      wr = w + n * K;
+    } else if (!direct) {
+      widen(w + n * K, w_f32.data(), K);
+      wr = w_f32.data();
     }
-  }
+    for (int64_t r = 0; r < rows; ++r) {
+      float acc;
+      if constexpr (std::is_same_v<TW, half>) {
+        acc = direct ? dot_f32_f16(xs + r * K, w + n * K, K) : dot_f32(xs + r * K, wr, K);
+      } else {
+        acc = dot_f32(xs + r * K, wr, K);
+      }
+      y[r * N + n] = linear_epilogue(acc, bias, residual, r, n, N);
+    }
+  });
 }
 
 }  // namespace llmcc::cpu_kernels

@@ -3,14 +3,18 @@
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdarg>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <condition_variable>
 #include <cstring>
 #include <initializer_list>
+#include <mutex>
 #include <new>
+#include <thread>
 #include <type_traits>
 #include <vector>
 #if defined(__F16C__) || defined(__AVX2__) || defined(__FMA__)

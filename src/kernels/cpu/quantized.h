@@ -41,26 +41,25 @@ void linear_q(const TX* x, const uint32_t* qw, const TS* qs, const TO* residual,
   const int64_t groups = (K + G - 1) / G, words = groups * G / E;
   std::vector<float> x_f32(static_cast<size_t>(rows * K));
   widen(x, x_f32.data(), rows * K);
-#pragma omp parallel if (worth_parallel(rows * N * K))
-  {
-    std::vector<float> w(static_cast<size_t>(K));
-    std::vector<uint32_t> q_row(transposed ? static_cast<size_t>(words) : 0);
-    std::vector<TS> s_row(transposed ? static_cast<size_t>(groups) : 0);
-#pragma omp for schedule(static)
-    for (int64_t n = 0; n < N; ++n) {
-      if (transposed) {
-        for (int64_t j = 0; j < words; ++j) q_row[j] = qw[j * N + n];
-        for (int64_t g = 0; g < groups; ++g) s_row[g] = qs[g * N + n];
-        dequantize_row_nk<BITS, G>(q_row.data(), s_row.data(), w.data(), K);
-      } else {
-        dequantize_row_nk<BITS, G>(qw + n * words, qs + n * groups, w.data(), K);
-      }
-      for (int64_t r = 0; r < rows; ++r) {
-        const float acc = dot_f32(x_f32.data() + r * K, w.data(), K);
-        y[r * N + n] = linear_epilogue(acc, bias, residual, r, n, N);
-      }
+  parallel_for(N, rows * N * K, [&](int64_t n) {
+    static thread_local std::vector<float> w;
+    static thread_local std::vector<uint32_t> q_row;
+    static thread_local std::vector<TS> s_row;
+    w.resize(static_cast<size_t>(K));
+    q_row.resize(transposed ? static_cast<size_t>(words) : 0);
+    s_row.resize(transposed ? static_cast<size_t>(groups) : 0);
+    if (transposed) {
+      for (int64_t j = 0; j < words; ++j) q_row[j] = qw[j * N + n];
+      for (int64_t g = 0; g < groups; ++g) s_row[g] = qs[g * N + n];
+      dequantize_row_nk<BITS, G>(q_row.data(), s_row.data(), w.data(), K);
+    } else {
+      dequantize_row_nk<BITS, G>(qw + n * words, qs + n * groups, w.data(), K);
     }
-  }
+    for (int64_t r = 0; r < rows; ++r) {
+      const float acc = dot_f32(x_f32.data() + r * K, w.data(), K);
+      y[r * N + n] = linear_epilogue(acc, bias, residual, r, n, N);
+    }
+  });
 }
 
 // out[i, :] = dequantized row ids[i] of an NK-layout embedding.

@@ -29,9 +29,9 @@ inline void rms_norm_row(const T* x, const T* w, T* y, int64_t H, float eps,
 template <typename T>
 void rms_norm(const T* x, const T* w, T* y, int64_t rows, int64_t H, float eps,
               float weight_offset = 0.0f, bool round_before_weight = true) {
-#pragma omp parallel for schedule(static) if (rows > 1 && worth_parallel(rows * H * 4))
-  for (int64_t r = 0; r < rows; ++r)
+  parallel_for(rows, rows * H * 4, [&](int64_t r) {
     rms_norm_row(x + r * H, w, y + r * H, H, eps, weight_offset, round_before_weight);
+  });
 }
 
 // Qwen3's per-head RMSNorm of q and k inside each fused qkv row: every q head (of hq) is
@@ -41,15 +41,14 @@ void qk_rms_norm(const T* x, const T* q_w, const T* k_w, T* y, int64_t rows, int
                  int64_t hkv, int64_t d, float eps, float weight_offset = 0.0f,
                  bool round_before_weight = true) {
   const int64_t width = (hq + 2 * hkv) * d;
-#pragma omp parallel for schedule(static) if (rows > 1 && worth_parallel(rows * width * 4))
-  for (int64_t r = 0; r < rows; ++r) {
+  parallel_for(rows, rows * width * 4, [&](int64_t r) {
     const T* xr = x + r * width;
     T* yr = y + r * width;
     for (int64_t h = 0; h < hq + hkv; ++h)
       rms_norm_row(xr + h * d, h < hq ? q_w : k_w, yr + h * d, d, eps, weight_offset,
                    round_before_weight);
     for (int64_t i = (hq + hkv) * d; i < width; ++i) yr[i] = xr[i];
-  }
+  });
 }
 
 }  // namespace llmcc::cpu_kernels

@@ -9,6 +9,7 @@
 #include "ir/rope.h"
 #include "ir/verifier.h"
 #include "support/error.h"
+#include "targets/cpu/kernel_selection.h"
 
 namespace llmcc::cpu {
 
@@ -298,6 +299,11 @@ class FunctionEmitter {
       const Type& w = type(op.operands[1]);
       line("linear({}, {}, {}, {}, {}, {}, {}, {});", arg(op, 0), arg(op, 1), residual, y,
            rows_expr(rt), dim_expr(w.shape[0]), dim_expr(w.shape[1]), bias);
+    } else if (op.attrs.value("kernel", "") == kTiledInt4Kernel) {
+      const Type& x = type(op.operands[0]);
+      line("linear_int4_tile8({}, reinterpret_cast<const uint8_t*>({}), {}, {}, {}, {}, {}, {});",
+           arg(op, 0), arg(op, 1), residual, y, rows_expr(rt), dim_expr(rt.shape.back()),
+           dim_expr(x.shape.back()), bias);
     } else {
       const Type& x = type(op.operands[0]);
       line("linear_q<{}, {}>({}, {}, {}, {}, {}, {}, {}, {}, {}, {});", op.attrs["bits"].get<int>(),

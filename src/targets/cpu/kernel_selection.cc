@@ -1,5 +1,7 @@
 #include "targets/cpu/kernel_selection.h"
 
+#include <vector>
+
 #include "support/error.h"
 
 namespace llmcc::cpu {
@@ -26,9 +28,15 @@ std::optional<std::string> kernel_for(const ir::Module& m, const ir::Function& f
     const int bits = op.attrs.value("bits", 0), group = op.attrs.value("group_size", 0);
     const bool nk = op.attrs.value("layout", "NK") == "NK";
     const bool f16_scales = operand_type(m, f, op, 2).dtype == ir::DType::kF16;
-    if ((bits == 4 || bits == 8) && group == 32 && nk && f16_scales && simd && isa.f16c)
+    if ((bits == 4 || bits == 8) && group == 32 && nk && f16_scales && simd && isa.f16c) {
+      // On AVX2, int4 weights held as params may take the tiled layout; select_kernels keeps it
+      // only for weights that nothing else reads. AVX-512 VNNI keeps its own kernels.
+      if (bits == 4 && !isa.avx512_vnni && op.operands[1].kind == ir::Operand::Kind::kParam &&
+          op.operands[2].kind == ir::Operand::Kind::kParam)
+        return std::string(kTiledInt4Kernel);
       return "linear_int8_dot<" + std::to_string(bits) + ">" +
              (isa.avx512_vnni ? "/avx512-vnni" : "/avx2");
+    }
     return "linear_q<" + std::to_string(bits) + "," + std::to_string(group) + ">/f32-dequant" + vec;
   }
   if (n == "attention") return "attention/paged-online-softmax" + vec;
@@ -50,6 +58,43 @@ void select_kernels(ir::Module& m, const CpuIsa& isa) {
             "an op llmcc cannot run on CPU yet",
             op.name, f.name);
       op.attrs["kernel"] = *kernel;
+    }
+  choose_weight_layouts(m);
+}
+
+void choose_weight_layouts(ir::Module& m) {
+  // A weight is repacked only if every use is the weight operand of a tiled matmul with the same
+  // scales: a tied embedding (take_q) or another kernel still reads MLC's layout.
+  const size_t n = m.params.size();
+  std::vector<int> scale_of(n, -1);
+  std::vector<bool> tiled(n, false), other_use(n, false);
+  auto uses_tiles = [](const ir::Op& op) {
+    return op.attrs.value("kernel", "") == kTiledInt4Kernel;
+  };
+  for (const auto& f : m.functions)
+    for (const auto& op : f.ops)
+      for (size_t i = 0; i < op.operands.size(); ++i) {
+        const ir::Operand& o = op.operands[i];
+        if (o.kind != ir::Operand::Kind::kParam) continue;
+        if (uses_tiles(op) && i == 1) {
+          const int scale = op.operands[2].index;
+          if (scale_of[o.index] >= 0 && scale_of[o.index] != scale) other_use[o.index] = true;
+          scale_of[o.index] = scale;
+          tiled[o.index] = true;
+        } else if (!(uses_tiles(op) && i == 2)) {
+          other_use[o.index] = true;
+        }
+      }
+  for (auto& f : m.functions)
+    for (auto& op : f.ops)
+      if (uses_tiles(op) && other_use[op.operands[1].index])
+        op.attrs["kernel"] = "linear_int8_dot<4>/avx2";
+  if (!m.attrs.contains("metadata")) return;
+  Json& params = m.attrs["metadata"]["params"];
+  for (size_t i = 0; i < n && i < params.size(); ++i)
+    if (tiled[i] && !other_use[i]) {
+      params[i]["layout"] = kTiledInt4Layout;
+      params[i]["layout_scale"] = m.params[scale_of[i]].name;
     }
 }
 

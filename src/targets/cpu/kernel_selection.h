@@ -12,13 +12,22 @@
 
 namespace llmcc::cpu {
 
+// The AVX2 int4 matmul over weights repacked into 8-column tiles, and the name of that layout in
+// the library's metadata ("layout" of a param; "layout_scale" names the scales packed with it).
+inline constexpr const char* kTiledInt4Kernel = "linear_int4_tile8/avx2";
+inline constexpr const char* kTiledInt4Layout = "int4-tile8";
+
 // The kernel for `op` of `f`, e.g. "linear_int8_dot<4>/avx512-vnni", or nullopt when the CPU
 // target has none.
 std::optional<std::string> kernel_for(const ir::Module& m, const ir::Function& f, const ir::Op& op,
                                       const CpuIsa& isa);
 
 // The select-kernels pass for `target`: records attrs.kernel on every op; UserError for an op
-// without a kernel.
+// without a kernel. Then chooses the weight layouts (below).
 void select_kernels(ir::Module& m, const CpuIsa& isa);
+
+// Keeps the tiled int4 kernel only for weights that nothing else reads, and records their layout
+// in the metadata's params.
+void choose_weight_layouts(ir::Module& m);
 
 }  // namespace llmcc::cpu

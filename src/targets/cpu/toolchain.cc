@@ -94,7 +94,7 @@ void build_library(const std::string& source, const Target& target, LibraryKind 
   write_file_atomic(src, source);
 
   std::vector<std::string> cc = {compiler(),       "-std=c++17", "-O2",
-                                 "-fPIC",          "-fopenmp",   "-fvisibility=hidden",
+                                 "-fPIC",          "-pthread",   "-fvisibility=hidden",
                                  "-fno-math-errno"};
   for (const auto& f : cpu_flags(target)) cc.push_back(f);
   cc.insert(cc.end(),
@@ -112,7 +112,7 @@ void build_library(const std::string& source, const Target& target, LibraryKind 
   fs::path built = dir.path() / (kind == LibraryKind::kShared ? "lib.so" : "lib.tar");
   if (kind == LibraryKind::kShared) {
     auto [link_status, link_log] =
-        run({compiler(), "-shared", "-fopenmp", obj.string(), "-o", built.string()});
+        run({compiler(), "-shared", "-pthread", obj.string(), "-o", built.string()});
     if (link_status != 0) internal_error("linking the model library failed:\n{}", link_log);
   } else {
     auto [tar_status, tar_log] =
