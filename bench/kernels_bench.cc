@@ -1,5 +1,5 @@
 // Kernel microbenchmarks (Google Benchmark), built with the flags model libraries use
-// (-O2 -march=native -fopenmp). Byte rates count the weight bytes each call must read.
+// (-O2 -march=native). Byte rates count the weight bytes each call must read.
 //   build/bench/llmcc_kernel_bench --benchmark_filter=Gemv
 #include <benchmark/benchmark.h>
 #include <omp.h>
@@ -58,6 +58,34 @@ void BM_GemvQ4(benchmark::State& state) {
       static_cast<double>(rows * N * K) * state.iterations() / 1e9, benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_GemvQ4)
+    ->Args({1, 11264, 2048, 1})
+    ->Args({1, 11264, 2048, 2})
+    ->Args({1, 2048, 5632, 2})
+    ->Args({1, 32000, 2048, 2})
+    ->Args({128, 11264, 2048, 1})
+    ->Args({128, 11264, 2048, 2})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+
+// The same shapes with the weights repacked into 8-column tiles (the AVX2 layout).
+void BM_GemvQ4Tiled(benchmark::State& state) {
+  const int64_t rows = state.range(0), N = state.range(1), K = state.range(2);
+  ThreadPool::instance().resize(static_cast<int>(state.range(3)));
+  Q4Matrix m(N, K, 4);
+  std::vector<uint8_t> tiles(int4_tile8_bytes(N, m.groups));
+  pack_int4_tile8(m.qw.data(), reinterpret_cast<const uint16_t*>(m.qs.data()), N, m.groups,
+                  tiles.data());
+  std::vector<float> x(rows * K, 0.5f), y(rows * N);
+  for (auto _ : state) {
+    linear_int4_tile8(x.data(), tiles.data(), static_cast<const float*>(nullptr), y.data(), rows, N,
+                      K);
+    benchmark::DoNotOptimize(y.data());
+  }
+  state.SetBytesProcessed(state.iterations() * tiles.size());
+  state.counters["GMAC/s"] = benchmark::Counter(
+      static_cast<double>(rows * N * K) * state.iterations() / 1e9, benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_GemvQ4Tiled)
     ->Args({1, 11264, 2048, 1})
     ->Args({1, 11264, 2048, 2})
     ->Args({1, 2048, 5632, 2})

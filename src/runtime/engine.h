@@ -101,6 +101,7 @@ class Engine {
   Engine& operator=(const Engine&) = delete;
 
   const Json& metadata() const { return runner_.metadata(); }
+  const ModelWeights& weights() const { return runner_.weights(); }
   int64_t vocab_size() const { return runner_.vocab_size(); }
   int64_t context_window_size() const { return runner_.context_window_size(); }
   const EngineSizing& sizing() const { return sizing_; }

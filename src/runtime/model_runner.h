@@ -34,6 +34,7 @@ class ModelRunner {
   const PagedKVCache& kv() const { return *kv_; }
 
   const Json& metadata() const { return library_.metadata(); }
+  const ModelWeights& weights() const { return weights_; }
   int64_t vocab_size() const { return vocab_size_; }
   int64_t context_window_size() const { return context_window_; }
   int64_t prefill_chunk_size() const { return prefill_chunk_; }

@@ -2,7 +2,10 @@
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <sys/mman.h>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstring>
 #include <map>
@@ -69,6 +72,12 @@ void ModelWeights::apply_layouts(const Json& params, const std::string& index) {
   const auto start = std::chrono::steady_clock::now();
   std::map<std::string, size_t> position;
   for (size_t i = 0; i < params.size(); ++i) position[params[i].at("name")] = i;
+  struct Job {
+    const CachedTensor *w, *s;
+    int64_t N, groups;
+    uint8_t* out;
+  };
+  std::vector<Job> jobs;
   for (size_t i = 0; i < params.size(); ++i) {
     const Json& p = params[i];
     if (!p.contains("layout")) continue;
@@ -90,15 +99,36 @@ void ModelWeights::apply_layouts(const Json& params, const std::string& index) {
           name, index, layout, scale_name);
     const int64_t N = w->shape[0], groups = w->shape[1] / 4;
     const size_t bytes = static_cast<size_t>(cpu_kernels::int4_tile8_bytes(N, groups));
-    uint8_t* out = static_cast<uint8_t*>(std::aligned_alloc(64, (bytes + 63) / 64 * 64));
+    // 2 MiB-aligned and marked for huge pages: faulting in 4 KiB pages one by one cost more than
+    // the repacking itself.
+    constexpr size_t kHuge = size_t{2} << 20;
+    const size_t capacity = (bytes + kHuge - 1) / kHuge * kHuge;
+    uint8_t* out = static_cast<uint8_t*>(std::aligned_alloc(kHuge, capacity));
     if (!out) throw std::bad_alloc();
+    ::madvise(out, capacity, MADV_HUGEPAGE);
     repacked_.emplace_back(out);
-    cpu_kernels::pack_int4_tile8(reinterpret_cast<const uint32_t*>(w->data),
-                                 reinterpret_cast<const uint16_t*>(s->data), N, groups, out);
-    cache_.release(*w);  // the original is not read again
+    jobs.push_back({w, s, N, groups, out});
     pointers_[i] = out;
     repacked_bytes_ += static_cast<int64_t>(bytes);
   }
+  // Tensors are packed in parallel, largest first so that no thread is left with a big one last.
+  std::sort(jobs.begin(), jobs.end(),
+            [](const Job& a, const Job& b) { return a.N * a.groups > b.N * b.groups; });
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    for (size_t j; (j = next.fetch_add(1)) < jobs.size();) {
+      const Job& job = jobs[j];
+      cpu_kernels::pack_int4_tile8(reinterpret_cast<const uint32_t*>(job.w->data),
+                                   reinterpret_cast<const uint16_t*>(job.s->data), job.N,
+                                   job.groups, job.out);
+      cache_.release(*job.w);  // the original is not read again
+    }
+  };
+  const unsigned threads = std::max(1u, std::min(std::thread::hardware_concurrency(), 8u));
+  std::vector<std::thread> pool;
+  for (unsigned t = 1; t < threads && t < jobs.size(); ++t) pool.emplace_back(work);
+  work();
+  for (auto& t : pool) t.join();
   repack_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 

@@ -2,13 +2,18 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <map>
 
+#include "kernels/cpu/int4_tile_layout.h"
 #include "runtime/engine_mode.h"
+#include "runtime/model_weights.h"
 #include "runtime/paged_kv_cache.h"
 #include "runtime/prefix_cache.h"
 #include "runtime/sampler.h"
 #include "support/error.h"
+#include "support/files.h"
+#include "weights/tensor_cache.h"
 
 namespace llmcc {
 namespace {
@@ -409,6 +414,60 @@ TEST(EngineMode, SizesFollowTheModeAndTheLibrary) {
   EXPECT_THROW(size_engine(EngineMode::kServer, limits, 0, 0, 16), UserError);
   EXPECT_EQ(engine_mode_from_name("server"), EngineMode::kServer);
   EXPECT_THROW(engine_mode_from_name("batch"), UserError);
+}
+
+// A weight folder with one int4 matmul weight (16 rows, 2 groups) and its scales, bound by
+// metadata that asks for `layout` with scales `scale`.
+struct TiledWeights {
+  TempPath dir = make_temp_dir("llmcc-layout-test");
+  std::vector<uint32_t> q = std::vector<uint32_t>(16 * 8);
+  std::vector<uint16_t> s = std::vector<uint16_t>(16 * 2);
+  TiledWeights() {
+    for (size_t i = 0; i < q.size(); ++i) q[i] = 0x9e3779b9u * static_cast<uint32_t>(i + 1);
+    for (size_t i = 0; i < s.size(); ++i) s[i] = static_cast<uint16_t>(0x3c00 + i);
+    TensorCacheWriter w(dir.path());
+    w.add("w.q_weight", {16, 8}, "uint32", q.data(), q.size() * 4);
+    w.add("w.q_scale", {16, 2}, "float16", s.data(), s.size() * 2);
+    w.finish(Json::object());
+  }
+  Json metadata(const std::string& layout, const std::string& scale) const {
+    Json weight = {{"name", "w.q_weight"}, {"shape", {16, 8}}, {"dtype", "uint32"}};
+    if (!layout.empty()) weight["layout"] = layout;
+    if (!scale.empty()) weight["layout_scale"] = scale;
+    return {
+        {"params", {weight, {{"name", "w.q_scale"}, {"shape", {16, 2}}, {"dtype", "float16"}}}}};
+  }
+};
+
+TEST(ModelWeights, RepacksTheWeightsTheLibraryAsksFor) {
+  TiledWeights t;
+  ModelWeights plain(t.dir.path(), t.metadata("", ""), false);
+  EXPECT_EQ(plain.repacked_bytes(), 0);
+  EXPECT_EQ(std::memcmp(plain.pointers()[0], t.q.data(), t.q.size() * 4), 0);
+
+  ModelWeights tiled(t.dir.path(), t.metadata("int4-tile8", "w.q_scale"), false);
+  const int64_t bytes = cpu_kernels::int4_tile8_bytes(16, 2);
+  EXPECT_EQ(tiled.repacked_bytes(), bytes);
+  std::vector<uint8_t> want(bytes);
+  cpu_kernels::pack_int4_tile8(t.q.data(), t.s.data(), 16, 2, want.data());
+  EXPECT_EQ(std::memcmp(tiled.pointers()[0], want.data(), bytes), 0);
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(tiled.pointers()[0]) % 64, 0u);
+  EXPECT_EQ(std::memcmp(tiled.pointers()[1], t.s.data(), t.s.size() * 2), 0);  // scales as they are
+}
+
+TEST(ModelWeights, RefusesALayoutItCannotProduce) {
+  TiledWeights t;
+  auto error = [&](const std::string& layout, const std::string& scale) -> std::string {
+    try {
+      ModelWeights w(t.dir.path(), t.metadata(layout, scale), false);
+    } catch (const UserError& e) {
+      return e.what();
+    }
+    return "no error";
+  };
+  EXPECT_NE(error("int4-tile16", "w.q_scale").find("layout 'int4-tile16'"), std::string::npos);
+  EXPECT_NE(error("int4-tile8", "").find("cannot take layout 'int4-tile8'"), std::string::npos);
+  EXPECT_NE(error("int4-tile8", "w.q_weight").find("cannot take layout"), std::string::npos);
 }
 
 }  // namespace

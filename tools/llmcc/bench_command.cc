@@ -97,7 +97,10 @@ int run(const Options& o) {
                               .seed = o.seed,
                               .json = o.json});
   // Every run repeats the prompt: without the prefix cache each one is prefilled in full.
+  const auto load_start = std::chrono::steady_clock::now();
   Engine engine(o.model_dir, lib, EngineOptions{.verify_md5 = false, .prefix_cache = false});
+  const double load_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - load_start).count();
   if (o.prompt < 1 || o.decode < 1 || o.runs < 1)
     user_error("--prompt, --decode and --runs must be >= 1");
   if (o.prompt + o.decode > engine.context_window_size())
@@ -135,7 +138,10 @@ int run(const Options& o) {
               {"read_bandwidth_gb_s", bandwidth},
               {"bandwidth_measured", o.bandwidth_gbs <= 0},
               {"decode_roofline_tok_s", roofline},
-              {"decode_roofline_fraction", median(decode) / roofline}};
+              {"decode_roofline_fraction", median(decode) / roofline},
+              {"load_seconds", load_seconds},
+              {"repacked_bytes", engine.weights().repacked_bytes()},
+              {"repack_seconds", engine.weights().repack_seconds()}};
   if (o.json) {
     std::printf("%s\n", out.dump(2).c_str());
     return 0;
@@ -149,6 +155,9 @@ int run(const Options& o) {
       "decode roofline: %.2f GB of weights at %.1f GB/s (%s) = %.1f tok/s; reached %.0f%%\n",
       bytes / 1e9, bandwidth, o.bandwidth_gbs > 0 ? "given" : "measured", roofline,
       100 * median(decode) / roofline);
+  std::printf("load: %.2f s, of which %.2f s repacked %.0f MB of weights for the kernels\n",
+              load_seconds, engine.weights().repack_seconds(),
+              engine.weights().repacked_bytes() / 1e6);
   return 0;
 }
 

@@ -20,22 +20,26 @@ inline int64_t int4_tile8_bytes(int64_t N, int64_t groups) {
 }
 
 // MLC q4 NK (q_weight [N, groups * 4] words, q_scale [N, groups] f16) -> tiles. Columns past N in
-// the last tile are zero.
+// the last tile are zero. Each source row is read front to back; its writes stay within its
+// tile's groups * 144 bytes.
 inline void pack_int4_tile8(const uint32_t* q_weight, const uint16_t* q_scale, int64_t N,
                             int64_t groups, uint8_t* out) {
-  const uint8_t* bytes = reinterpret_cast<const uint8_t*>(q_weight);
-  const int64_t tiles = (N + kTileColumns - 1) / kTileColumns, row_bytes = groups * 16;
-  std::memset(out, 0, static_cast<size_t>(int4_tile8_bytes(N, groups)));
-  for (int64_t t = 0; t < tiles; ++t)
+  const int64_t tiles = (N + kTileColumns - 1) / kTileColumns;
+  if (N % kTileColumns != 0) {
+    uint8_t* last = out + (tiles - 1) * groups * kTileBlockBytes;
+    std::memset(last, 0, static_cast<size_t>(groups * kTileBlockBytes));
+  }
+  for (int64_t n = 0; n < N; ++n) {
+    const int64_t c = n % kTileColumns;
+    uint8_t* tile = out + (n / kTileColumns) * groups * kTileBlockBytes;
+    const uint32_t* words = q_weight + n * groups * 4;
+    const uint16_t* scales = q_scale + n * groups;
     for (int64_t g = 0; g < groups; ++g) {
-      uint8_t* block = out + (t * groups + g) * kTileBlockBytes;
-      for (int64_t c = 0; c < kTileColumns && t * kTileColumns + c < N; ++c) {
-        const int64_t n = t * kTileColumns + c;
-        for (int64_t j = 0; j < 4; ++j)
-          std::memcpy(block + j * 32 + c * 4, bytes + n * row_bytes + g * 16 + j * 4, 4);
-        std::memcpy(block + 128 + c * 2, q_scale + n * groups + g, 2);
-      }
+      uint8_t* block = tile + g * kTileBlockBytes;
+      for (int64_t j = 0; j < 4; ++j) std::memcpy(block + j * 32 + c * 4, words + g * 4 + j, 4);
+      std::memcpy(block + 128 + c * 2, scales + g, 2);
     }
+  }
 }
 
 }  // namespace llmcc::cpu_kernels
