@@ -136,17 +136,7 @@ TEST(F16Gemv, DirectHalfDotMatchesNaive) {
   if (!cpu_has_compiled_features())
     GTEST_SKIP() << "CPU lacks the features this test was built for";
   for (auto [rows, N, K] :
-       std::vector<std::tuple<int, int, int>>{{1, 5, 7},
-                                              {1, 33, 200},
-                                              {2, 9, 1001},
-                                              {5, 3, 64},
-                                              // From 4 rows: the blocked GEMM (6 x 16 tiles),
-                                              // with partial tiles of rows and columns.
-                                              {4, 16, 32},
-                                              {6, 17, 5},
-                                              {7, 31, 100},
-                                              {13, 48, 257},
-                                              {19, 3, 1000}}) {
+       std::vector<std::tuple<int, int, int>>{{1, 5, 7}, {1, 33, 200}, {2, 9, 1001}, {5, 3, 64}}) {
     std::mt19937 rng(K);
     std::normal_distribution<float> dist(0, 1);
     std::vector<half> w(N * K);

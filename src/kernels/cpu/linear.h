@@ -6,7 +6,6 @@
 #include <vector>
 
 #include "dot.h"
-#include "gemm_f32.h"
 
 namespace llmcc::cpu_kernels {
 
@@ -22,13 +21,6 @@ void linear(const TX* x, const TW* w, const TO* residual, TO* y, int64_t rows, i
     widen(x, x_f32.data(), rows * K);
     xs = x_f32.data();
   }
-#if defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
-  // Several rows (prefill, batched decode) pay for the packed panels of the blocked GEMM.
-  if (rows >= 4) {
-    gemm_f32(xs, w, residual, y, rows, N, K, bias);
-    return;
-  }
-#endif
   parallel_for(N, rows * N * K, [&](int64_t n) {
     static thread_local std::vector<float> w_f32;
     if (!std::is_same_v<TW, float>) w_f32.resize(static_cast<size_t>(K));
