@@ -5,6 +5,7 @@
 #include <omp.h>
 
 #include <random>
+#include <tuple>
 #include <vector>
 
 #include "kernels/cpu/all.h"
@@ -42,6 +43,15 @@ struct Q4Matrix {
   }
 };
 
+// TinyLlama's decode (1 row) and prefill (128 rows) matmuls: rows, N, K, threads.
+void q4_shapes(benchmark::internal::Benchmark* b) {
+  for (int64_t rows : {1, 128})
+    for (auto [n, k, threads] : std::vector<std::tuple<int64_t, int64_t, int64_t>>{
+             {11264, 2048, 1}, {11264, 2048, 2}, {2048, 5632, 2}, {32000, 2048, 2}})
+      if (rows == 1 || (n == 11264 && k == 2048)) b->Args({rows, n, k, threads});
+  b->Unit(benchmark::kMillisecond)->UseRealTime();
+}
+
 // args: rows (1 = decode GEMV), N, K, threads
 void BM_GemvQ4(benchmark::State& state) {
   const int64_t rows = state.range(0), N = state.range(1), K = state.range(2);
@@ -57,15 +67,7 @@ void BM_GemvQ4(benchmark::State& state) {
   state.counters["GMAC/s"] = benchmark::Counter(
       static_cast<double>(rows * N * K) * state.iterations() / 1e9, benchmark::Counter::kIsRate);
 }
-BENCHMARK(BM_GemvQ4)
-    ->Args({1, 11264, 2048, 1})
-    ->Args({1, 11264, 2048, 2})
-    ->Args({1, 2048, 5632, 2})
-    ->Args({1, 32000, 2048, 2})
-    ->Args({128, 11264, 2048, 1})
-    ->Args({128, 11264, 2048, 2})
-    ->Unit(benchmark::kMillisecond)
-    ->UseRealTime();
+BENCHMARK(BM_GemvQ4)->Apply(q4_shapes);
 
 // The same shapes with the weights repacked into 8-column tiles (the AVX2 layout).
 void BM_GemvQ4Tiled(benchmark::State& state) {
@@ -85,15 +87,7 @@ void BM_GemvQ4Tiled(benchmark::State& state) {
   state.counters["GMAC/s"] = benchmark::Counter(
       static_cast<double>(rows * N * K) * state.iterations() / 1e9, benchmark::Counter::kIsRate);
 }
-BENCHMARK(BM_GemvQ4Tiled)
-    ->Args({1, 11264, 2048, 1})
-    ->Args({1, 11264, 2048, 2})
-    ->Args({1, 2048, 5632, 2})
-    ->Args({1, 32000, 2048, 2})
-    ->Args({128, 11264, 2048, 1})
-    ->Args({128, 11264, 2048, 2})
-    ->Unit(benchmark::kMillisecond)
-    ->UseRealTime();
+BENCHMARK(BM_GemvQ4Tiled)->Apply(q4_shapes);
 
 void BM_GemvQ8(benchmark::State& state) {
   const int64_t rows = state.range(0), N = state.range(1), K = state.range(2);

@@ -25,7 +25,7 @@
 extern "C" {
 #endif
 
-#define LLMCC_ABI_VERSION 3u
+#define LLMCC_ABI_VERSION 4u
 
 typedef enum {
   LLMCC_FLOAT32 = 0,
@@ -83,9 +83,11 @@ typedef struct llmcc_kv_cache {
 } llmcc_kv_cache;
 
 /* Every model function has this signature. Inputs and outputs are caller-owned; the library checks
- * their dtypes and shapes. `params` are the weights in metadata.params order. `workspace` must
- * hold at least `workspace_bytes` bytes, 64-byte aligned. Returns 0, or nonzero with a message in
- * llmcc_last_error(). */
+ * their dtypes and shapes. `params` are the weights in metadata.params order, each in the layout
+ * its metadata entry's `layout` names (MLC's own layout when it has none; "int4-tile8" is
+ * src/kernels/cpu/int4_tile_layout.h's, packed with the scales `layout_scale` names). `workspace`
+ * must hold at least `workspace_bytes` bytes, 64-byte aligned. Returns 0, or nonzero with a message
+ * in llmcc_last_error(). */
 typedef int32_t (*llmcc_function)(const llmcc_tensor* inputs, int32_t num_inputs,
                                   llmcc_tensor* outputs, int32_t num_outputs, llmcc_kv_cache* kv,
                                   const void* const* params, void* workspace);
