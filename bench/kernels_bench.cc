@@ -43,9 +43,10 @@ struct Q4Matrix {
   }
 };
 
-// TinyLlama's decode (1 row) and prefill (128 rows) matmuls: rows, N, K, threads.
+// TinyLlama's decode (1 row), 16-stream batched decode and prefill (128 rows) matmuls: rows, N, K,
+// threads.
 void q4_shapes(benchmark::internal::Benchmark* b) {
-  for (int64_t rows : {1, 128})
+  for (int64_t rows : {1, 16, 128})
     for (auto [n, k, threads] : std::vector<std::tuple<int64_t, int64_t, int64_t>>{
              {11264, 2048, 1}, {11264, 2048, 2}, {2048, 5632, 2}, {32000, 2048, 2}})
       if (rows == 1 || (n == 11264 && k == 2048)) b->Args({rows, n, k, threads});
@@ -88,6 +89,34 @@ void BM_GemvQ4Tiled(benchmark::State& state) {
       static_cast<double>(rows * N * K) * state.iterations() / 1e9, benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_GemvQ4Tiled)->Apply(q4_shapes);
+
+// The tile kernel's inner loop alone, on L1-resident data (two tiles x K = 2048, four rows): its
+// compute rate without memory. args: T (tiles per call), R (rows per call).
+template <int T, int R>
+void BM_Int4TileCore(benchmark::State& state) {
+  ThreadPool::instance().resize(1);
+  const int64_t K = 2048, N = 8 * T;
+  Q4Matrix m(N, K, 4);
+  std::vector<uint8_t> tiles(int4_tile8_bytes(N, m.groups));
+  pack_int4_tile8(m.qw.data(), reinterpret_cast<const uint16_t*>(m.qs.data()), N, m.groups,
+                  tiles.data());
+  std::vector<float> x(R * K);
+  for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(i % 61) - 30.0f;
+  Int8Activations a;
+  quantize_activations(x.data(), R, K, true, a);
+  float out[8 * 2 * 4];
+  for (auto _ : state) {
+    for (int i = 0; i < 64; ++i) dot_int4_tiles<T, R>(tiles.data(), a, 0, out);
+    benchmark::DoNotOptimize(out);
+  }
+  state.counters["GMAC/s"] = benchmark::Counter(static_cast<double>(64 * R * N * K) *
+                                                    state.iterations() / 1e9,
+                                                benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_Int4TileCore<1, 1>);
+BENCHMARK(BM_Int4TileCore<2, 1>);
+BENCHMARK(BM_Int4TileCore<1, 4>);
+BENCHMARK(BM_Int4TileCore<2, 4>);
 
 void BM_GemvQ8(benchmark::State& state) {
   const int64_t rows = state.range(0), N = state.range(1), K = state.range(2);
