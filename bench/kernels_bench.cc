@@ -109,9 +109,8 @@ void BM_Int4TileCore(benchmark::State& state) {
     for (int i = 0; i < 64; ++i) dot_int4_tiles<T, R>(tiles.data(), a, 0, out);
     benchmark::DoNotOptimize(out);
   }
-  state.counters["GMAC/s"] = benchmark::Counter(static_cast<double>(64 * R * N * K) *
-                                                    state.iterations() / 1e9,
-                                                benchmark::Counter::kIsRate);
+  state.counters["GMAC/s"] = benchmark::Counter(
+      static_cast<double>(64 * R * N * K) * state.iterations() / 1e9, benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_Int4TileCore<1, 1>);
 BENCHMARK(BM_Int4TileCore<2, 1>);

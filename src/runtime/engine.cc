@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <future>
 
 #include "support/error.h"
@@ -125,6 +126,10 @@ RequestHandle Engine::submit(std::vector<int32_t> prompt, const GenerationConfig
   if (config.top_logprobs < 0 || config.top_logprobs > 20)
     user_error("top_logprobs must be in [0, 20], got {}", config.top_logprobs);
   validate_sampling(config.sampling);
+  for (const auto& [token, bias] : config.logit_bias)
+    if (token < 0 || token >= vocab_size() || !std::isfinite(bias))
+      user_error("logit_bias: token {} with bias {} (tokens are in [0, {}), biases finite)", token,
+                 bias, vocab_size());
   std::shared_ptr<Request> r;
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -299,6 +304,7 @@ bool Engine::sample_next(const std::shared_ptr<Request>& r, const float* row) {
   const int64_t vocab = vocab_size();
   std::vector<float> logits(row, row + vocab), raw;
   if (r->on_step || r->config.logprobs) raw = logits;
+  for (const auto& [token, bias] : r->config.logit_bias) logits[token] += bias;
   const int32_t token = r->sampler.sample(logits, r->tokens);
   if (r->config.logprobs)
     r->result.logprobs.push_back(token_logprob(raw, token, r->config.top_logprobs));
@@ -327,6 +333,8 @@ bool Engine::sample_next(const std::shared_ptr<Request>& r, const float* row) {
 
 void Engine::update_page_gauges() {
   pages_in_use_ = pages_held_by_sequences();
+  running_count_ = static_cast<int64_t>(running_.size());
+  waiting_count_ = static_cast<int64_t>(waiting_.size());
   const PagedKVCache* local = runner_.kv().local();
   local_pages_in_use_ = local ? local->num_pages() - local->free_pages() : 0;
 }

@@ -48,6 +48,8 @@ struct GenerationConfig {
   // `top_logprobs` most likely ones.
   bool logprobs = false;
   int64_t top_logprobs = 0;
+  // Added to the logits before sampling (OpenAI's logit_bias); logprobs stay those of the model.
+  std::vector<std::pair<int32_t, float>> logit_bias;
 };
 
 struct GenerationResult {
@@ -131,6 +133,9 @@ class Engine {
   // Pages of the sliding layers' own group (model_abi.h's kv->local) that sequences hold; 0 for
   // models without one.
   int64_t kv_local_pages_in_use() const { return local_pages_in_use_.load(); }
+  // Requests running (admitted) and waiting (queued, not yet admitted), as of the last step.
+  int64_t num_running() const { return running_count_.load(); }
+  int64_t num_waiting() const { return waiting_count_.load(); }
   struct PageCounts {
     int64_t total = 0, free = 0, prefix_cached = 0, in_use = 0;
   };
@@ -182,6 +187,7 @@ class Engine {
   int64_t next_id_ = 0;
   EngineStats stats_;
   std::atomic<int64_t> pages_in_use_{0}, local_pages_in_use_{0};
+  std::atomic<int64_t> running_count_{0}, waiting_count_{0};
   std::thread thread_;
 };
 

@@ -18,5 +18,6 @@ Action add_bench_command(CLI::App& app);
 Action add_gen_config_command(CLI::App& app);
 Action add_chat_command(CLI::App& app);
 Action add_cache_command(CLI::App& app);
+Action add_serve_command(CLI::App& app);
 
 }  // namespace llmcc::cli

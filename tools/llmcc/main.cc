@@ -24,6 +24,8 @@ int main(int argc, char** argv) {
   add("generate", "Generate tokens from a prompt with a compiled model and converted weights",
       llmcc::cli::add_generate_command);
   add("chat", "Chat with a model interactively (reads stdin)", llmcc::cli::add_chat_command);
+  add("serve", "Serve OpenAI's chat and completions API over HTTP",
+      llmcc::cli::add_serve_command);
   add("eval_ppl", "Perplexity, and KL divergence and top-1 agreement against a base model",
       llmcc::cli::add_eval_ppl_command);
   add("bench", "Prefill and decode speed, against the memory-bandwidth roofline",

@@ -61,8 +61,8 @@ inline void dot_int4_tiles(const uint8_t* tile, const Int8Activations& a, int64_
 #pragma GCC unroll 2
         for (int u = 0; u < T; ++u) {
           // Four codes of at most 15 times |q| <= 127 per pair, eight pairs: fits in int16.
-          const __m256i p = _mm256_add_epi16(_mm256_maddubs_epi16(lo[u], even),
-                                             _mm256_maddubs_epi16(hi[u], odd));
+          const __m256i p =
+              _mm256_add_epi16(_mm256_maddubs_epi16(lo[u], even), _mm256_maddubs_epi16(hi[u], odd));
           __m256i& sum = sums[r * T + u];
           sum = j == 0 ? p : _mm256_add_epi16(sum, p);
           asm("" : "+x"(sum));
