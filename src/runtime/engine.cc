@@ -160,6 +160,7 @@ void Engine::loop() {
     {
       std::lock_guard<std::mutex> lock(step_mutex_);
       busy = step_locked();
+      update_page_gauges();  // requests that ended in the step are off the gauges at once
     }
     std::unique_lock<std::mutex> lock(mutex_);
     if (stopping_) return;
@@ -171,7 +172,9 @@ void Engine::loop() {
 bool Engine::step() {
   if (options_.background_thread) internal_error("step() is for an engine without its thread");
   std::lock_guard<std::mutex> lock(step_mutex_);
-  return step_locked();
+  const bool busy = step_locked();
+  update_page_gauges();
+  return busy;
 }
 
 void Engine::take_submissions() {

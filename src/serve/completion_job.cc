@@ -133,11 +133,15 @@ CompletionJob::CompletionJob(Engine& engine, const Tokenizer& tokenizer, const C
 
 CompletionJob::~CompletionJob() {
   cancel();
-  // The engine's thread may still be in a callback of ours; wait until each request has ended.
+  // The engine's thread may still be in a callback of ours: wait until each request has ended,
+  // and count it (a stream whose client left ends here, cancelled).
   for (auto& c : choices_)
-    if (c->handle) try {
-        c->handle->get();
+    if (c->handle && !c->finish_sent) try {
+        finish_choice(*c);
       } catch (const std::exception&) {
+        RequestRecord record;
+        record.finish_reason = "error";
+        metrics_.record(record);
       }
 }
 
