@@ -5,7 +5,18 @@ set -euo pipefail
 
 packages=(build-essential cmake ninja-build nlohmann-json3-dev libcli11-dev libfmt-dev
           libgtest-dev libgmock-dev libbenchmark-dev libomp-dev libssl-dev libpcre2-dev libsentencepiece-dev libcpp-httplib-dev
-          pkg-config binutils tar python3 python3-pip)
+          pkg-config binutils tar python3 python3-pip iproute2)
+
+# The serve tests drive the server with the official openai client and parse /metrics with
+# prometheus_client; both are pure Python.
+python_packages=(openai==3.60.0 prometheus_client==0.26.0)
+install_python_packages() {
+  python3 -c "import openai, prometheus_client" 2>/dev/null && return 0
+  echo "install_deps: pip installing ${python_packages[*]}"
+  local flags=(--quiet --disable-pip-version-check)
+  python3 -m pip install --help | grep -q -- --break-system-packages && flags+=(--break-system-packages)
+  python3 -m pip install "${flags[@]}" "${python_packages[@]}"
+}
 
 missing=()
 for p in "${packages[@]}"; do
@@ -13,6 +24,7 @@ for p in "${packages[@]}"; do
 done
 if ((${#missing[@]} == 0)); then
   echo "install_deps: all packages present"
+  install_python_packages
   exit 0
 fi
 echo "install_deps: installing ${missing[*]}"
@@ -20,3 +32,4 @@ sudo_cmd=()
 if [[ $(id -u) -ne 0 ]]; then sudo_cmd=(sudo); fi
 "${sudo_cmd[@]}" apt-get update -qq
 DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq "${missing[@]}"
+install_python_packages
