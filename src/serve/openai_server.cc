@@ -1,13 +1,11 @@
 #include "serve/openai_server.h"
 
-#include <arpa/inet.h>
 #include <fmt/format.h>
 #include <httplib.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <cerrno>
 #include <cstring>
-#include <filesystem>
 #include <thread>
 
 #include "serve/api_error.h"
@@ -84,33 +82,6 @@ const char* status_message(int status) {
   }
 }
 
-// cpp-httplib 0.11 (Debian 12) listens with a backlog of 5, so a burst of more than 5 clients
-// connecting at once overflowed the accept queue: their connections waited for a SYN retry
-// (a second) or were reset. listen() again on the bound socket raises the backlog; the socket is
-// the one listening on our port.
-void widen_listen_backlog(int port) {
-  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
-    int fd = -1;
-    try {
-      fd = std::stoi(entry.path().filename().string());
-    } catch (const std::exception&) {
-      continue;
-    }
-    int listening = 0;
-    socklen_t len = sizeof(listening);
-    if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 || !listening) continue;
-    sockaddr_storage addr{};
-    len = sizeof(addr);
-    if (getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) continue;
-    int bound = -1;
-    if (addr.ss_family == AF_INET) bound = ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
-    if (addr.ss_family == AF_INET6)
-      bound = ntohs(reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port);
-    if (bound == port && ::listen(fd, SOMAXCONN) == 0) return;
-  }
-  fmt::print(stderr, "llmcc serve: warning: could not raise the listen backlog of port {}\n", port);
-}
-
 // httplib's queue interface over the warm-first pool.
 class WorkerPoolQueue : public httplib::TaskQueue {
  public:
@@ -128,6 +99,10 @@ OpenAIServer::OpenAIServer(ServerOptions options)
     : options_(std::move(options)), http_(std::make_unique<httplib::Server>()) {
   const size_t workers = static_cast<size_t>(options_.max_queued_requests) + 8;
   http_->new_task_queue = [workers] { return new WorkerPoolQueue(workers); };
+  http_->set_socket_options([this](socket_t sock) {
+    httplib::default_socket_options(sock);
+    listen_fd_ = sock;  // the last socket tried is the one that bound
+  });
   http_->set_payload_max_length(options_.max_body_bytes);
   http_->set_read_timeout(options_.read_timeout_seconds, 0);
   http_->set_write_timeout(options_.write_timeout_seconds, 0);
@@ -413,7 +388,12 @@ void OpenAIServer::start() {
                  options_.host, options_.port);
     port_ = options_.port;
   }
-  widen_listen_backlog(port_);
+  // cpp-httplib 0.11 (Debian 12) listens with a backlog of 5, so a burst of more than 5 clients
+  // connecting at once overflowed the accept queue: their connections waited for a SYN retry
+  // (a second) or were reset. listen() again on the bound socket raises the backlog.
+  if (::listen(listen_fd_, SOMAXCONN) != 0)
+    fmt::print(stderr, "llmcc serve: warning: could not raise the listen backlog: {}\n",
+               std::strerror(errno));
   thread_ = std::make_unique<std::thread>([this] { http_->listen_after_bind(); });
 }
 

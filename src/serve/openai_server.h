@@ -70,6 +70,7 @@ class OpenAIServer {
   ServerMetrics metrics_;
   std::atomic<int64_t> in_flight_{0};
   int port_ = 0;
+  int listen_fd_ = -1;  // the socket httplib bound, seen through its socket-options hook
   std::unique_ptr<std::thread> thread_;
 };
 

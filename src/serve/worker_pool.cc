@@ -25,7 +25,6 @@ void WorkerPool::run(std::function<void()> job) {
     w->job = std::move(job);
     Worker* raw = w.get();
     workers_.push_back(std::move(w));
-    ++started_;
     raw->thread = std::thread([this, raw] { work(raw); });
     return;
   }
@@ -57,21 +56,20 @@ void WorkerPool::work(Worker* self) {
 }
 
 void WorkerPool::shutdown() {
-  std::vector<std::unique_ptr<Worker>> workers;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     if (stopping_) return;
     stopping_ = true;
     idle_.clear();
     for (auto& w : workers_) w->wake.notify_one();
-    workers.swap(workers_);
   }
-  for (auto& w : workers) w->thread.join();
+  // run() refuses work from here on, so workers_ no longer changes.
+  for (auto& w : workers_) w->thread.join();
 }
 
 size_t WorkerPool::threads_started() const {
   std::lock_guard<std::mutex> lock(mutex_);
-  return started_;
+  return workers_.size();
 }
 
 size_t WorkerPool::idle_threads() const {

@@ -46,7 +46,6 @@ class WorkerPool {
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<Worker*> idle_;  // a stack: back() went idle last
   std::deque<std::function<void()>> queued_;
-  size_t started_ = 0;
   bool stopping_ = false;
 };
 
