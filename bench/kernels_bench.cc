@@ -75,8 +75,8 @@ void BM_GemvQ4Tiled(benchmark::State& state) {
   const int64_t rows = state.range(0), N = state.range(1), K = state.range(2);
   ThreadPool::instance().resize(static_cast<int>(state.range(3)));
   Q4Matrix m(N, K, 4);
-  std::vector<uint8_t> tiles(int4_tile8_bytes(N, m.groups));
-  pack_int4_tile8(m.qw.data(), reinterpret_cast<const uint16_t*>(m.qs.data()), N, m.groups,
+  std::vector<uint8_t> tiles(int4_tile_bytes(N, m.groups, 8));
+  pack_int4_tiles(m.qw.data(), reinterpret_cast<const uint16_t*>(m.qs.data()), N, m.groups, 8,
                   tiles.data());
   std::vector<float> x(rows * K, 0.5f), y(rows * N);
   for (auto _ : state) {
@@ -90,6 +90,53 @@ void BM_GemvQ4Tiled(benchmark::State& state) {
 }
 BENCHMARK(BM_GemvQ4Tiled)->Apply(q4_shapes);
 
+#if defined(LLMCC_HAVE_VNNI512)
+// The same shapes with the weights in 16-column tiles (the AVX-512 VNNI layout).
+void BM_GemvQ4Tiled16(benchmark::State& state) {
+  const int64_t rows = state.range(0), N = state.range(1), K = state.range(2);
+  ThreadPool::instance().resize(static_cast<int>(state.range(3)));
+  Q4Matrix m(N, K, 4);
+  std::vector<uint8_t> tiles(int4_tile_bytes(N, m.groups, 16));
+  pack_int4_tiles(m.qw.data(), reinterpret_cast<const uint16_t*>(m.qs.data()), N, m.groups, 16,
+                  tiles.data());
+  std::vector<float> x(rows * K, 0.5f), y(rows * N);
+  for (auto _ : state) {
+    linear_int4_tile16(x.data(), tiles.data(), static_cast<const float*>(nullptr), y.data(), rows,
+                       N, K);
+    benchmark::DoNotOptimize(y.data());
+  }
+  state.SetBytesProcessed(state.iterations() * tiles.size());
+  state.counters["GMAC/s"] = benchmark::Counter(
+      static_cast<double>(rows * N * K) * state.iterations() / 1e9, benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_GemvQ4Tiled16)->Apply(q4_shapes);
+
+// The 16-column tile kernel's inner loop alone, on L1-resident data (one tile x K = 2048).
+template <int R>
+void BM_Int4Tile16Core(benchmark::State& state) {
+  ThreadPool::instance().resize(1);
+  const int64_t K = 2048, N = 16;
+  Q4Matrix m(N, K, 4);
+  std::vector<uint8_t> tiles(int4_tile_bytes(N, m.groups, 16));
+  pack_int4_tiles(m.qw.data(), reinterpret_cast<const uint16_t*>(m.qs.data()), N, m.groups, 16,
+                  tiles.data());
+  std::vector<float> x(R * K);
+  for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(i % 61) - 30.0f;
+  Int8Panel a;
+  quantize_panel(x.data(), R, K, a);
+  alignas(64) float out[16 * 8];
+  for (auto _ : state) {
+    for (int i = 0; i < 64; ++i) dot_int4_tile16<R>(tiles.data(), a, 0, out);
+    benchmark::DoNotOptimize(out);
+  }
+  state.counters["GMAC/s"] = benchmark::Counter(
+      static_cast<double>(64 * R * N * K) * state.iterations() / 1e9, benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_Int4Tile16Core<1>);
+BENCHMARK(BM_Int4Tile16Core<4>);
+BENCHMARK(BM_Int4Tile16Core<8>);
+#endif
+
 // The tile kernel's inner loop alone, on L1-resident data (two tiles x K = 2048, four rows): its
 // compute rate without memory. args: T (tiles per call), R (rows per call).
 template <int T, int R>
@@ -97,8 +144,8 @@ void BM_Int4TileCore(benchmark::State& state) {
   ThreadPool::instance().resize(1);
   const int64_t K = 2048, N = 8 * T;
   Q4Matrix m(N, K, 4);
-  std::vector<uint8_t> tiles(int4_tile8_bytes(N, m.groups));
-  pack_int4_tile8(m.qw.data(), reinterpret_cast<const uint16_t*>(m.qs.data()), N, m.groups,
+  std::vector<uint8_t> tiles(int4_tile_bytes(N, m.groups, 8));
+  pack_int4_tiles(m.qw.data(), reinterpret_cast<const uint16_t*>(m.qs.data()), N, m.groups, 8,
                   tiles.data());
   std::vector<float> x(R * K);
   for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(i % 61) - 30.0f;

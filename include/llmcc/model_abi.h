@@ -84,10 +84,10 @@ typedef struct llmcc_kv_cache {
 
 /* Every model function has this signature. Inputs and outputs are caller-owned; the library checks
  * their dtypes and shapes. `params` are the weights in metadata.params order, each in the layout
- * its metadata entry's `layout` names (MLC's own layout when it has none; "int4-tile8" is
- * src/kernels/cpu/int4_tile_layout.h's, packed with the scales `layout_scale` names). `workspace`
- * must hold at least `workspace_bytes` bytes, 64-byte aligned. Returns 0, or nonzero with a message
- * in llmcc_last_error(). */
+ * its metadata entry's `layout` names (MLC's own layout when it has none; "int4-tile8" and
+ * "int4-tile16" are src/kernels/cpu/int4_tile_layout.h's, packed with the scales `layout_scale`
+ * names). `workspace` must hold at least `workspace_bytes` bytes, 64-byte aligned. Returns 0, or
+ * nonzero with a message in llmcc_last_error(). */
 typedef int32_t (*llmcc_function)(const llmcc_tensor* inputs, int32_t num_inputs,
                                   llmcc_tensor* outputs, int32_t num_outputs, llmcc_kv_cache* kv,
                                   const void* const* params, void* workspace);

@@ -74,7 +74,7 @@ void ModelWeights::apply_layouts(const Json& params, const std::string& index) {
   for (size_t i = 0; i < params.size(); ++i) position[params[i].at("name")] = i;
   struct Job {
     const CachedTensor *w, *s;
-    int64_t N, groups;
+    int64_t N, groups, columns;
     uint8_t* out;
   };
   std::vector<Job> jobs;
@@ -82,7 +82,8 @@ void ModelWeights::apply_layouts(const Json& params, const std::string& index) {
     const Json& p = params[i];
     if (!p.contains("layout")) continue;
     const std::string name = p.at("name"), layout = p.at("layout");
-    if (layout != "int4-tile8")
+    const int64_t columns = cpu_kernels::int4_tile_columns(layout);
+    if (columns == 0)
       user_error(
           "the model library wants tensor '{}' in layout '{}', which this llmcc cannot "
           "produce; rebuild the library with this llmcc",
@@ -98,7 +99,7 @@ void ModelWeights::apply_layouts(const Json& params, const std::string& index) {
           "[N, 4g] weights and float16 [N, g] scales",
           name, index, layout, scale_name);
     const int64_t N = w->shape[0], groups = w->shape[1] / 4;
-    const size_t bytes = static_cast<size_t>(cpu_kernels::int4_tile8_bytes(N, groups));
+    const size_t bytes = static_cast<size_t>(cpu_kernels::int4_tile_bytes(N, groups, columns));
     // 2 MiB-aligned and marked for huge pages: faulting in 4 KiB pages one by one cost more than
     // the repacking itself.
     constexpr size_t kHuge = size_t{2} << 20;
@@ -107,7 +108,7 @@ void ModelWeights::apply_layouts(const Json& params, const std::string& index) {
     if (!out) throw std::bad_alloc();
     ::madvise(out, capacity, MADV_HUGEPAGE);
     repacked_.emplace_back(out);
-    jobs.push_back({w, s, N, groups, out});
+    jobs.push_back({w, s, N, groups, columns, out});
     pointers_[i] = out;
     repacked_bytes_ += static_cast<int64_t>(bytes);
   }
@@ -118,9 +119,9 @@ void ModelWeights::apply_layouts(const Json& params, const std::string& index) {
   auto work = [&] {
     for (size_t j; (j = next.fetch_add(1)) < jobs.size();) {
       const Job& job = jobs[j];
-      cpu_kernels::pack_int4_tile8(reinterpret_cast<const uint32_t*>(job.w->data),
+      cpu_kernels::pack_int4_tiles(reinterpret_cast<const uint32_t*>(job.w->data),
                                    reinterpret_cast<const uint16_t*>(job.s->data), job.N,
-                                   job.groups, job.out);
+                                   job.groups, job.columns, job.out);
       cache_.release(*job.w);  // the original is not read again
     }
   };

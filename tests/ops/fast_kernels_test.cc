@@ -24,9 +24,11 @@ constexpr float kGuard = -555.0f;
 // linear_q's fast path quantizes activations to int8 per group of 32 (like llama.cpp's q8_0),
 // which costs about (1/127)^2 / 12 relative error per product: NMSE well under 1e-4 once a
 // case has a handful of outputs (a single short dot product can cancel to a tiny value).
-// `tiled`: the int4 weights repacked into 8-column tiles (int4_tiles.h) instead of MLC's layout.
+// `tile_columns` 8 or 16: the int4 weights repacked into tiles of that many columns
+// (int4_tiles.h, int4_tiles_vnni.h) instead of MLC's layout.
 template <int BITS>
-void check(int64_t rows, int64_t N, int64_t K, bool residual, bool tiled = false) {
+void check(int64_t rows, int64_t N, int64_t K, bool residual, int tile_columns = 0) {
+  const bool tiled = tile_columns != 0;
   std::mt19937 rng(static_cast<uint32_t>(rows * 7919 + N * 31 + K));
   std::normal_distribution<float> dist(0, 1);
   std::vector<half> w(N * K);
@@ -52,13 +54,17 @@ void check(int64_t rows, int64_t N, int64_t K, bool residual, bool tiled = false
   std::vector<half> y(rows * N + 32, from_float<half>(kGuard));
   if (tiled) {
     // Guard bytes after the packed tiles catch a kernel that reads past its weights' end.
-    const int64_t bytes = int4_tile8_bytes(N, L.num_groups());
+    const int64_t bytes = int4_tile_bytes(N, L.num_groups(), tile_columns);
     std::vector<uint8_t> tiles(bytes + 64, 0xA5);
-    pack_int4_tile8(q.data(), reinterpret_cast<const uint16_t*>(s.data()), N, L.num_groups(),
-                    tiles.data());
+    pack_int4_tiles(q.data(), reinterpret_cast<const uint16_t*>(s.data()), N, L.num_groups(),
+                    tile_columns, tiles.data());
     for (int i = 0; i < 64; ++i) ASSERT_EQ(tiles[bytes + i], 0xA5) << "pack wrote past its end";
-    linear_int4_tile8(x.data(), tiles.data(), residual ? res_h.data() : nullptr, y.data() + 16,
-                      rows, N, K);
+    const half* r = residual ? res_h.data() : nullptr;
+    if (tile_columns == 8) linear_int4_tile8(x.data(), tiles.data(), r, y.data() + 16, rows, N, K);
+#if defined(LLMCC_HAVE_VNNI512)
+    if (tile_columns == 16)
+      linear_int4_tile16(x.data(), tiles.data(), r, y.data() + 16, rows, N, K);
+#endif
   } else {
     linear_q<BITS, 32>(x.data(), q.data(), s.data(), residual ? res_h.data() : nullptr,
                        y.data() + 16, rows, N, K, false);
@@ -69,7 +75,7 @@ void check(int64_t rows, int64_t N, int64_t K, bool residual, bool tiled = false
     num += d * d;
     den += ref[i] * ref[i];
   }
-  EXPECT_LT(num / den, 1e-4) << BITS << "-bit " << (tiled ? "tiled " : "") << rows << "x" << N
+  EXPECT_LT(num / den, 1e-4) << BITS << "-bit tile" << tile_columns << " " << rows << "x" << N
                              << "x" << K;
   for (int i = 0; i < 16; ++i) {
     EXPECT_EQ(to_float(y[i]), kGuard);
@@ -102,43 +108,44 @@ TEST(Int8DotKernels, MatchNaiveOnOddShapes) {
     for (bool residual : {false, true}) {
       check<4>(rows, N, K, residual);
       check<8>(rows, N, K, residual);
-      check<4>(rows, N, K, residual, /*tiled=*/true);
+      check<4>(rows, N, K, residual, /*tile_columns=*/8);
+#if defined(LLMCC_HAVE_VNNI512)
+      check<4>(rows, N, K, residual, /*tile_columns=*/16);
+#endif
     }
 }
 
 TEST(Int4TileLayout, PacksEachColumnsNibblesAndScaleIntoItsBlock) {
-  // Independent of the kernel: every nibble byte and scale lands where int4_tile_layout.h says,
-  // and the columns past N in the last tile are zero.
-  const int64_t N = 11, groups = 3;
-  std::vector<uint32_t> q(N * groups * 4);
-  std::vector<uint16_t> s(N * groups);
-  for (size_t i = 0; i < q.size(); ++i) q[i] = 0x01020304u * static_cast<uint32_t>(i + 1);
-  for (size_t i = 0; i < s.size(); ++i) s[i] = static_cast<uint16_t>(1000 + i);
-  std::vector<uint8_t> out(int4_tile8_bytes(N, groups));
-  ASSERT_EQ(out.size(), 2u * groups * 144);
-  pack_int4_tile8(q.data(), s.data(), N, groups, out.data());
-  const uint8_t* bytes = reinterpret_cast<const uint8_t*>(q.data());
-  for (int64_t n = 0; n < 16; ++n)
-    for (int64_t g = 0; g < groups; ++g) {
-      const uint8_t* block = out.data() + ((n / 8) * groups + g) * 144;
-      for (int64_t b = 0; b < 16; ++b) {
-        const uint8_t got = block[(b / 4) * 32 + (n % 8) * 4 + b % 4];
-        ASSERT_EQ(got, n < N ? bytes[n * groups * 16 + g * 16 + b] : 0)
-            << n << " " << g << " " << b;
+  // Independent of the kernels: every nibble byte and scale lands where int4_tile_layout.h says,
+  // and the columns past N in the last tile are zero, for both tile widths.
+  for (int64_t C : {8, 16}) {
+    const int64_t N = C + 3, groups = 3;
+    std::vector<uint32_t> q(N * groups * 4);
+    std::vector<uint16_t> s(N * groups);
+    for (size_t i = 0; i < q.size(); ++i) q[i] = 0x01020304u * static_cast<uint32_t>(i + 1);
+    for (size_t i = 0; i < s.size(); ++i) s[i] = static_cast<uint16_t>(1000 + i);
+    std::vector<uint8_t> out(int4_tile_bytes(N, groups, C));
+    ASSERT_EQ(out.size(), static_cast<size_t>(2 * groups * 18 * C));
+    pack_int4_tiles(q.data(), s.data(), N, groups, C, out.data());
+    const uint8_t* bytes = reinterpret_cast<const uint8_t*>(q.data());
+    for (int64_t n = 0; n < 2 * C; ++n)
+      for (int64_t g = 0; g < groups; ++g) {
+        const uint8_t* block = out.data() + ((n / C) * groups + g) * 18 * C;
+        for (int64_t b = 0; b < 16; ++b) {
+          const uint8_t got = block[(b / 4) * 4 * C + (n % C) * 4 + b % 4];
+          ASSERT_EQ(got, n < N ? bytes[n * groups * 16 + g * 16 + b] : 0)
+              << C << ": " << n << " " << g << " " << b;
+        }
+        uint16_t scale;
+        std::memcpy(&scale, block + 16 * C + (n % C) * 2, 2);
+        ASSERT_EQ(scale, n < N ? s[n * groups + g] : 0) << C << ": " << n << " " << g;
       }
-      uint16_t scale;
-      std::memcpy(&scale, block + 128 + (n % 8) * 2, 2);
-      ASSERT_EQ(scale, n < N ? s[n * groups + g] : 0) << n << " " << g;
-    }
+  }
 }
 
-TEST(Int4TileKernel, ARowsResultDoesNotDependOnItsBatch) {
-  // The prefix cache and batched decode rely on this: a row computed in a batch of 9 (two 4-row
-  // passes and a lone row, over tile pairs and an odd last tile) is bit-identical to the same row
-  // computed alone.
-  if (!cpu_has_compiled_features())
-    GTEST_SKIP() << "CPU lacks the features this test was built for";
-  const int64_t rows = 9, N = 40, K = 320;
+// The prefix cache and batched decode rely on this: a row computed in a batch is bit-identical
+// to the same row computed alone.
+void expect_rows_independent_of_batch(int64_t C, int64_t rows, int64_t N, int64_t K) {
   std::mt19937 rng(3);
   std::normal_distribution<float> dist(0, 1);
   std::vector<half> w(N * K);
@@ -147,18 +154,43 @@ TEST(Int4TileKernel, ARowsResultDoesNotDependOnItsBatch) {
   std::vector<uint32_t> q(N * L.words_per_row());
   std::vector<half> s(N * L.num_groups());
   group_quantize_rows(w.data(), L, 0, N, q.data(), s.data());
-  std::vector<uint8_t> tiles(int4_tile8_bytes(N, L.num_groups()));
-  pack_int4_tile8(q.data(), reinterpret_cast<const uint16_t*>(s.data()), N, L.num_groups(),
+  std::vector<uint8_t> tiles(int4_tile_bytes(N, L.num_groups(), C));
+  pack_int4_tiles(q.data(), reinterpret_cast<const uint16_t*>(s.data()), N, L.num_groups(), C,
                   tiles.data());
   std::vector<float> x(rows * K), batched(rows * N), alone(N);
   for (auto& v : x) v = dist(rng);
-  linear_int4_tile8(x.data(), tiles.data(), static_cast<const float*>(nullptr), batched.data(),
-                    rows, N, K);
+  auto run = [&](const float* xs, float* ys, int64_t n_rows) {
+    if (C == 8)
+      linear_int4_tile8(xs, tiles.data(), static_cast<const float*>(nullptr), ys, n_rows, N, K);
+#if defined(LLMCC_HAVE_VNNI512)
+    if (C == 16)
+      linear_int4_tile16(xs, tiles.data(), static_cast<const float*>(nullptr), ys, n_rows, N, K);
+#endif
+  };
+  run(x.data(), batched.data(), rows);
   for (int64_t r = 0; r < rows; ++r) {
-    linear_int4_tile8(x.data() + r * K, tiles.data(), static_cast<const float*>(nullptr),
-                      alone.data(), 1, N, K);
-    for (int64_t n = 0; n < N; ++n) ASSERT_EQ(batched[r * N + n], alone[n]) << r << " " << n;
+    run(x.data() + r * K, alone.data(), 1);
+    for (int64_t n = 0; n < N; ++n)
+      ASSERT_EQ(batched[r * N + n], alone[n]) << C << ": " << r << " " << n;
   }
+}
+
+TEST(Int4TileKernel, ARowsResultDoesNotDependOnItsBatch) {
+  if (!cpu_has_compiled_features())
+    GTEST_SKIP() << "CPU lacks the features this test was built for";
+  // 9 rows: two 4-row passes and a lone row, over tile pairs and an odd last tile.
+  expect_rows_independent_of_batch(8, 9, 40, 320);
+}
+
+TEST(Int4Tile16Kernel, ARowsResultDoesNotDependOnItsBatch) {
+#if defined(LLMCC_HAVE_VNNI512)
+  if (!cpu_has_compiled_features())
+    GTEST_SKIP() << "CPU lacks the features this test was built for";
+  // 19 rows: two 8-row passes and a 3-row one, over a partial last tile.
+  expect_rows_independent_of_batch(16, 19, 40, 320);
+#else
+  GTEST_SKIP() << "built without AVX-512 VNNI: the 16-column tile kernel is not compiled";
+#endif
 }
 
 TEST(F16Gemv, DirectHalfDotMatchesNaive) {

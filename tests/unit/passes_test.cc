@@ -128,10 +128,11 @@ func @f(%x: f16[n, 64]) -> (f16[n, 8]) {
   };
   const cpu::CpuIsa portable{}, avx2{.avx2 = true, .fma = true, .f16c = true},
       vnni{.avx2 = true, .fma = true, .f16c = true, .avx512_vnni = true};
-  // On AVX2 an int4 weight param takes the 8-column tile layout.
+  // An int4 weight param takes the 8-column tile layout on AVX2, the 16-column one on VNNI.
   EXPECT_EQ(kernels("q4f16_1", avx2), "linear_int4_tile8/avx2 add");
   EXPECT_EQ(kernels("q8f16_1", avx2), "linear_int8_dot<8>/avx2 add");
-  EXPECT_EQ(kernels("q4f16_1", vnni), "linear_int8_dot<4>/avx512-vnni add");
+  EXPECT_EQ(kernels("q4f16_1", vnni), "linear_int4_tile16/avx512-vnni add");
+  EXPECT_EQ(kernels("q8f16_1", vnni), "linear_int8_dot<8>/avx512-vnni add");
   EXPECT_EQ(kernels("q4f16_1", portable), "linear_q<4,32>/f32-dequant/portable add");
   // The int8 kernel takes NK weights with f16 scales only.
   EXPECT_EQ(kernels("q4f16_0", vnni), "linear_q<4,32>/f32-dequant/avx2-fma add");
@@ -153,21 +154,25 @@ func @f(%ids: i32[n]) -> (f16[n, 16]) {
   return %2
 }
 )";
-  ir::Module m = ir::parse_module(text);
-  m.attrs["metadata"] = Json::object();
-  passes::quantize(m);
-  passes::attach_param_metadata(m);
-  cpu::select_kernels(m, {.avx2 = true, .fma = true, .f16c = true});
-  const auto& ops = m.functions[0].ops;
-  EXPECT_EQ(ops[1].attrs["kernel"], "linear_int4_tile8/avx2");
-  EXPECT_EQ(ops[2].attrs["kernel"], "linear_int8_dot<4>/avx2");
-  std::map<std::string, Json> params;
-  for (const Json& p : m.attrs["metadata"]["params"]) params[p["name"]] = p;
-  ASSERT_TRUE(params.count("w.q_weight")) << m.attrs["metadata"]["params"].dump();
-  EXPECT_EQ(params["w.q_weight"].value("layout", ""), "int4-tile8");
-  EXPECT_EQ(params["w.q_weight"].value("layout_scale", ""), "w.q_scale");
-  EXPECT_FALSE(params["w.q_scale"].contains("layout"));
-  EXPECT_FALSE(params["emb.q_weight"].contains("layout"));
+  for (bool vnni : {false, true}) {
+    ir::Module m = ir::parse_module(text);
+    m.attrs["metadata"] = Json::object();
+    passes::quantize(m);
+    passes::attach_param_metadata(m);
+    cpu::select_kernels(m, {.avx2 = true, .fma = true, .f16c = true, .avx512_vnni = vnni});
+    const auto& ops = m.functions[0].ops;
+    EXPECT_EQ(ops[1].attrs["kernel"],
+              vnni ? "linear_int4_tile16/avx512-vnni" : "linear_int4_tile8/avx2");
+    EXPECT_EQ(ops[2].attrs["kernel"],
+              vnni ? "linear_int8_dot<4>/avx512-vnni" : "linear_int8_dot<4>/avx2");
+    std::map<std::string, Json> params;
+    for (const Json& p : m.attrs["metadata"]["params"]) params[p["name"]] = p;
+    ASSERT_TRUE(params.count("w.q_weight")) << m.attrs["metadata"]["params"].dump();
+    EXPECT_EQ(params["w.q_weight"].value("layout", ""), vnni ? "int4-tile16" : "int4-tile8");
+    EXPECT_EQ(params["w.q_weight"].value("layout_scale", ""), "w.q_scale");
+    EXPECT_FALSE(params["w.q_scale"].contains("layout"));
+    EXPECT_FALSE(params["emb.q_weight"].contains("layout"));
+  }
 }
 
 TEST(QkRmsNorm, ChecksTheFusedLayoutAndWeights) {

@@ -445,14 +445,18 @@ TEST(ModelWeights, RepacksTheWeightsTheLibraryAsksFor) {
   EXPECT_EQ(plain.repacked_bytes(), 0);
   EXPECT_EQ(std::memcmp(plain.pointers()[0], t.q.data(), t.q.size() * 4), 0);
 
-  ModelWeights tiled(t.dir.path(), t.metadata("int4-tile8", "w.q_scale"), false);
-  const int64_t bytes = cpu_kernels::int4_tile8_bytes(16, 2);
-  EXPECT_EQ(tiled.repacked_bytes(), bytes);
-  std::vector<uint8_t> want(bytes);
-  cpu_kernels::pack_int4_tile8(t.q.data(), t.s.data(), 16, 2, want.data());
-  EXPECT_EQ(std::memcmp(tiled.pointers()[0], want.data(), bytes), 0);
-  EXPECT_EQ(reinterpret_cast<uintptr_t>(tiled.pointers()[0]) % 64, 0u);
-  EXPECT_EQ(std::memcmp(tiled.pointers()[1], t.s.data(), t.s.size() * 2), 0);  // scales as they are
+  for (int64_t columns : {8, 16}) {
+    ModelWeights tiled(t.dir.path(),
+                       t.metadata(columns == 8 ? "int4-tile8" : "int4-tile16", "w.q_scale"), false);
+    const int64_t bytes = cpu_kernels::int4_tile_bytes(16, 2, columns);
+    EXPECT_EQ(tiled.repacked_bytes(), bytes);
+    std::vector<uint8_t> want(bytes);
+    cpu_kernels::pack_int4_tiles(t.q.data(), t.s.data(), 16, 2, columns, want.data());
+    EXPECT_EQ(std::memcmp(tiled.pointers()[0], want.data(), bytes), 0) << columns;
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(tiled.pointers()[0]) % 64, 0u);
+    // The scales stay as they are for the kernels that read them in MLC's layout.
+    EXPECT_EQ(std::memcmp(tiled.pointers()[1], t.s.data(), t.s.size() * 2), 0);
+  }
 }
 
 TEST(ModelWeights, RefusesALayoutItCannotProduce) {
@@ -465,7 +469,7 @@ TEST(ModelWeights, RefusesALayoutItCannotProduce) {
     }
     return "no error";
   };
-  EXPECT_NE(error("int4-tile16", "w.q_scale").find("layout 'int4-tile16'"), std::string::npos);
+  EXPECT_NE(error("int4-tile32", "w.q_scale").find("layout 'int4-tile32'"), std::string::npos);
   EXPECT_NE(error("int4-tile8", "").find("cannot take layout 'int4-tile8'"), std::string::npos);
   EXPECT_NE(error("int4-tile8", "w.q_weight").find("cannot take layout"), std::string::npos);
 }

@@ -5,6 +5,7 @@
 #include "binding.h"
 #include "elementwise.h"
 #include "int4_tiles.h"
+#include "int4_tiles_vnni.h"
 #include "layer_norm.h"
 #include "linear.h"
 #include "quantized.h"

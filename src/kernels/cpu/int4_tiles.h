@@ -15,6 +15,9 @@
 
 namespace llmcc::cpu_kernels {
 
+constexpr int64_t kTileColumns = 8;
+constexpr int64_t kTile8BlockBytes = int4_tile_block_bytes(kTileColumns);
+
 #if defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
 
 // R activation rows (from r0) against T adjacent tiles (T = 1 or 2) from `tile`:
@@ -30,14 +33,14 @@ template <int T, int R>
 inline void dot_int4_tiles(const uint8_t* tile, const Int8Activations& a, int64_t r0, float* out) {
   const __m256i low4 = _mm256_set1_epi8(0x0f);
   const int64_t groups = a.groups, sgroups = a.groups + 16;
-  const int64_t tile_bytes = groups * kTileBlockBytes;
+  const int64_t tile_bytes = groups * kTile8BlockBytes;
   const int8_t* x0 = a.q.data() + r0 * a.stride;
   const float* s0 = a.scale.data() + r0 * sgroups;
   const float* d0 = a.dsum.data() + r0 * sgroups;
 #pragma GCC unroll 8
   for (int i = 0; i < R * T; ++i) _mm256_storeu_ps(out + 8 * i, _mm256_setzero_ps());
   for (int64_t g = 0; g < groups; ++g) {
-    const uint8_t* block = tile + g * kTileBlockBytes;
+    const uint8_t* block = tile + g * kTile8BlockBytes;
     const int8_t* xg = x0 + (g / 4) * 128 + (g % 4) * 16;
     __m256i sums[R * T];
 #pragma GCC unroll 4
@@ -110,7 +113,7 @@ void linear_int4_tile8(const TX* x, const uint8_t* tiles, const TO* residual, TO
       const int64_t R = std::min<int64_t>(4, rows - r0);
       for (int64_t t = b * kBlockTiles; t < t_end; t += 2) {
         const int64_t T = std::min<int64_t>(2, t_end - t);
-        kDots[T - 1][R - 1](tiles + t * groups * kTileBlockBytes, act, r0, out);
+        kDots[T - 1][R - 1](tiles + t * groups * kTile8BlockBytes, act, r0, out);
         const int64_t columns = std::min(T * kTileColumns, N - t * kTileColumns);
         for (int64_t r = 0; r < R; ++r)
           for (int64_t c = 0; c < columns; ++c) {

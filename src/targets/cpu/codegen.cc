@@ -299,9 +299,9 @@ class FunctionEmitter {
       const Type& w = type(op.operands[1]);
       line("linear({}, {}, {}, {}, {}, {}, {}, {});", arg(op, 0), arg(op, 1), residual, y,
            rows_expr(rt), dim_expr(w.shape[0]), dim_expr(w.shape[1]), bias);
-    } else if (op.attrs.value("kernel", "") == kTiledInt4Kernel) {
+    } else if (const auto* tiled = tiled_int4_kernel(op.attrs.value("kernel", ""))) {
       const Type& x = type(op.operands[0]);
-      line("linear_int4_tile8({}, reinterpret_cast<const uint8_t*>({}), {}, {}, {}, {}, {}, {});",
+      line("{}({}, reinterpret_cast<const uint8_t*>({}), {}, {}, {}, {}, {}, {});", tiled->function,
            arg(op, 0), arg(op, 1), residual, y, rows_expr(rt), dim_expr(rt.shape.back()),
            dim_expr(x.shape.back()), bias);
     } else {

@@ -17,6 +17,12 @@ const ir::Type& operand_type(const ir::Module& m, const ir::Function& f, const i
 
 }  // namespace
 
+const TiledInt4Kernel* tiled_int4_kernel(const std::string& kernel) {
+  for (const TiledInt4Kernel* k : {&kTiledInt4Avx2, &kTiledInt4Vnni})
+    if (kernel == k->kernel) return k;
+  return nullptr;
+}
+
 std::optional<std::string> kernel_for(const ir::Module& m, const ir::Function& f, const ir::Op& op,
                                       const CpuIsa& isa) {
   const std::string& n = op.name;
@@ -29,11 +35,11 @@ std::optional<std::string> kernel_for(const ir::Module& m, const ir::Function& f
     const bool nk = op.attrs.value("layout", "NK") == "NK";
     const bool f16_scales = operand_type(m, f, op, 2).dtype == ir::DType::kF16;
     if ((bits == 4 || bits == 8) && group == 32 && nk && f16_scales && simd && isa.f16c) {
-      // On AVX2, int4 weights held as params may take the tiled layout; select_kernels keeps it
-      // only for weights that nothing else reads. AVX-512 VNNI keeps its own kernels.
-      if (bits == 4 && !isa.avx512_vnni && op.operands[1].kind == ir::Operand::Kind::kParam &&
+      // int4 weights held as params may take a tiled layout; select_kernels keeps it only for
+      // weights that nothing else reads.
+      if (bits == 4 && op.operands[1].kind == ir::Operand::Kind::kParam &&
           op.operands[2].kind == ir::Operand::Kind::kParam)
-        return std::string(kTiledInt4Kernel);
+        return std::string(isa.avx512_vnni ? kTiledInt4Vnni.kernel : kTiledInt4Avx2.kernel);
       return "linear_int8_dot<" + std::to_string(bits) + ">" +
              (isa.avx512_vnni ? "/avx512-vnni" : "/avx2");
     }
@@ -69,8 +75,9 @@ void choose_weight_layouts(ir::Module& m) {
   std::vector<int> scale_of(n, -1);
   std::vector<bool> tiled(n, false), other_use(n, false);
   auto uses_tiles = [](const ir::Op& op) {
-    return op.attrs.value("kernel", "") == kTiledInt4Kernel;
+    return tiled_int4_kernel(op.attrs.value("kernel", "")) != nullptr;
   };
+  std::vector<const TiledInt4Kernel*> layout_of(n, nullptr);
   for (const auto& f : m.functions)
     for (const auto& op : f.ops)
       for (size_t i = 0; i < op.operands.size(); ++i) {
@@ -79,7 +86,10 @@ void choose_weight_layouts(ir::Module& m) {
         if (uses_tiles(op) && i == 1) {
           const int scale = op.operands[2].index;
           if (scale_of[o.index] >= 0 && scale_of[o.index] != scale) other_use[o.index] = true;
+          const TiledInt4Kernel* k = tiled_int4_kernel(op.attrs["kernel"]);
+          if (layout_of[o.index] && layout_of[o.index] != k) other_use[o.index] = true;
           scale_of[o.index] = scale;
+          layout_of[o.index] = k;
           tiled[o.index] = true;
         } else if (!(uses_tiles(op) && i == 2)) {
           other_use[o.index] = true;
@@ -88,12 +98,12 @@ void choose_weight_layouts(ir::Module& m) {
   for (auto& f : m.functions)
     for (auto& op : f.ops)
       if (uses_tiles(op) && other_use[op.operands[1].index])
-        op.attrs["kernel"] = "linear_int8_dot<4>/avx2";
+        op.attrs["kernel"] = tiled_int4_kernel(op.attrs["kernel"])->untiled_kernel;
   if (!m.attrs.contains("metadata")) return;
   Json& params = m.attrs["metadata"]["params"];
   for (size_t i = 0; i < n && i < params.size(); ++i)
     if (tiled[i] && !other_use[i]) {
-      params[i]["layout"] = kTiledInt4Layout;
+      params[i]["layout"] = layout_of[i]->layout;
       params[i]["layout_scale"] = m.params[scale_of[i]].name;
     }
 }

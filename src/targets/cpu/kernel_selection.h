@@ -12,10 +12,25 @@
 
 namespace llmcc::cpu {
 
-// The AVX2 int4 matmul over weights repacked into 8-column tiles, and the name of that layout in
-// the library's metadata ("layout" of a param; "layout_scale" names the scales packed with it).
-inline constexpr const char* kTiledInt4Kernel = "linear_int4_tile8/avx2";
-inline constexpr const char* kTiledInt4Layout = "int4-tile8";
+// An int4 matmul over weights repacked into tiles (kernels/cpu/int4_tile_layout.h): its kernel,
+// the name of its layout in the library's metadata ("layout" of a param; "layout_scale" names
+// the scales packed with it), the kernel function codegen calls, and the kernel that takes MLC's
+// layout instead when a weight has another reader.
+struct TiledInt4Kernel {
+  const char* kernel;
+  const char* layout;
+  const char* function;
+  const char* untiled_kernel;
+};
+// 8-column tiles for AVX2; 16-column tiles for AVX-512 VNNI.
+inline constexpr TiledInt4Kernel kTiledInt4Avx2{"linear_int4_tile8/avx2", "int4-tile8",
+                                                "linear_int4_tile8", "linear_int8_dot<4>/avx2"};
+inline constexpr TiledInt4Kernel kTiledInt4Vnni{"linear_int4_tile16/avx512-vnni", "int4-tile16",
+                                                "linear_int4_tile16",
+                                                "linear_int8_dot<4>/avx512-vnni"};
+
+// The tiled kernel an op's attrs.kernel names, or nullptr.
+const TiledInt4Kernel* tiled_int4_kernel(const std::string& kernel);
 
 // The kernel for `op` of `f`, e.g. "linear_int8_dot<4>/avx512-vnni", or nullopt when the CPU
 // target has none.
