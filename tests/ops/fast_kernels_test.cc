@@ -193,6 +193,57 @@ TEST(Int4Tile16Kernel, ARowsResultDoesNotDependOnItsBatch) {
 #endif
 }
 
+TEST(VectorExp, StaysWithinTwoUlpOfExpf) {
+#if defined(__AVX512F__)
+  if (!cpu_has_compiled_features())
+    GTEST_SKIP() << "CPU lacks the features this test was built for";
+  // Every 1/64 from -104 (below expf's denormals) to 89 (past its overflow): saturation to 0
+  // and inf where expf saturates, and at most 2 ulp elsewhere.
+  int max_ulp = 0;
+  for (int i = -104 * 64; i <= 89 * 64; i += 16) {
+    alignas(64) float x[16], got[16];
+    for (int l = 0; l < 16; ++l) x[l] = static_cast<float>(i + l) / 64.0f + 1e-3f * l;
+    _mm512_store_ps(got, exp16(_mm512_load_ps(x)));
+    for (int l = 0; l < 16; ++l) {
+      const float want = std::exp(x[l]);
+      if (std::isinf(want)) {
+        ASSERT_EQ(got[l], want) << x[l];
+        continue;
+      }
+      if (want < 1.1754944e-38f) {  // denormal or zero
+        ASSERT_NEAR(got[l], want, 1e-38f) << x[l];
+        continue;
+      }
+      int32_t a, b;
+      std::memcpy(&a, &got[l], 4);
+      std::memcpy(&b, &want, 4);
+      max_ulp = std::max(max_ulp, std::abs(a - b));
+    }
+  }
+  EXPECT_LE(max_ulp, 2);
+#else
+  GTEST_SKIP() << "built without AVX-512: the vector exp is not compiled";
+#endif
+}
+
+TEST(GatedActivation, VectorSwigluMatchesTheScalarOne) {
+  // The 16-lane SwiGLU against the scalar loop on the same f16 inputs (a width with a tail):
+  // equal, or one f16 ulp apart where expf's last bit moves a rounding.
+  const int64_t rows = 3, width = 37;
+  std::mt19937 rng(5);
+  std::normal_distribution<float> dist(0, 4);
+  std::vector<half> x(rows * 2 * width), y(rows * width), want(rows * width);
+  for (auto& v : x) v = from_float<half>(dist(rng));
+  gated_activation(Activation::kSilu, x.data(), y.data(), rows, width);
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t i = 0; i < width; ++i) {
+      const float g = round_to<half>(silu(to_float(x[r * 2 * width + i])));
+      want[r * width + i] = from_float<half>(g * to_float(x[r * 2 * width + width + i]));
+    }
+  for (size_t i = 0; i < y.size(); ++i)
+    EXPECT_LE(std::abs(int(y[i].bits) - int(want[i].bits)), 1) << i;
+}
+
 TEST(F16Gemv, DirectHalfDotMatchesNaive) {
   if (!cpu_has_compiled_features())
     GTEST_SKIP() << "CPU lacks the features this test was built for";

@@ -22,6 +22,7 @@ namespace llmcc::cpu_kernels {
 
 constexpr int64_t kTile16Columns = 16;
 constexpr int64_t kTile16BlockBytes = int4_tile_block_bytes(kTile16Columns);
+constexpr int64_t kPrefetchBytes = 8 * kTile16BlockBytes;
 
 // Activations quantized per group of 32 (q = round(x * 127 / amax), as quantize_activations),
 // laid out for this kernel: the rows of a block sit next to each other, so the kernel reaches
@@ -98,6 +99,15 @@ inline void dot_int4_tile16(const uint8_t* tile, const Int8Panel& a, int64_t r0,
   for (int r = 0; r < R; ++r) acc[r] = _mm512_setzero_ps();
   for (int64_t g = 0; g < groups; ++g) {
     const uint8_t* block = tile + g * kTile16BlockBytes;
+    // With several rows the weights are consumed slower than memory delivers them, and the
+    // hardware prefetcher alone leaves gaps: ask for them a few groups ahead (16-row matmuls
+    // from memory ran 20% faster). A lone row is bandwidth bound, and there it cost 20%.
+    if constexpr (R >= 4) {
+#pragma GCC unroll 5
+      for (int line = 0; line < 5; ++line)
+        _mm_prefetch(reinterpret_cast<const char*>(block + kPrefetchBytes + 64 * line),
+                     _MM_HINT_T0);
+    }
     __m512i lo[4], hi[4];
 #pragma GCC unroll 4
     for (int j = 0; j < 4; ++j) {
@@ -171,8 +181,9 @@ inline void store_tile16_row(const float* acc, const TO* bias, const TO* residua
 }
 
 // y = x W^T (+ bias) (+ residual) with W in tiles of 16 columns. Tiles are split over threads in
-// blocks of four (64 columns) that stay in L2 while every activation row passes over them, eight
-// rows at a time.
+// blocks of four (64 columns); each tile meets every activation row, eight rows at a time, while
+// it is in L1 or L2. Eight is the most rows whose accumulators fit in registers beside the
+// decoded nibbles: 16 rows in one pass ran 15% slower.
 template <typename TX, typename TO>
 void linear_int4_tile16(const TX* x, const uint8_t* tiles, const TO* residual, TO* y, int64_t rows,
                         int64_t N, int64_t K, const TO* bias = nullptr) {
@@ -189,9 +200,9 @@ void linear_int4_tile16(const TX* x, const uint8_t* tiles, const TO* residual, T
   parallel_for(blocks, rows * N * K, [&](int64_t b) {
     const int64_t t_end = std::min(n_tiles, (b + 1) * kBlockTiles);
     alignas(64) float out[kRows * kTile16Columns];
-    for (int64_t r0 = 0; r0 < rows; r0 += kRows) {
-      const int64_t R = std::min(kRows, rows - r0);
-      for (int64_t t = b * kBlockTiles; t < t_end; ++t) {
+    for (int64_t t = b * kBlockTiles; t < t_end; ++t) {
+      for (int64_t r0 = 0; r0 < rows; r0 += kRows) {
+        const int64_t R = std::min(kRows, rows - r0);
         kDots[R - 1](tiles + t * groups * kTile16BlockBytes, a, r0, out);
         const int64_t n0 = t * kTile16Columns, columns = std::min(kTile16Columns, N - n0);
         for (int64_t r = 0; r < R; ++r)
