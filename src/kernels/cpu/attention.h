@@ -38,21 +38,31 @@ struct AttentionMask {
   float softcap = 0.0f;  // > 0: score = softcap * tanh(score / softcap)
 };
 
-// out = rotate(x) at position pos in f32, rounded through T like a framework that stores cos, sin
-// and the rotated value in T; the dims past rotary_dim pass through.
+// The cosines and sines of the rotation at position pos, in f32 rounded through T like a
+// framework that stores cos and sin in T: rotary_dim / 2 of each. Every head of a row shares them.
 template <typename T>
-inline void rope_rotate(const float* x, float* out, int64_t d, const Rope& rope, const float* inv,
-                        int64_t pos) {
-  const int64_t R = rope.mode == Rope::kNone ? 0 : rope.rotary_dim, half = R / 2;
+inline void rope_angles(const Rope& rope, const float* inv, int64_t pos, float* cos_out,
+                        float* sin_out) {
+  const int64_t half = rope.mode == Rope::kNone ? 0 : rope.rotary_dim / 2;
   for (int64_t i = 0; i < half; ++i) {
     const float angle = static_cast<float>(pos) * inv[i];
-    const float c = round_to<T>(std::cos(angle) * rope.attention_factor);
-    const float s = round_to<T>(std::sin(angle) * rope.attention_factor);
+    cos_out[i] = round_to<T>(std::cos(angle) * rope.attention_factor);
+    sin_out[i] = round_to<T>(std::sin(angle) * rope.attention_factor);
+  }
+}
+
+// out = rotate(x) with a row's angles, rounded through T like a framework that stores the rotated
+// value in T; the dims past rotary_dim pass through.
+template <typename T>
+inline void rope_rotate(const float* x, float* out, int64_t d, const Rope& rope, const float* c,
+                        const float* s) {
+  const int64_t R = rope.mode == Rope::kNone ? 0 : rope.rotary_dim, half = R / 2;
+  for (int64_t i = 0; i < half; ++i) {
     const int64_t ia = rope.mode == Rope::kInterleaved ? 2 * i : i;
     const int64_t ib = rope.mode == Rope::kInterleaved ? 2 * i + 1 : i + half;
     const float a = x[ia], b = x[ib];
-    out[ia] = round_to<T>(round_to<T>(a * c) - round_to<T>(b * s));
-    out[ib] = round_to<T>(round_to<T>(b * c) + round_to<T>(a * s));
+    out[ia] = round_to<T>(round_to<T>(a * c[i]) - round_to<T>(b * s[i]));
+    out[ib] = round_to<T>(round_to<T>(b * c[i]) + round_to<T>(a * s[i]));
   }
   for (int64_t i = R; i < d; ++i) out[i] = x[i];
 }
@@ -124,15 +134,22 @@ int attention(const T* qkv, T* out, llmcc_kv_cache* kv, int64_t rows, int64_t la
                             (kv->first_pages ? kv->first_pages[s] : 0)];
   };
 
-  // 1. Append rotated keys and values.
+  // 1. Each row's rotation angles, then its rotated keys and values appended.
+  const int64_t half = d / 2;
+  static thread_local std::vector<float> angle_buffer;  // the caller's; workers use the pointer
+  angle_buffer.resize(static_cast<size_t>(rows * 2 * half));
+  float* const angles = angle_buffer.data();
+  auto row_cos = [=](int64_t r) { return angles + r * 2 * half; };
+  auto row_sin = [=](int64_t r) { return angles + r * 2 * half + half; };
   parallel_for(rows, rows * hkv * d * 8, [&](int64_t r) {
     float x[1024], rotated[1024];
     const int64_t pos = row_pos[r], page = page_of(r, pos), slot = pos % kv->page_size;
+    rope_angles<T>(rope, row_inv[r], pos, row_cos(r), row_sin(r));
     for (int64_t h = 0; h < hkv; ++h) {
       const T* k = qkv + r * width + (hq + h) * d;
       const T* v = qkv + r * width + (hq + hkv + h) * d;
       widen(k, x, d);
-      rope_rotate<T>(x, rotated, d, rope, row_inv[r], pos);
+      rope_rotate<T>(x, rotated, d, rope, row_cos(r), row_sin(r));
       T* k_dst = kv_slot<T>(kv, layer, page, 0, h, slot);
       for (int64_t i = 0; i < d; ++i) k_dst[i] = from_float<T>(rotated[i]);
       std::memcpy(kv_slot<T>(kv, layer, page, 1, h, slot), v, sizeof(T) * d);
@@ -159,7 +176,7 @@ int attention(const T* qkv, T* out, llmcc_kv_cache* kv, int64_t rows, int64_t la
     const int64_t pos = row_pos[r], last = row_last[r];
     for (int64_t g = 0; g < group; ++g) {
       widen(qkv + r * width + (kvh * group + g) * d, x.data(), d);
-      rope_rotate<T>(x.data(), q.data() + g * d, d, rope, row_inv[r], pos);
+      rope_rotate<T>(x.data(), q.data() + g * d, d, rope, row_cos(r), row_sin(r));
       running_max[g] = -INFINITY;
       denom[g] = 0.0f;
     }
