@@ -305,15 +305,19 @@ struct AttentionCase {
   NaiveRope rope;
   AttentionMask mask;
   int64_t released_pages = 0;  // leading pages handed back before the last step (window only)
+  int64_t head_dim = 24, page_size = 4, prefill = 7;
 };
 
 class AttentionVariants : public ::testing::TestWithParam<AttentionCase> {};
 
-// Prefill 7 tokens, then decode 2 one at a time (positions 7 and 8, crossing into page 3), over
-// deliberately scattered pages, against the naive reference.
+// Prefill (7 tokens by default), then decode 2 one at a time (positions 7 and 8, crossing into
+// page 3 with pages of 4), over deliberately scattered pages, against the naive reference. Heads
+// of 64 and more, pages of 16 and 32 (two 16-key blocks) and a head_dim that is not a multiple
+// of 16 reach the AVX-512 block kernel where the build has it.
 TEST_P(AttentionVariants, PagedPrefillThenDecodeMatchesNaive) {
   const AttentionCase& c = GetParam();
-  const int64_t hq = 4, hkv = 2, d = 24, page_size = 4, num_pages = 8, layers = 2, layer = 1;
+  const int64_t hq = 4, hkv = 2, d = c.head_dim, page_size = c.page_size, num_pages = 8,
+                layers = 2, layer = 1;
   std::vector<float> storage(layers * num_pages * 2 * hkv * page_size * d, 0.0f);
   llmcc_kv_cache kv{};
   kv.storage = storage.data();
@@ -323,7 +327,10 @@ TEST_P(AttentionVariants, PagedPrefillThenDecodeMatchesNaive) {
   kv.num_kv_heads = hkv;
   kv.head_dim = d;
   kv.max_batch_size = 1;
-  std::vector<int32_t> pages = {5, 2, 7};
+  const int64_t needed = (c.prefill + 2 + page_size - 1) / page_size;
+  ASSERT_LE(needed, num_pages);
+  std::vector<int32_t> pages = {5, 2, 7, 0, 6, 1, 4, 3};
+  pages.resize(needed);
   const int64_t width = (hq + 2 * hkv) * d;
   std::vector<float> inv(c.rope.rotary_dim / 2);
   for (size_t i = 0; i < inv.size(); ++i)
@@ -335,12 +342,14 @@ TEST_P(AttentionVariants, PagedPrefillThenDecodeMatchesNaive) {
   std::vector<float> past;
   int64_t cached = 0;
   uint32_t seed = 10;
-  for (int64_t n : {7, 1, 1}) {
+  for (int64_t n : {c.prefill, int64_t{1}, int64_t{1}}) {
     auto qkv = random_vector(n * width, seed++);
     std::vector<int32_t> qo = {0, static_cast<int32_t>(n)}, prev = {static_cast<int32_t>(cached)};
     // The last step sees its pages from `released_pages` on, as the runtime hands them over.
-    const int32_t first = n == 1 && cached == 8 ? static_cast<int32_t>(c.released_pages) : 0;
-    std::vector<int32_t> live(pages.begin() + first, pages.end()), indptr = {0, 3 - first};
+    const int32_t first =
+        n == 1 && cached == c.prefill + 1 ? static_cast<int32_t>(c.released_pages) : 0;
+    std::vector<int32_t> live(pages.begin() + first, pages.end()),
+        indptr = {0, static_cast<int32_t>(needed) - first};
     kv.num_seqs = 1;
     kv.qo_indptr = qo.data();
     kv.prev_lengths = prev.data();
@@ -370,7 +379,14 @@ INSTANTIATE_TEST_SUITE_P(
         AttentionCase{"bidirectional", {Rope::kRotateHalf, 24}, {.causal = false}},
         AttentionCase{"softcap", {Rope::kRotateHalf, 24}, {.softcap = 0.5f}},
         // Window 3: position 8 sees 6..8, so page 0 (0..3) may be gone.
-        AttentionCase{"window_with_released_page", {Rope::kRotateHalf, 24}, {.window = 3}, 1}),
+        AttentionCase{"window_with_released_page", {Rope::kRotateHalf, 24}, {.window = 3}, 1},
+        AttentionCase{"head64_page16", {Rope::kRotateHalf, 64}, {}, 0, 64, 16},
+        AttentionCase{"head64_page32_two_blocks", {Rope::kRotateHalf, 64}, {}, 0, 64, 32, 20},
+        AttentionCase{"head40_window_in_second_block", {Rope::kInterleaved, 40}, {.window = 5}, 0,
+                      40, 32, 20},
+        AttentionCase{"head128_softcap", {Rope::kRotateHalf, 128}, {.softcap = 0.5f}, 0, 128, 16,
+                      18},
+        AttentionCase{"head136_rows", {Rope::kRotateHalf, 136}, {}, 0, 136, 16, 18}),
     [](const ::testing::TestParamInfo<AttentionCase>& info) { return info.param.name; });
 
 TEST(Attention, RejectsBadBatches) {

@@ -14,7 +14,7 @@
 #include <algorithm>
 #include <vector>
 
-#include "dot.h"
+#include "attention_block.h"
 #include "llmcc/model_abi.h"
 
 namespace llmcc::cpu_kernels {
@@ -56,10 +56,31 @@ inline void rope_angles(const Rope& rope, const float* inv, int64_t pos, float* 
 template <typename T>
 inline void rope_rotate(const float* x, float* out, int64_t d, const Rope& rope, const float* c,
                         const float* s) {
-  const int64_t R = rope.mode == Rope::kNone ? 0 : rope.rotary_dim, half = R / 2;
-  for (int64_t i = 0; i < half; ++i) {
+  const int64_t R = rope.mode == Rope::kNone ? 0 : rope.rotary_dim, pairs = R / 2;
+  int64_t i = 0;
+#if defined(__AVX512F__)
+  // Rotate-half pairs (i, i + R/2), 16 at once, with the same roundings.
+  if constexpr (std::is_same_v<T, half> || std::is_same_v<T, float>) {
+    auto round = [](__m512 v) {
+      if constexpr (std::is_same_v<T, half>)
+        return _mm512_cvtph_ps(_mm512_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT));
+      else
+        return v;
+    };
+    if (rope.mode == Rope::kRotateHalf)
+      for (; i + 16 <= pairs; i += 16) {
+        const __m512 a = _mm512_loadu_ps(x + i), b = _mm512_loadu_ps(x + pairs + i);
+        const __m512 ci = _mm512_loadu_ps(c + i), si = _mm512_loadu_ps(s + i);
+        _mm512_storeu_ps(out + i, round(_mm512_sub_ps(round(_mm512_mul_ps(a, ci)),
+                                                      round(_mm512_mul_ps(b, si)))));
+        _mm512_storeu_ps(out + pairs + i, round(_mm512_add_ps(round(_mm512_mul_ps(b, ci)),
+                                                              round(_mm512_mul_ps(a, si)))));
+      }
+  }
+#endif
+  for (; i < pairs; ++i) {
     const int64_t ia = rope.mode == Rope::kInterleaved ? 2 * i : i;
-    const int64_t ib = rope.mode == Rope::kInterleaved ? 2 * i + 1 : i + half;
+    const int64_t ib = rope.mode == Rope::kInterleaved ? 2 * i + 1 : i + pairs;
     const float a = x[ia], b = x[ib];
     out[ia] = round_to<T>(round_to<T>(a * c[i]) - round_to<T>(b * s[i]));
     out[ib] = round_to<T>(round_to<T>(b * c[i]) + round_to<T>(a * s[i]));
@@ -156,20 +177,26 @@ int attention(const T* qkv, T* out, llmcc_kv_cache* kv, int64_t rows, int64_t la
     }
   });
 
-  // 2. Causal attention with an online softmax. One task is a row and a KV head: the query heads
-  // that share the KV head (GQA) walk the cache together, so each page of keys and values is
-  // widened once for all of them, a page at a time.
+  // 2. Causal attention with an online softmax (attention_block.h). One task is a row and a KV
+  // head: the query heads that share the KV head (GQA) walk the cache together, so each block of
+  // keys and values is widened once for all of them. A block is a page, or 16 keys with AVX-512.
   const int64_t group = hq / hkv, ps = kv->page_size;
   int64_t keys_read = 0;  // over all rows: the cost is rows x heads x keys x head_dim x 2
   for (int64_t r = 0; r < rows; ++r) keys_read += row_last[r] + 1;
+#if defined(__AVX512F__)
+  const bool block16 = d <= kMaxBlock16HeadDim;
+#else
+  const bool block16 = false;
+#endif
   parallel_for(rows * hkv, keys_read * hq * d * 2, [&](int64_t task) {
     const int64_t r = task / hkv, kvh = task % hkv;
     static thread_local std::vector<float> q, acc, kf, vf, scores, x, running_max, denom;
+    const int64_t block = block16 ? 16 : ps;  // keys per step of the online softmax
     q.resize(group * d);
     acc.resize(group * d);
-    kf.resize(ps * d);
-    vf.resize(ps * d);
-    scores.resize(ps);
+    kf.resize(block * d);
+    vf.resize(block * d);
+    scores.resize(block);
     x.resize(d);
     running_max.resize(group);
     denom.resize(group);
@@ -181,35 +208,27 @@ int attention(const T* qkv, T* out, llmcc_kv_cache* kv, int64_t rows, int64_t la
       denom[g] = 0.0f;
     }
     std::fill(acc.begin(), acc.end(), 0.0f);
+    const OnlineSoftmax state{acc.data(), running_max.data(), denom.data()};
     // The first visible position; pages wholly before it are not read.
     const int64_t first = mask.window > 0 ? std::max<int64_t>(0, pos - mask.window + 1) : 0;
     for (int64_t start = first / ps * ps; start <= last; start += ps) {
-      const int64_t n = std::min(ps, last + 1 - start), page = page_of(r, start);
-      const int64_t skip = std::max<int64_t>(0, first - start);  // slots before the window
-      widen(kv_slot<T>(kv, layer, page, 0, kvh, 0), kf.data(), n * d);
-      widen(kv_slot<T>(kv, layer, page, 1, kvh, 0), vf.data(), n * d);
-      for (int64_t g = 0; g < group; ++g) {
-        float block_max = -INFINITY;
-        for (int64_t j = 0; j < skip; ++j) scores[j] = 0.0f;  // zeroed again after exp
-        for (int64_t j = skip; j < n; ++j) {
-          scores[j] = dot_f32(q.data() + g * d, kf.data() + j * d, d) * sm_scale;
-          if (mask.softcap > 0) scores[j] = mask.softcap * std::tanh(scores[j] / mask.softcap);
-          block_max = std::max(block_max, scores[j]);
+      const int64_t page = page_of(r, start), page_keys = std::min(ps, last + 1 - start);
+      // Blocks of the page that hold a visible key: slot b0 on, n keys, the first skip hidden.
+      for (int64_t b0 = (std::max(first, start) - start) / block * block; b0 < page_keys;
+           b0 += block) {
+        const int64_t n = std::min(block, page_keys - b0);
+        const int64_t skip = std::clamp<int64_t>(first - start - b0, 0, n);
+        widen(kv_slot<T>(kv, layer, page, 0, kvh, b0), kf.data(), n * d);
+        widen(kv_slot<T>(kv, layer, page, 1, kvh, b0), vf.data(), n * d);
+#if defined(__AVX512F__)
+        if (block16) {
+          attend_block16(q.data(), group, d, kf.data(), vf.data(), skip, n, sm_scale, mask.softcap,
+                         state);
+          continue;
         }
-        const float new_max = std::max(running_max[g], block_max);
-        const float correction = std::exp(running_max[g] - new_max);
-        for (int64_t j = 0; j < n; ++j) scores[j] -= new_max;
-        exp_f32(scores.data(), scores.data(), n);
-        for (int64_t j = 0; j < skip; ++j) scores[j] = 0.0f;
-        float* a = acc.data() + g * d;
-        scale_f32(correction, a, d);
-        float sum = 0.0f;
-        for (int64_t j = 0; j < n; ++j) {
-          sum += scores[j];
-          axpy_f32(scores[j], vf.data() + j * d, a, d);
-        }
-        denom[g] = denom[g] * correction + sum;
-        running_max[g] = new_max;
+#endif
+        attend_block(q.data(), group, d, kf.data(), vf.data(), skip, n, sm_scale, mask.softcap,
+                     scores.data(), state);
       }
     }
     for (int64_t g = 0; g < group; ++g) {

@@ -110,6 +110,26 @@ inline void exp_f32(const float* x, float* out, int64_t n) {
   for (; i < n; ++i) out[i] = std::exp(x[i]);
 }
 
+#if defined(__AVX512F__)
+// e^x for 16 lanes, within 2 ulp of expf: x = n ln2 + t with |t| <= ln2 / 2 (ln2 split in two
+// so that n ln2 is exact), a degree-6 polynomial for e^t, and vscalefps for 2^n, which saturates
+// to inf and 0 where expf does.
+inline __m512 exp16(__m512 x) {
+  const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m512 t = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693145751953125f), x);
+  t = _mm512_fnmadd_ps(n, _mm512_set1_ps(1.428606765330187045e-06f), t);
+  __m512 p = _mm512_set1_ps(1.0f / 720);
+  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(1.0f / 120));
+  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(1.0f / 24));
+  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(1.0f / 6));
+  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(0.5f));
+  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(1.0f));
+  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(1.0f));
+  return _mm512_scalef_ps(p, n);
+}
+#endif
+
 // Widens n elements of T to f32.
 template <typename T>
 inline void widen(const T* src, float* dst, int64_t n) {

@@ -2,7 +2,7 @@
 // static sizes; after fusion most of them are gone (swiglu and the matmul epilogue absorb them).
 #pragma once
 
-#include "common.h"
+#include "dot.h"
 
 namespace llmcc::cpu_kernels {
 
@@ -65,24 +65,6 @@ void slice_last(const T* x, T* y, int64_t rows, int64_t width, int64_t begin, in
 }
 
 #if defined(__AVX512F__)
-// e^x for 16 lanes, within 2 ulp of expf: x = n ln2 + t with |t| <= ln2 / 2 (ln2 split in two
-// so that n ln2 is exact), a degree-6 polynomial for e^t, and vscalefps for 2^n, which saturates
-// to inf and 0 where expf does.
-inline __m512 exp16(__m512 x) {
-  const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
-                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m512 t = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693145751953125f), x);
-  t = _mm512_fnmadd_ps(n, _mm512_set1_ps(1.428606765330187045e-06f), t);
-  __m512 p = _mm512_set1_ps(1.0f / 720);
-  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(1.0f / 120));
-  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(1.0f / 24));
-  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(1.0f / 6));
-  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(0.5f));
-  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(1.0f));
-  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(1.0f));
-  return _mm512_scalef_ps(p, n);
-}
-
 // SwiGLU on 16 lanes of f16: silu rounded to f16, times the up half, rounded to f16.
 inline void swiglu16(const half* gate, const half* up, half* y) {
   const __m512 g = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(gate)));

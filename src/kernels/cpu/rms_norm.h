@@ -14,7 +14,19 @@ template <typename T>
 inline void rms_norm_row(const T* x, const T* w, T* y, int64_t H, float eps,
                          float weight_offset = 0.0f, bool round_before_weight = true) {
   float sum = 0.0f;
-  for (int64_t i = 0; i < H; ++i) {
+  int64_t i = 0;
+#if defined(__AVX512F__)
+  // 16 partial sums (one chain of dependent adds cost 3% of a batched decode step).
+  if constexpr (std::is_same_v<T, half>) {
+    __m512 acc = _mm512_setzero_ps();
+    for (; i + 16 <= H; i += 16) {
+      const __m512 v = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + i)));
+      acc = _mm512_fmadd_ps(v, v, acc);
+    }
+    sum = _mm512_reduce_add_ps(acc);
+  }
+#endif
+  for (; i < H; ++i) {
     float v = to_float(x[i]);
     sum += v * v;
   }
