@@ -7,11 +7,11 @@ packages=(build-essential cmake ninja-build nlohmann-json3-dev libcli11-dev libf
           libgtest-dev libgmock-dev libbenchmark-dev libomp-dev libssl-dev libpcre2-dev libsentencepiece-dev libcpp-httplib-dev
           pkg-config binutils tar python3 python3-pip iproute2)
 
-# The serve tests drive the server with the official openai client and parse /metrics with
-# prometheus_client; both are pure Python.
-python_packages=(openai==3.60.0 prometheus_client==0.26.0)
+# The serve tests drive the server with the official openai client, parse /metrics with
+# prometheus_client and validate constrained JSON output with jsonschema.
+python_packages=(openai==3.60.0 prometheus_client==0.26.0 jsonschema==4.26.0)
 install_python_packages() {
-  python3 -c "import openai, prometheus_client" 2>/dev/null && return 0
+  python3 -c "import openai, prometheus_client, jsonschema" 2>/dev/null && return 0
   echo "install_deps: pip installing ${python_packages[*]}"
   local flags=(--quiet --disable-pip-version-check)
   python3 -m pip install --help | grep -q -- --break-system-packages && flags+=(--break-system-packages)

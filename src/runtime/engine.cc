@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <future>
+#include <optional>
 
 #include "support/error.h"
 #include "support/logging.h"
@@ -31,7 +32,9 @@ struct RequestState {
         config(config),
         on_step(std::move(on_step)),
         sampler(config.sampling),
-        future(promise.get_future().share()) {}
+        future(promise.get_future().share()) {
+    if (config.json) json.emplace(*config.json->schema);
+  }
 
   const int64_t id;
   std::vector<int32_t> tokens;  // the prompt, then what was generated
@@ -39,6 +42,7 @@ struct RequestState {
   const GenerationConfig config;
   const Engine::StepCallback on_step;
   Sampler sampler;  // survives a preemption, so a recompute draws the same tokens
+  std::optional<JsonSchemaMatcher> json;  // where the output is in its schema, if constrained
   std::promise<GenerationResult> promise;
   std::shared_future<GenerationResult> future;
   std::atomic<bool> cancel_requested{false}, done{false};
@@ -126,6 +130,8 @@ RequestHandle Engine::submit(std::vector<int32_t> prompt, const GenerationConfig
   if (config.top_logprobs < 0 || config.top_logprobs > 20)
     user_error("top_logprobs must be in [0, 20], got {}", config.top_logprobs);
   validate_sampling(config.sampling);
+  if (config.json && config.stop_token_ids.empty())
+    user_error("constrained decoding needs a stop token to end the JSON output on");
   for (const auto& [token, bias] : config.logit_bias)
     if (token < 0 || token >= vocab_size() || !std::isfinite(bias))
       user_error("logit_bias: token {} with bias {} (tokens are in [0, {}), biases finite)", token,
@@ -308,7 +314,12 @@ bool Engine::sample_next(const std::shared_ptr<Request>& r, const float* row) {
   std::vector<float> logits(row, row + vocab), raw;
   if (r->on_step || r->config.logprobs) raw = logits;
   for (const auto& [token, bias] : r->config.logit_bias) logits[token] += bias;
+  const std::vector<int32_t>& stops = r->config.stop_token_ids;
+  if (r->json) constrain_to_json(*r, logits);
   const int32_t token = r->sampler.sample(logits, r->tokens);
+  if (r->json && std::find(stops.begin(), stops.end(), token) == stops.end() &&
+      !r->json->feed(r->config.json->trie->bytes(token)))
+    internal_error("constrained decoding sampled token {}, which its mask excluded", token);
   if (r->config.logprobs)
     r->result.logprobs.push_back(token_logprob(raw, token, r->config.top_logprobs));
   const int64_t step = static_cast<int64_t>(r->result.tokens.size());
@@ -322,8 +333,7 @@ bool Engine::sample_next(const std::shared_ptr<Request>& r, const float* row) {
   std::string reason;
   if (r->on_step && !r->on_step(step, raw, token))
     reason = "stop";
-  else if (std::find(r->config.stop_token_ids.begin(), r->config.stop_token_ids.end(), token) !=
-           r->config.stop_token_ids.end())
+  else if (std::find(stops.begin(), stops.end(), token) != stops.end())
     reason = "stop";
   else if (step + 1 >= r->config.max_tokens)
     reason = "length";
@@ -332,6 +342,26 @@ bool Engine::sample_next(const std::shared_ptr<Request>& r, const float* row) {
   if (reason.empty()) return false;
   finish(r, reason);
   return true;
+}
+
+void Engine::constrain_to_json(Request& r, std::vector<float>& logits) const {
+  static thread_local std::vector<bool> allowed;
+  r.config.json->trie->allowed(*r.json, allowed);
+  // The end of sequence only once the value is complete; then the stop tokens are allowed.
+  const bool complete = r.json->complete();
+  for (int32_t stop : r.config.stop_token_ids)
+    if (stop >= 0 && stop < static_cast<int32_t>(allowed.size())) allowed[stop] = complete;
+  bool any = false;
+  for (size_t i = 0; i < logits.size(); ++i) {  // the model's vocabulary may be padded
+    const bool ok = i < allowed.size() && allowed[i];
+    if (!ok) logits[i] = -INFINITY;
+    any = any || ok;
+  }
+  if (!any)
+    user_error(
+        "constrained decoding: no token of the vocabulary continues the JSON output here (the "
+        "schema needs a character the tokenizer cannot produce, or the request has no stop "
+        "token to end on)");
 }
 
 void Engine::update_page_gauges() {

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "runtime/engine_mode.h"
+#include "runtime/json_schema_matcher.h"
 #include "runtime/model_runner.h"
 #include "runtime/prefix_cache.h"
 #include "runtime/sampler.h"
@@ -50,6 +51,8 @@ struct GenerationConfig {
   int64_t top_logprobs = 0;
   // Added to the logits before sampling (OpenAI's logit_bias); logprobs stay those of the model.
   std::vector<std::pair<int32_t, float>> logit_bias;
+  // When set, the output is JSON of this schema (constrained decoding); stop_token_ids end it.
+  std::shared_ptr<const JsonConstraint> json;
 };
 
 struct GenerationResult {
@@ -163,6 +166,8 @@ class Engine {
   void cache_full_pages(Request& r);
   // Samples the next token of `r` from `logits`; true when the request is done.
   bool sample_next(const std::shared_ptr<Request>& r, const float* logits);
+  // Masks the tokens that would take r's output out of its JSON schema.
+  void constrain_to_json(Request& r, std::vector<float>& logits) const;
   int64_t pages_held_by_sequences() const;
   void update_page_gauges();
 

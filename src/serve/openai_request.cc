@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "serve/api_error.h"
+#include "support/error.h"
 
 namespace llmcc::serve {
 
@@ -165,9 +166,25 @@ void parse_common(const Json& body, const SamplingParams& defaults, TextRequest&
     if (!f->is_object()) wrong_type("response_format", "an object", *f);
     const Json* type = find(*f, "type");
     if (!type || !type->is_string()) bad_field("response_format.type", "expected a string");
-    if (type->get<std::string>() != "text")
-      bad_field("response_format.type", fmt::format("\"{}\" is not supported yet; only \"text\"",
-                                                    type->get<std::string>()));
+    const std::string kind = type->get<std::string>();
+    if (kind == "json_object") {
+      r.json_schema = JsonSchema::any_object();
+    } else if (kind == "json_schema") {
+      const Json* js = find(*f, "json_schema");
+      if (!js || !js->is_object())
+        bad_field("response_format.json_schema", "required: an object with a \"schema\"");
+      const Json* schema = find(*js, "schema");
+      if (!schema) bad_field("response_format.json_schema.schema", "required");
+      try {
+        r.json_schema = JsonSchema::compile(*schema, "response_format.json_schema.schema");
+      } catch (const UserError& e) {
+        bad_field("response_format.json_schema.schema", e.what());
+      }
+    } else if (kind != "text") {
+      bad_field(
+          "response_format.type",
+          fmt::format("\"{}\" is not one of \"text\", \"json_object\", \"json_schema\"", kind));
+    }
   }
   if (const Json* t = find(body, "tools")) {
     if (!t->is_array()) wrong_type("tools", "an array", *t);

@@ -2,7 +2,7 @@
 // parsed and checked: a wrong type or value is an ApiError 400 naming the field. Fields the API
 // defines but llmcc does not act on (user, metadata, ...) are ignored, as OpenAI's own server
 // ignores what it does not know; fields whose absence of effect would mislead the client
-// (non-empty tools, a JSON response_format) are refused.
+// (non-empty tools, a schema keyword constrained decoding cannot enforce) are refused.
 #pragma once
 
 #include <cstdint>
@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "runtime/json_schema_matcher.h"
 #include "runtime/sampler.h"
 #include "support/json.h"
 
@@ -43,6 +44,8 @@ struct TextRequest {
   bool echo = false;  // completions: the prompt's text before the reply
   bool stream = false;
   bool include_usage = false;
+  // response_format json_object or json_schema: the output's schema, compiled.
+  std::shared_ptr<const JsonSchema> json_schema;
 };
 
 // `defaults`: the model's sampling defaults (mlc-chat-config.json), which the request overrides.

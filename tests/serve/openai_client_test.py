@@ -21,10 +21,11 @@ import time
 import unittest
 
 try:
+    import jsonschema
     import openai
     from prometheus_client.parser import text_string_to_metric_families
 except ImportError as e:  # CI installs them (scripts/install_deps.sh)
-    sys.exit(f"missing Python package: {e.name}; pip install openai prometheus_client")
+    sys.exit(f"missing Python package: {e.name}; pip install openai prometheus_client jsonschema")
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 GOLDEN = json.load(open(os.path.join(ROOT, "tests/data/goldens/chat_tiny.json")))
@@ -276,8 +277,13 @@ class OpenAIClientTest(unittest.TestCase):
         self.assertEqual((status, e["param"]), (400, "max_tokens"))
         status, e = post(body={"messages": [{"role": "user", "content": "word " * 10000}]})
         self.assertEqual((status, e["code"]), (400, "context_length_exceeded"))
-        status, e = post(body={"messages": ok_msgs, "response_format": {"type": "json_object"}})
+        status, e = post(body={"messages": ok_msgs, "response_format": {"type": "xml"}})
         self.assertEqual((status, e["param"]), (400, "response_format.type"))
+        pattern = {"type": "object", "properties": {"id": {"type": "string", "pattern": "^a"}}}
+        status, e = post(body={"messages": ok_msgs, "response_format": {
+            "type": "json_schema", "json_schema": {"name": "x", "schema": pattern}}})
+        self.assertEqual((status, e["param"]), (400, "response_format.json_schema.schema"))
+        self.assertIn("'pattern' is not supported", e["message"])
         status, e = post(raw=json.dumps({"messages": ok_msgs, "pad": "x" * 100000}))
         self.assertEqual(status, 413)
         status, e = post(body={"messages": ok_msgs}, headers={"Content-Type": "application/json"})
@@ -292,6 +298,48 @@ class OpenAIClientTest(unittest.TestCase):
             self.chat([{"role": "user", "content": "hi"}], top_p=0)
         # ... and it still serves.
         self.test_greedy_chat_equals_the_hugging_face_golden()
+
+    PERSON = {"type": "object", "properties": {
+        "name": {"type": "string", "maxLength": 12}, "age": {"type": "integer"},
+        "tags": {"type": "array", "items": {"enum": ["red", "green"]}, "maxItems": 3},
+        "ok": {"type": "boolean"}, "score": {"type": "number"}}, "required": ["name", "age", "ok"]}
+
+    def test_json_schema_output_parses_and_validates(self):
+        # The model's weights are random: without the constraint its text is never JSON. Sampled
+        # at temperature 1, streamed or not, every reply must parse, validate and end on its own.
+        fmt = {"type": "json_schema",
+               "json_schema": {"name": "person", "schema": self.PERSON, "strict": True}}
+        for seed in range(4):
+            kw = dict(max_tokens=400, temperature=1.0, seed=seed, response_format=fmt)
+            if seed % 2:
+                parts = self.chat([{"role": "user", "content": "A person, please."}], stream=True,
+                                  **kw)
+                text, finish = "", None
+                for chunk in parts:
+                    if chunk.choices:
+                        text += chunk.choices[0].delta.content or ""
+                        finish = chunk.choices[0].finish_reason or finish
+            else:
+                r = self.chat([{"role": "user", "content": "A person, please."}], **kw)
+                text, finish = r.choices[0].message.content, r.choices[0].finish_reason
+            value = json.loads(text)
+            jsonschema.validate(value, self.PERSON)
+            self.assertEqual(finish, "stop", text)
+
+    def test_json_object_mode_ends_once_the_object_closes(self):
+        # logit_bias makes "{" and "}" the likeliest tokens: the object opens, closes at once,
+        # and then nothing but the end of the reply may follow.
+        bias = {}
+        for brace in "{}":
+            status, text = self.server.request(
+                "POST", "/tokenize", {"prompt": brace, "add_special_tokens": False}, self.headers)
+            ids = json.loads(text)["tokens"]
+            self.assertEqual(len(ids), 1, text)
+            bias[str(ids[0])] = 100
+        r = self.chat([{"role": "user", "content": "hi"}], max_tokens=50,
+                      response_format={"type": "json_object"}, logit_bias=bias)
+        self.assertEqual(r.choices[0].message.content, "{}")
+        self.assertEqual(r.choices[0].finish_reason, "stop")
 
     def test_a_client_that_leaves_mid_stream_cancels_its_request(self):
         before = metrics(self.server).get('llmcc_requests_total{finish_reason=cancelled}', 0)

@@ -86,8 +86,14 @@ TEST(OpenAIRequest, RefusesEachBadFieldByName) {
   EXPECT_EQ(refused_field(with("logit_bias", {{"5", 101}})), "logit_bias.5");
   EXPECT_EQ(refused_field(with("top_logprobs", 2)), "top_logprobs") << "needs logprobs";
   EXPECT_EQ(refused_field(with("stream_options", {{"include_usage", true}})), "stream_options");
+  EXPECT_EQ(refused_field(with("response_format", {{"type", "yaml"}})), "response_format.type");
   EXPECT_EQ(refused_field(with("response_format", {{"type", "json_schema"}})),
-            "response_format.type");
+            "response_format.json_schema");
+  EXPECT_EQ(
+      refused_field(with("response_format",
+                         {{"type", "json_schema"},
+                          {"json_schema", {{"schema", {{"type", "string"}, {"format", "x"}}}}}})),
+      "response_format.json_schema.schema");
   EXPECT_EQ(refused_field(with("tools", Json::array({{{"type", "function"}}}))), "tools");
   EXPECT_EQ(refused_field(with("stop_token_ids", Json::array({-1}))), "stop_token_ids[0]");
   EXPECT_EQ(refused_field(with("messages", Json::array({{{"role", "wizard"}, {"content", ""}}}))),
