@@ -52,9 +52,12 @@ enum StringPhase : uint8_t { kPlain, kEscape, kHex1, kHex2, kHex3, kHex4 };
 
 }  // namespace
 
-std::shared_ptr<const JsonSchema> JsonSchema::compile(const Json& schema,
-                                                      const std::string& where) {
+std::shared_ptr<const JsonSchema> JsonSchema::compile(const Json& schema, const std::string& where,
+                                                      const std::string& prefix,
+                                                      const std::string& suffix) {
   auto s = std::make_shared<JsonSchema>();
+  s->prefix_ = prefix;
+  s->suffix_ = suffix;
   s->add(schema, where);
   s->add_any_nodes();
   return s;
@@ -180,6 +183,8 @@ JsonSchemaMatcher& JsonSchemaMatcher::operator=(const JsonSchemaMatcher& other) 
   schema_ = other.schema_;
   depth_ = other.depth_;
   done_ = other.done_;
+  prefix_matched_ = other.prefix_matched_;
+  suffix_matched_ = other.suffix_matched_;
   std::copy(other.frames_, other.frames_ + other.depth_, frames_);
   return *this;
 }
@@ -307,7 +312,20 @@ bool JsonSchemaMatcher::start_value(int node, uint8_t c) {
 }
 
 bool JsonSchemaMatcher::step(uint8_t c) {
-  if (done_ || depth_ == 0) return false;
+  const std::string& prefix = schema_->prefix();
+  if (prefix_matched_ < prefix.size()) {
+    if (static_cast<uint8_t>(prefix[prefix_matched_]) != c) return false;
+    ++prefix_matched_;
+    return true;
+  }
+  if (done_) {
+    const std::string& suffix = schema_->suffix();
+    if (suffix_matched_ >= suffix.size() || static_cast<uint8_t>(suffix[suffix_matched_]) != c)
+      return false;
+    ++suffix_matched_;
+    return true;
+  }
+  if (depth_ == 0) return false;
   Frame& f = frames_[depth_ - 1];
   switch (f.type) {
     case Frame::kValue: {  // replaced by the value's own frame (feed restores on failure)
@@ -534,9 +552,10 @@ bool JsonSchemaMatcher::feed(const std::string& bytes) {
 }
 
 bool JsonSchemaMatcher::complete() const {
-  if (done_) return true;
-  // A top-level number or literal ends with the text.
-  return depth_ == 1 && ends_implicitly(frames_[0]);
+  if (done_) return suffix_matched_ == schema_->suffix().size();
+  // A top-level number or literal ends with the text (when no suffix must follow).
+  return prefix_matched_ == schema_->prefix().size() && schema_->suffix().empty() && depth_ == 1 &&
+         ends_implicitly(frames_[0]);
 }
 
 TokenTrie::TokenTrie(const std::vector<std::string>& token_bytes)

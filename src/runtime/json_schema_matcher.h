@@ -42,8 +42,12 @@ struct JsonSchemaNode {
 
 class JsonSchema {
  public:
-  // `where` names the schema in errors (e.g. "response_format.json_schema.schema").
-  static std::shared_ptr<const JsonSchema> compile(const Json& schema, const std::string& where);
+  // `where` names the schema in errors (e.g. "response_format.json_schema.schema"). The text
+  // may have to start with `prefix` and end with `suffix` around the JSON value (a tool call's
+  // tags).
+  static std::shared_ptr<const JsonSchema> compile(const Json& schema, const std::string& where,
+                                                   const std::string& prefix = "",
+                                                   const std::string& suffix = "");
   // Any JSON object (response_format json_object).
   static std::shared_ptr<const JsonSchema> any_object();
   const std::vector<JsonSchemaNode>& nodes() const { return nodes_; }
@@ -51,12 +55,15 @@ class JsonSchema {
   int any_value_node() const { return any_value_; }
   int any_object_node() const { return any_object_; }
   int any_array_node() const { return any_array_; }
+  const std::string& prefix() const { return prefix_; }
+  const std::string& suffix() const { return suffix_; }
 
  private:
   int add(const Json& schema, const std::string& where);
   void add_any_nodes();
   std::vector<JsonSchemaNode> nodes_;
   int any_value_ = -1, any_object_ = -1, any_array_ = -1;
+  std::string prefix_, suffix_;
 };
 
 // Where the text is inside the schema. Copyable and small (a copy takes only the open frames):
@@ -104,6 +111,7 @@ class JsonSchemaMatcher {
   Frame frames_[kMaxDepth];
   int depth_ = 0;
   bool done_ = false;
+  uint32_t prefix_matched_ = 0, suffix_matched_ = 0;  // bytes of the schema's prefix and suffix
 };
 
 // Every token's bytes in a trie, so that a mask walks each shared prefix once.

@@ -26,9 +26,12 @@ std::string openai_finish_reason(const std::string& engine_reason) {
 }
 
 // The chat prompt and its stop conditions from the model's conversation template.
+// Tools, tool calls and tool results are written in the template family's format (tool_calls.h).
 std::vector<int32_t> chat_prompt(const ChatConfig& chat, const Tokenizer& tokenizer,
-                                 const std::vector<ChatMessage>& messages, StopConditions& stops) {
+                                 const TextRequest& request, StopConditions& stops) {
   Conversation conv = chat.conversation;
+  const ToolFormat format = tool_format_for_template(conv.name);
+  const std::vector<ChatMessage>& messages = request.messages;
   for (size_t i = 0; i < messages.size(); ++i) {
     const ChatMessage& m = messages[i];
     if (m.role == "system") {
@@ -36,8 +39,16 @@ std::vector<int32_t> chat_prompt(const ChatConfig& chat, const Tokenizer& tokeni
       conv.system_message = m.content;
       continue;
     }
-    conv.messages.emplace_back(m.role, m.content);
+    if (m.role == "tool") {
+      conv.messages.emplace_back(tool_result_role(format), tool_result_text(m.content, format));
+    } else if (!m.tool_calls.empty()) {
+      const std::string calls = tool_calls_text(m.tool_calls, format);
+      conv.messages.emplace_back(m.role, m.content.empty() ? calls : m.content + "\n" + calls);
+    } else {
+      conv.messages.emplace_back(m.role, m.content);
+    }
   }
+  if (request.tools_active()) conv.system_message += tools_system_text(request.tools, format);
   conv.messages.emplace_back("assistant", std::nullopt);
   std::vector<int32_t> ids = conv.system_prefix_token_ids;
   const std::vector<int32_t> text = tokenizer.encode(conv.as_prompt(), false);
@@ -92,7 +103,7 @@ CompletionJob::CompletionJob(Engine& engine, const Tokenizer& tokenizer, const C
                      "this model has no conversation template (mlc-chat-config.json); use "
                      "/v1/completions",
                      "messages");
-    prompts_.push_back(chat_prompt(*chat, tokenizer, request.messages, stops_));
+    prompts_.push_back(chat_prompt(*chat, tokenizer, request, stops_));
   } else {
     stops_ = StopConditions::for_text(tokenizer, eos);
     for (const auto& p : request.prompts)
@@ -128,6 +139,17 @@ CompletionJob::CompletionJob(Engine& engine, const Tokenizer& tokenizer, const C
   for (const auto& [id, bias] : request.logit_bias)
     if (id >= engine.vocab_size())
       bad_field("logit_bias", fmt::format("token {} is outside the vocabulary", id));
+  // The output's schema: the response_format's, or one tool call when the request demands one.
+  std::shared_ptr<const JsonSchema> schema = request.json_schema;
+  if (request.chat && chat && !request.tools.empty() &&
+      (request.tool_choice == "required" || request.tool_choice == "function")) {
+    try {
+      schema = tool_call_schema(request.tools, request.tool_choice_name,
+                                tool_format_for_template(chat->conversation.name));
+    } catch (const UserError& e) {
+      bad_field("tools", e.what());
+    }
+  }
   std::random_device entropy;
   for (size_t p = 0; p < prompts_.size(); ++p)
     for (int64_t i = 0; i < request.n; ++i) {
@@ -144,9 +166,9 @@ CompletionJob::CompletionJob(Engine& engine, const Tokenizer& tokenizer, const C
       c->config.logprobs = request.logprobs;
       c->config.top_logprobs = request.top_logprobs;
       c->config.logit_bias = request.logit_bias;
-      if (request.json_schema) {
-        c->config.json = std::make_shared<JsonConstraint>(
-            JsonConstraint{request.json_schema, token_trie(tokenizer)});
+      if (schema) {
+        c->config.json =
+            std::make_shared<JsonConstraint>(JsonConstraint{schema, token_trie(tokenizer)});
         c->config.stop_token_ids.assign(stops_.token_ids.begin(), stops_.token_ids.end());
       }
       c->reply = std::make_unique<ReplyStream>(tokenizer, stops_);

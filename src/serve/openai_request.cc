@@ -188,8 +188,57 @@ void parse_common(const Json& body, const SamplingParams& defaults, TextRequest&
   }
   if (const Json* t = find(body, "tools")) {
     if (!t->is_array()) wrong_type("tools", "an array", *t);
-    if (!t->empty()) bad_field("tools", "tool calls are not supported yet");
+    for (size_t i = 0; i < t->size(); ++i) {
+      const std::string field = fmt::format("tools[{}]", i);
+      const Json& tool = (*t)[i];
+      if (!tool.is_object()) wrong_type(field, "an object", tool);
+      const Json* type = find(tool, "type");
+      if (!type || *type != "function") bad_field(field + ".type", "only \"function\" tools exist");
+      const Json* f = find(tool, "function");
+      if (!f || !f->is_object()) bad_field(field + ".function", "required: an object");
+      const Json* name = find(*f, "name");
+      if (!name || !name->is_string() || name->get<std::string>().empty())
+        bad_field(field + ".function.name", "required: a non-empty string");
+      ToolSpec spec{name->get<std::string>(), "", Json::object()};
+      for (const ToolSpec& other : r.tools)
+        if (other.name == spec.name)
+          bad_field(field + ".function.name", fmt::format("'{}' is offered twice", spec.name));
+      if (const Json* d = find(*f, "description")) {
+        if (!d->is_string()) wrong_type(field + ".function.description", "a string", *d);
+        spec.description = d->get<std::string>();
+      }
+      if (const Json* p = find(*f, "parameters")) {
+        if (!p->is_object()) wrong_type(field + ".function.parameters", "an object", *p);
+        spec.parameters = *p;
+      }
+      r.tools.push_back(std::move(spec));
+    }
   }
+  if (const Json* c = find(body, "tool_choice")) {
+    if (c->is_string()) {
+      r.tool_choice = c->get<std::string>();
+      if (r.tool_choice != "none" && r.tool_choice != "auto" && r.tool_choice != "required")
+        bad_field("tool_choice", "expected \"none\", \"auto\", \"required\" or a function");
+    } else if (c->is_object()) {
+      const Json* f = find(*c, "function");
+      const Json* name = f && f->is_object() ? find(*f, "name") : nullptr;
+      if (!name || !name->is_string()) bad_field("tool_choice.function.name", "required");
+      r.tool_choice = "function";
+      r.tool_choice_name = name->get<std::string>();
+      bool offered = false;
+      for (const ToolSpec& t : r.tools) offered = offered || t.name == r.tool_choice_name;
+      if (!offered)
+        bad_field("tool_choice.function.name",
+                  fmt::format("'{}' is not one of the tools", r.tool_choice_name));
+    } else {
+      wrong_type("tool_choice", "a string or an object", *c);
+    }
+    if ((r.tool_choice == "required" || r.tool_choice == "function") && r.tools.empty())
+      bad_field("tool_choice", "needs tools");
+  }
+  if (r.json_schema && (r.tool_choice == "required" || r.tool_choice == "function") &&
+      !r.tools.empty())
+    bad_field("tool_choice", "a required tool call and a JSON response_format exclude each other");
 }
 
 }  // namespace
@@ -208,15 +257,40 @@ TextRequest parse_chat_request(const Json& body, const SamplingParams& defaults)
     if (!m.is_object()) wrong_type(field, "an object", m);
     const Json* role = find(m, "role");
     if (!role || !role->is_string()) bad_field(field + ".role", "expected a string");
-    ChatMessage message{role->get<std::string>(), ""};
+    ChatMessage message{role->get<std::string>(), "", {}, ""};
     if (message.role == "developer") message.role = "system";  // OpenAI's newer name
-    if (message.role != "system" && message.role != "user" && message.role != "assistant")
-      bad_field(field + ".role",
-                fmt::format("'{}' is not one of system, developer, user, assistant", message.role));
-    if (find(m, "tool_calls")) bad_field(field + ".tool_calls", "tool calls are not supported yet");
+    if (message.role != "system" && message.role != "user" && message.role != "assistant" &&
+        message.role != "tool")
+      bad_field(field + ".role", fmt::format("'{}' is not one of system, developer, user, "
+                                             "assistant, tool",
+                                             message.role));
+    if (const Json* calls = find(m, "tool_calls")) {
+      if (message.role != "assistant")
+        bad_field(field + ".tool_calls", "only an assistant message has tool calls");
+      if (!calls->is_array()) wrong_type(field + ".tool_calls", "an array", *calls);
+      for (size_t k = 0; k < calls->size(); ++k) {
+        const std::string cf = fmt::format("{}.tool_calls[{}]", field, k);
+        const Json& call = (*calls)[k];
+        const Json* f = call.is_object() ? find(call, "function") : nullptr;
+        const Json* name = f && f->is_object() ? find(*f, "name") : nullptr;
+        const Json* args = f && f->is_object() ? find(*f, "arguments") : nullptr;
+        if (!name || !name->is_string()) bad_field(cf + ".function.name", "required: a string");
+        if (args && !args->is_string())
+          wrong_type(cf + ".function.arguments", "a string of JSON", *args);
+        const Json* id = find(call, "id");
+        message.tool_calls.push_back({id && id->is_string() ? id->get<std::string>() : "",
+                                      name->get<std::string>(),
+                                      args ? args->get<std::string>() : "{}"});
+      }
+    }
+    if (message.role == "tool") {
+      const Json* id = find(m, "tool_call_id");
+      if (!id || !id->is_string()) bad_field(field + ".tool_call_id", "required: a string");
+      message.tool_call_id = id->get<std::string>();
+    }
     const Json* content = find(m, "content");
-    if (!content) bad_field(field + ".content", "required");
-    message.content = content_text(*content, field + ".content");
+    if (!content && message.tool_calls.empty()) bad_field(field + ".content", "required");
+    if (content) message.content = content_text(*content, field + ".content");
     r.messages.push_back(std::move(message));
   }
   if (r.messages.back().role == "assistant")
@@ -233,6 +307,7 @@ TextRequest parse_completion_request(const Json& body, const SamplingParams& def
   TextRequest r;
   r.chat = false;
   parse_common(body, defaults, r);
+  if (!r.tools.empty()) bad_field("tools", "only /v1/chat/completions takes tools");
   const Json* prompt = find(body, "prompt");
   if (!prompt) bad_field("prompt", "required");
   auto ids_of = [](const Json& array, const std::string& field) {

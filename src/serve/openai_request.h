@@ -2,7 +2,7 @@
 // parsed and checked: a wrong type or value is an ApiError 400 naming the field. Fields the API
 // defines but llmcc does not act on (user, metadata, ...) are ignored, as OpenAI's own server
 // ignores what it does not know; fields whose absence of effect would mislead the client
-// (non-empty tools, a schema keyword constrained decoding cannot enforce) are refused.
+// (a schema keyword constrained decoding cannot enforce) are refused.
 #pragma once
 
 #include <cstdint>
@@ -12,13 +12,16 @@
 
 #include "runtime/json_schema_matcher.h"
 #include "runtime/sampler.h"
+#include "serve/tool_calls.h"
 #include "support/json.h"
 
 namespace llmcc::serve {
 
 struct ChatMessage {
-  std::string role;  // system, user or assistant
+  std::string role;  // system, user, assistant or tool
   std::string content;
+  std::vector<ToolCall> tool_calls;  // an assistant's calls
+  std::string tool_call_id;          // a tool message: the call it answers
 };
 
 struct TextRequest {
@@ -46,6 +49,12 @@ struct TextRequest {
   bool include_usage = false;
   // response_format json_object or json_schema: the output's schema, compiled.
   std::shared_ptr<const JsonSchema> json_schema;
+  // Functions the model may call, and tool_choice: "none", "auto", "required", or "function"
+  // with tool_choice_name.
+  std::vector<ToolSpec> tools;
+  std::string tool_choice = "auto";
+  std::string tool_choice_name;
+  bool tools_active() const { return !tools.empty() && tool_choice != "none"; }
 };
 
 // `defaults`: the model's sampling defaults (mlc-chat-config.json), which the request overrides.

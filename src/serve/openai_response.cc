@@ -67,16 +67,43 @@ Json completion_logprobs(const Tokenizer& tokenizer, const std::vector<int32_t>&
       {"tokens", texts}, {"token_logprobs", lps}, {"top_logprobs", tops}, {"text_offset", offsets}};
 }
 
+Json assistant_message(const std::string& text, const std::vector<ToolSpec>& tools,
+                       ToolFormat format, std::string& finish_reason, bool delta) {
+  Json message = delta ? Json::object() : Json{{"role", "assistant"}};
+  std::optional<ParsedToolCalls> parsed;
+  if (!tools.empty()) parsed = parse_tool_calls(text, tools, format);
+  if (!parsed) {
+    message["content"] = text;
+    return message;
+  }
+  message["content"] = parsed->content.empty() ? Json(nullptr) : Json(parsed->content);
+  Json calls = Json::array();
+  for (size_t i = 0; i < parsed->calls.size(); ++i) {
+    const ToolCall& c = parsed->calls[i];
+    Json call = {{"id", c.id},
+                 {"type", "function"},
+                 {"function", {{"name", c.name}, {"arguments", c.arguments}}}};
+    if (delta) call["index"] = i;
+    calls.push_back(call);
+  }
+  message["tool_calls"] = calls;
+  finish_reason = "tool_calls";
+  return message;
+}
+
 Json chat_completion(const ResponseIds& ids, const std::vector<ChoiceResult>& choices,
-                     bool logprobs, const Tokenizer& tokenizer, const Json& usage) {
+                     bool logprobs, const Tokenizer& tokenizer, const Json& usage,
+                     const std::vector<ToolSpec>& tools, ToolFormat format) {
   Json list = Json::array();
   for (size_t i = 0; i < choices.size(); ++i) {
     const ChoiceResult& c = choices[i];
+    std::string finish = c.finish_reason;
+    const Json message = assistant_message(c.text, tools, format, finish);
     list.push_back(
         {{"index", i},
-         {"message", {{"role", "assistant"}, {"content", c.text}}},
+         {"message", message},
          {"logprobs", logprobs ? chat_logprobs(tokenizer, c.tokens, c.logprobs) : Json(nullptr)},
-         {"finish_reason", c.finish_reason}});
+         {"finish_reason", finish}});
   }
   return {{"id", ids.id},
           {"object", "chat.completion"},

@@ -7,6 +7,7 @@
 
 #include "runtime/sampler.h"
 #include "serve/completion_job.h"
+#include "serve/tool_calls.h"
 #include "support/json.h"
 #include "tokenizer/tokenizer.h"
 
@@ -30,8 +31,17 @@ Json chat_logprobs(const Tokenizer& tokenizer, const std::vector<int32_t>& token
 Json completion_logprobs(const Tokenizer& tokenizer, const std::vector<int32_t>& tokens,
                          const std::vector<TokenLogprob>& logprobs, size_t text_offset);
 
+// With `tools` (the request's, when tool calls are on), a reply that calls them becomes
+// tool_calls with finish_reason "tool_calls".
 Json chat_completion(const ResponseIds& ids, const std::vector<ChoiceResult>& choices,
-                     bool logprobs, const Tokenizer& tokenizer, const Json& usage);
+                     bool logprobs, const Tokenizer& tokenizer, const Json& usage,
+                     const std::vector<ToolSpec>& tools = {},
+                     ToolFormat format = ToolFormat::kHermes);
+
+// A chat message (or a stream's delta) for a finished reply: content, or tool_calls when
+// `tools` is non-empty and the reply calls them; `finish_reason` becomes "tool_calls" then.
+Json assistant_message(const std::string& text, const std::vector<ToolSpec>& tools,
+                       ToolFormat format, std::string& finish_reason, bool delta = false);
 Json text_completion(const ResponseIds& ids, const std::vector<ChoiceResult>& choices,
                      bool logprobs, const Tokenizer& tokenizer, const Json& usage,
                      const std::vector<std::string>& echoed);

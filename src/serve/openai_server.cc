@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <map>
 #include <thread>
 
 #include "serve/api_error.h"
@@ -209,6 +210,11 @@ void OpenAIServer::handle_generation(const httplib::Request& req, httplib::Respo
       throw;
     }
     const ResponseIds ids = new_response_ids(chat ? "chatcmpl" : "cmpl", options_.model_id);
+    // Tool calls are parsed out of a finished reply (tool_calls.h); empty: none to look for.
+    const std::vector<ToolSpec> tools =
+        request.tools_active() && model_.chat ? request.tools : std::vector<ToolSpec>{};
+    const ToolFormat format = model_.chat ? tool_format_for_template(model_.chat->conversation.name)
+                                          : ToolFormat::kHermes;
     if (!request.stream) {
       std::vector<ChoiceResult> results;
       try {
@@ -221,7 +227,8 @@ void OpenAIServer::handle_generation(const httplib::Request& req, httplib::Respo
       const Json usage = usage_json(job->prompt_tokens(), job->completion_tokens());
       if (chat) {
         send_json(res, 200,
-                  chat_completion(ids, results, request.logprobs, *model_.tokenizer, usage));
+                  chat_completion(ids, results, request.logprobs, *model_.tokenizer, usage, tools,
+                                  format));
       } else {
         std::vector<std::string> echoed;
         if (request.echo)
@@ -235,13 +242,16 @@ void OpenAIServer::handle_generation(const httplib::Request& req, httplib::Respo
     }
     // A stream: the role first (chat), then text as it comes, a finish per choice, the usage
     // when asked for, and [DONE]. A failed write means the client left: cancel the request.
+    // With tools, a choice's text is held back until it ends, because only the whole reply
+    // says whether it is a call; then it goes out as content or as tool_calls.
     struct StreamState {
       bool started = false, ended = false;
+      std::map<int64_t, std::string> held;  // choice -> text held back
     };
     auto state = std::make_shared<StreamState>();
     const Tokenizer* tokenizer = model_.tokenizer;
     const bool include_usage = request.include_usage, logprobs = request.logprobs;
-    auto provider = [job, ids, chat, include_usage, logprobs, tokenizer, state](
+    auto provider = [job, ids, chat, include_usage, logprobs, tokenizer, state, tools, format](
                         size_t, httplib::DataSink& sink) {
       auto write = [&](const Json& payload) {
         Json p = payload;
@@ -261,7 +271,17 @@ void OpenAIServer::handle_generation(const httplib::Request& req, httplib::Respo
           }
       }
       for (const ChoiceEvent& e : job->next_events(std::chrono::milliseconds(50))) {
-        if (!e.text.empty() || !e.tokens.empty()) {
+        std::string finish = e.finish ? *e.finish : "";
+        if (!tools.empty()) {
+          state->held[e.index] += e.text;
+          if (!e.finish) continue;
+          const Json delta = assistant_message(state->held[e.index], tools, format, finish, true);
+          Json choice = {{"index", e.index},
+                         {"delta", delta},
+                         {"logprobs", nullptr},
+                         {"finish_reason", nullptr}};
+          if (!write(chat_chunk(ids, Json::array({choice})))) return false;
+        } else if (!e.text.empty() || !e.tokens.empty()) {
           Json lp = nullptr;
           if (logprobs && !e.tokens.empty())
             lp = chat ? chat_logprobs(*tokenizer, e.tokens, e.logprobs)
@@ -282,11 +302,11 @@ void OpenAIServer::handle_generation(const httplib::Request& req, httplib::Respo
           Json choice = chat ? Json{{"index", e.index},
                                     {"delta", Json::object()},
                                     {"logprobs", nullptr},
-                                    {"finish_reason", *e.finish}}
+                                    {"finish_reason", finish}}
                              : Json{{"text", ""},
                                     {"index", e.index},
                                     {"logprobs", nullptr},
-                                    {"finish_reason", *e.finish}};
+                                    {"finish_reason", finish}};
           if (!write(chat ? chat_chunk(ids, Json::array({choice}))
                           : completion_chunk(ids, Json::array({choice}))))
             return false;

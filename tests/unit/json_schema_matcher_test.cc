@@ -93,6 +93,16 @@ TEST(JsonSchemaMatcher, IsCompleteOnlyAtTheEndOfAValue) {
   EXPECT_EQ(run(*choice, "11").first, 1u);
 }
 
+TEST(JsonSchemaMatcher, WrapsTheValueInItsPrefixAndSuffix) {
+  // A tool call's tags: the text must open with the prefix and may end only after the suffix.
+  auto schema = JsonSchema::compile(Json::parse(R"({"type":"integer"})"), "s", "<call>", "</call>");
+  EXPECT_EQ(run(*schema, "<call>42</call>"), std::make_pair(size_t{15}, true));
+  EXPECT_FALSE(run(*schema, "<call>42").second);
+  EXPECT_FALSE(run(*schema, "<call>42</ca").second);
+  EXPECT_EQ(run(*schema, "42").first, 0u);
+  EXPECT_EQ(run(*schema, "<call>42</call>x").first, 15u);
+}
+
 TEST(JsonSchemaMatcher, JsonObjectModeTakesAnyObject) {
   auto schema = JsonSchema::any_object();
   const std::string text = R"({"a":[1,{"b":null},"c",true,-2.5],"d":{},"e":"f"})";

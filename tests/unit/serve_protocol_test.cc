@@ -94,7 +94,13 @@ TEST(OpenAIRequest, RefusesEachBadFieldByName) {
                          {{"type", "json_schema"},
                           {"json_schema", {{"schema", {{"type", "string"}, {"format", "x"}}}}}})),
       "response_format.json_schema.schema");
-  EXPECT_EQ(refused_field(with("tools", Json::array({{{"type", "function"}}}))), "tools");
+  EXPECT_EQ(refused_field(with("tools", Json::array({{{"type", "function"}}}))),
+            "tools[0].function");
+  EXPECT_EQ(refused_field(with("tools", Json::array({{{"type", "retrieval"}}}))), "tools[0].type");
+  EXPECT_EQ(refused_field(with("tool_choice", "required")), "tool_choice") << "needs tools";
+  EXPECT_EQ(
+      refused_field(with("tool_choice", {{"type", "function"}, {"function", {{"name", "nope"}}}})),
+      "tool_choice.function.name");
   EXPECT_EQ(refused_field(with("stop_token_ids", Json::array({-1}))), "stop_token_ids[0]");
   EXPECT_EQ(refused_field(with("messages", Json::array({{{"role", "wizard"}, {"content", ""}}}))),
             "messages[0].role");
