@@ -41,6 +41,13 @@ struct Q4Matrix {
     for (auto& w : qw) w = rng() & (bits == 4 ? 0xEEEEEEEEu : 0xFEFEFEFEu);
     qs.resize(N * groups, from_float<half>(0.01f));
   }
+  // The int4 weights repacked into tiles of `columns` columns (int4_tile_layout.h).
+  std::vector<uint8_t> tiles(int64_t columns) const {
+    std::vector<uint8_t> out(int4_tile_bytes(N, groups, columns));
+    pack_int4_tiles(qw.data(), reinterpret_cast<const uint16_t*>(qs.data()), N, groups, columns,
+                    out.data());
+    return out;
+  }
 };
 
 // TinyLlama's decode (1 row), 16-stream batched decode and prefill (128 rows) matmuls: rows, N, K,
@@ -70,46 +77,33 @@ void BM_GemvQ4(benchmark::State& state) {
 }
 BENCHMARK(BM_GemvQ4)->Apply(q4_shapes);
 
-// The same shapes with the weights repacked into 8-column tiles (the AVX2 layout).
-void BM_GemvQ4Tiled(benchmark::State& state) {
+// The same shapes with the weights repacked into tiles of C columns: 8 (the AVX2 layout,
+// BM_GemvQ4Tiled) or 16 (the AVX-512 VNNI one, BM_GemvQ4Tiled16).
+template <int C>
+void BM_GemvQ4Tiles(benchmark::State& state) {
   const int64_t rows = state.range(0), N = state.range(1), K = state.range(2);
   ThreadPool::instance().resize(static_cast<int>(state.range(3)));
   Q4Matrix m(N, K, 4);
-  std::vector<uint8_t> tiles(int4_tile_bytes(N, m.groups, 8));
-  pack_int4_tiles(m.qw.data(), reinterpret_cast<const uint16_t*>(m.qs.data()), N, m.groups, 8,
-                  tiles.data());
+  const std::vector<uint8_t> tiles = m.tiles(C);
   std::vector<float> x(rows * K, 0.5f), y(rows * N);
+  const float* none = nullptr;
   for (auto _ : state) {
-    linear_int4_tile8(x.data(), tiles.data(), static_cast<const float*>(nullptr), y.data(), rows, N,
-                      K);
-    benchmark::DoNotOptimize(y.data());
-  }
-  state.SetBytesProcessed(state.iterations() * tiles.size());
-  state.counters["GMAC/s"] = benchmark::Counter(
-      static_cast<double>(rows * N * K) * state.iterations() / 1e9, benchmark::Counter::kIsRate);
-}
-BENCHMARK(BM_GemvQ4Tiled)->Apply(q4_shapes);
-
+    if constexpr (C == 8) {
+      linear_int4_tile8(x.data(), tiles.data(), none, y.data(), rows, N, K);
+    } else {
 #if defined(LLMCC_HAVE_VNNI512)
-// The same shapes with the weights in 16-column tiles (the AVX-512 VNNI layout).
-void BM_GemvQ4Tiled16(benchmark::State& state) {
-  const int64_t rows = state.range(0), N = state.range(1), K = state.range(2);
-  ThreadPool::instance().resize(static_cast<int>(state.range(3)));
-  Q4Matrix m(N, K, 4);
-  std::vector<uint8_t> tiles(int4_tile_bytes(N, m.groups, 16));
-  pack_int4_tiles(m.qw.data(), reinterpret_cast<const uint16_t*>(m.qs.data()), N, m.groups, 16,
-                  tiles.data());
-  std::vector<float> x(rows * K, 0.5f), y(rows * N);
-  for (auto _ : state) {
-    linear_int4_tile16(x.data(), tiles.data(), static_cast<const float*>(nullptr), y.data(), rows,
-                       N, K);
+      linear_int4_tile16(x.data(), tiles.data(), none, y.data(), rows, N, K);
+#endif
+    }
     benchmark::DoNotOptimize(y.data());
   }
   state.SetBytesProcessed(state.iterations() * tiles.size());
   state.counters["GMAC/s"] = benchmark::Counter(
       static_cast<double>(rows * N * K) * state.iterations() / 1e9, benchmark::Counter::kIsRate);
 }
-BENCHMARK(BM_GemvQ4Tiled16)->Apply(q4_shapes);
+BENCHMARK(BM_GemvQ4Tiles<8>)->Name("BM_GemvQ4Tiled")->Apply(q4_shapes);
+#if defined(LLMCC_HAVE_VNNI512)
+BENCHMARK(BM_GemvQ4Tiles<16>)->Name("BM_GemvQ4Tiled16")->Apply(q4_shapes);
 
 // The 16-column tile kernel's inner loop alone, on L1-resident data (one tile x K = 2048).
 template <int R>
@@ -117,9 +111,7 @@ void BM_Int4Tile16Core(benchmark::State& state) {
   ThreadPool::instance().resize(1);
   const int64_t K = 2048, N = 16;
   Q4Matrix m(N, K, 4);
-  std::vector<uint8_t> tiles(int4_tile_bytes(N, m.groups, 16));
-  pack_int4_tiles(m.qw.data(), reinterpret_cast<const uint16_t*>(m.qs.data()), N, m.groups, 16,
-                  tiles.data());
+  const std::vector<uint8_t> tiles = m.tiles(16);
   std::vector<float> x(R * K);
   for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(i % 61) - 30.0f;
   Int8Panel a;
@@ -144,9 +136,7 @@ void BM_Int4TileCore(benchmark::State& state) {
   ThreadPool::instance().resize(1);
   const int64_t K = 2048, N = 8 * T;
   Q4Matrix m(N, K, 4);
-  std::vector<uint8_t> tiles(int4_tile_bytes(N, m.groups, 8));
-  pack_int4_tiles(m.qw.data(), reinterpret_cast<const uint16_t*>(m.qs.data()), N, m.groups, 8,
-                  tiles.data());
+  const std::vector<uint8_t> tiles = m.tiles(8);
   std::vector<float> x(R * K);
   for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(i % 61) - 30.0f;
   Int8Activations a;
