@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(build-essential cmake ninja-build nlohmann-json3-dev libcli11-dev libfmt-dev
           libgtest-dev libgmock-dev libbenchmark-dev libomp-dev libssl-dev libpcre2-dev libsentencepiece-dev libcpp-httplib-dev
-          pkg-config binutils tar python3 python3-pip iproute2)
+          pkg-config binutils tar python3 python3-pip iproute2 chromium)
 
 # The serve tests drive the server with the official openai client, parse /metrics with
 # prometheus_client and validate constrained JSON output with jsonschema.

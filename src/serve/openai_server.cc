@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "serve/api_error.h"
+#include "serve/chat_page.h"
 #include "serve/completion_job.h"
 #include "serve/openai_request.h"
 #include "serve/openai_response.h"
@@ -141,7 +142,10 @@ void OpenAIServer::install_routes() {
       res.status = 204;
       return httplib::Server::HandlerResponse::Handled;
     }
-    if (!authorized(req)) {
+    // The chat page itself holds no data: a browser loads it without a key and then sends the
+    // key with every API call it makes.
+    const bool page = req.method == "GET" && req.path == "/";
+    if (!page && !authorized(req)) {
       send_error(res, ApiError(401, "missing or incorrect API key (Authorization: Bearer ...)", "",
                                "invalid_request_error", "invalid_api_key"));
       return httplib::Server::HandlerResponse::Handled;
@@ -158,6 +162,9 @@ void OpenAIServer::install_routes() {
   http_->set_logger(
       [this](const Request&, const Response& res) { metrics_.count_http(res.status); });
 
+  http_->Get("/", [](const Request&, Response& res) {
+    res.set_content(chat_page_html(), "text/html; charset=utf-8");
+  });
   http_->Get("/health", [this](const Request&, Response& res) {
     if (loaded_)
       send_json(res, 200, {{"status", "ok"}});
