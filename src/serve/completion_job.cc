@@ -141,8 +141,7 @@ CompletionJob::CompletionJob(Engine& engine, const Tokenizer& tokenizer, const C
       bad_field("logit_bias", fmt::format("token {} is outside the vocabulary", id));
   // The output's schema: the response_format's, or one tool call when the request demands one.
   std::shared_ptr<const JsonSchema> schema = request.json_schema;
-  if (request.chat && chat && !request.tools.empty() &&
-      (request.tool_choice == "required" || request.tool_choice == "function")) {
+  if (request.chat && chat && !request.tools.empty() && request.tool_call_required()) {
     try {
       schema = tool_call_schema(request.tools, request.tool_choice_name,
                                 tool_format_for_template(chat->conversation.name));

@@ -200,9 +200,8 @@ void parse_common(const Json& body, const SamplingParams& defaults, TextRequest&
       if (!name || !name->is_string() || name->get<std::string>().empty())
         bad_field(field + ".function.name", "required: a non-empty string");
       ToolSpec spec{name->get<std::string>(), "", Json::object()};
-      for (const ToolSpec& other : r.tools)
-        if (other.name == spec.name)
-          bad_field(field + ".function.name", fmt::format("'{}' is offered twice", spec.name));
+      if (find_tool(r.tools, spec.name))
+        bad_field(field + ".function.name", fmt::format("'{}' is offered twice", spec.name));
       if (const Json* d = find(*f, "description")) {
         if (!d->is_string()) wrong_type(field + ".function.description", "a string", *d);
         spec.description = d->get<std::string>();
@@ -225,19 +224,15 @@ void parse_common(const Json& body, const SamplingParams& defaults, TextRequest&
       if (!name || !name->is_string()) bad_field("tool_choice.function.name", "required");
       r.tool_choice = "function";
       r.tool_choice_name = name->get<std::string>();
-      bool offered = false;
-      for (const ToolSpec& t : r.tools) offered = offered || t.name == r.tool_choice_name;
-      if (!offered)
+      if (!find_tool(r.tools, r.tool_choice_name))
         bad_field("tool_choice.function.name",
                   fmt::format("'{}' is not one of the tools", r.tool_choice_name));
     } else {
       wrong_type("tool_choice", "a string or an object", *c);
     }
-    if ((r.tool_choice == "required" || r.tool_choice == "function") && r.tools.empty())
-      bad_field("tool_choice", "needs tools");
+    if (r.tool_call_required() && r.tools.empty()) bad_field("tool_choice", "needs tools");
   }
-  if (r.json_schema && (r.tool_choice == "required" || r.tool_choice == "function") &&
-      !r.tools.empty())
+  if (r.json_schema && r.tool_call_required() && !r.tools.empty())
     bad_field("tool_choice", "a required tool call and a JSON response_format exclude each other");
 }
 
@@ -257,7 +252,7 @@ TextRequest parse_chat_request(const Json& body, const SamplingParams& defaults)
     if (!m.is_object()) wrong_type(field, "an object", m);
     const Json* role = find(m, "role");
     if (!role || !role->is_string()) bad_field(field + ".role", "expected a string");
-    ChatMessage message{role->get<std::string>(), "", {}, ""};
+    ChatMessage message{role->get<std::string>(), "", {}};
     if (message.role == "developer") message.role = "system";  // OpenAI's newer name
     if (message.role != "system" && message.role != "user" && message.role != "assistant" &&
         message.role != "tool")
@@ -284,9 +279,9 @@ TextRequest parse_chat_request(const Json& body, const SamplingParams& defaults)
       }
     }
     if (message.role == "tool") {
+      // Required by the API; the families' formats answer calls in order, without ids.
       const Json* id = find(m, "tool_call_id");
       if (!id || !id->is_string()) bad_field(field + ".tool_call_id", "required: a string");
-      message.tool_call_id = id->get<std::string>();
     }
     const Json* content = find(m, "content");
     if (!content && message.tool_calls.empty()) bad_field(field + ".content", "required");

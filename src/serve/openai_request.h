@@ -21,7 +21,6 @@ struct ChatMessage {
   std::string role;  // system, user, assistant or tool
   std::string content;
   std::vector<ToolCall> tool_calls;  // an assistant's calls
-  std::string tool_call_id;          // a tool message: the call it answers
 };
 
 struct TextRequest {
@@ -55,6 +54,8 @@ struct TextRequest {
   std::string tool_choice = "auto";
   std::string tool_choice_name;
   bool tools_active() const { return !tools.empty() && tool_choice != "none"; }
+  // tool_choice "required" or a named function: the reply must be a call.
+  bool tool_call_required() const { return tool_choice == "required" || tool_choice == "function"; }
 };
 
 // `defaults`: the model's sampling defaults (mlc-chat-config.json), which the request overrides.

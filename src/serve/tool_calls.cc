@@ -39,9 +39,7 @@ std::optional<ToolCall> call_from_json(const std::string& text,
   if (j.is_discarded() || !j.is_object() || !j.contains("name") || !j["name"].is_string())
     return std::nullopt;
   const std::string name = j["name"].get<std::string>();
-  bool offered = false;
-  for (const ToolSpec& t : tools) offered = offered || t.name == name;
-  if (!offered) return std::nullopt;
+  if (!find_tool(tools, name)) return std::nullopt;
   const char* key = j.contains("arguments") ? "arguments" : "parameters";
   Json args = j.value(key, Json::object());
   if (args.is_string()) args = Json::parse(args.get<std::string>(), nullptr, false);
@@ -50,6 +48,12 @@ std::optional<ToolCall> call_from_json(const std::string& text,
 }
 
 }  // namespace
+
+const ToolSpec* find_tool(const std::vector<ToolSpec>& tools, const std::string& name) {
+  for (const ToolSpec& t : tools)
+    if (t.name == name) return &t;
+  return nullptr;
+}
 
 ToolFormat tool_format_for_template(const std::string& name) {
   return name.rfind("llama-3_1", 0) == 0 ? ToolFormat::kLlama31 : ToolFormat::kHermes;
@@ -76,14 +80,12 @@ std::string tool_calls_text(const std::vector<ToolCall>& calls, ToolFormat forma
   for (const ToolCall& c : calls) {
     Json args = Json::parse(c.arguments, nullptr, false);
     if (args.is_discarded()) args = c.arguments;  // kept as the client sent it
-    if (format == ToolFormat::kLlama31) {
-      if (!out.empty()) out += "\n";
+    if (!out.empty()) out += "\n";
+    if (format == ToolFormat::kLlama31)
       out += Json{{"name", c.name}, {"parameters", args}}.dump();
-    } else {
-      if (!out.empty()) out += "\n";
+    else
       out += std::string(kOpen) + "\n" + Json{{"name", c.name}, {"arguments", args}}.dump() + "\n" +
              kClose;
-    }
   }
   return out;
 }
@@ -140,11 +142,10 @@ std::shared_ptr<const JsonSchema> tool_call_schema(const std::vector<ToolSpec>& 
   std::string where = "tools";
   if (!only.empty()) {
     name = {{"const", only}};
-    for (size_t i = 0; i < tools.size(); ++i)
-      if (tools[i].name == only) {
-        arguments = tools[i].parameters;
-        where = fmt::format("tools[{}].function.parameters", i);
-      }
+    if (const ToolSpec* t = find_tool(tools, only)) {
+      arguments = t->parameters;
+      where = fmt::format("tools[{}].function.parameters", t - tools.data());
+    }
   } else {
     Json names = Json::array();
     for (const ToolSpec& t : tools) names.push_back(t.name);

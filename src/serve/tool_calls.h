@@ -31,6 +31,9 @@ struct ToolCall {
   std::string arguments;  // JSON text, as OpenAI sends it
 };
 
+// The tool named `name`, or nullptr.
+const ToolSpec* find_tool(const std::vector<ToolSpec>& tools, const std::string& name);
+
 enum class ToolFormat { kHermes, kLlama31 };
 ToolFormat tool_format_for_template(const std::string& conv_template_name);
 

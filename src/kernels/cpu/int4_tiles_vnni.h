@@ -121,20 +121,8 @@ inline void dot_int4_tile16(const uint8_t* tile, const Int8Panel& a, int64_t r0,
     const float* sz = a.scale.data() + (g * a.rows + r0) * 2;
 #pragma GCC unroll 8
     for (int r = 0; r < R; ++r) {
-      // Even inputs 8j, 8j+2, .. meet the low nibbles, odd ones (64 bytes on) the high. Two
-      // chains, because a lone row is bound by vpdpbusd's latency; integer sums are exact, so
-      // the split leaves the result as it is.
-      const int8_t* xq = xg + r * 128;
-      __m512i even = _mm512_setzero_si512(), odd = _mm512_setzero_si512();
-#pragma GCC unroll 4
-      for (int j = 0; j < 4; ++j) {
-        int32_t even_bytes, odd_bytes;
-        std::memcpy(&even_bytes, xq + 4 * j, 4);
-        std::memcpy(&odd_bytes, xq + 64 + 4 * j, 4);
-        even = _mm512_dpbusd_epi32(even, lo[j], _mm512_set1_epi32(even_bytes));
-        odd = _mm512_dpbusd_epi32(odd, hi[j], _mm512_set1_epi32(odd_bytes));
-      }
-      const __m512 dot = _mm512_cvtepi32_ps(_mm512_add_epi32(even, odd));
+      // Even inputs 8j, 8j+2, .. meet the low nibbles, odd ones (64 bytes on) the high.
+      const __m512 dot = _mm512_cvtepi32_ps(dot_q4_group16(lo, hi, xg + r * 128));
       // d_x * dot - 7 * d_x * sum(q_x), then times the columns' scales.
       const __m512 v =
           _mm512_fmsub_ps(dot, _mm512_set1_ps(sz[2 * r]), _mm512_set1_ps(sz[2 * r + 1]));

@@ -249,6 +249,23 @@ inline void dot_q8_rows_vnni(const uint8_t* w, const half* sw, const Int8Activat
     out[r] = _mm512_reduce_add_ps(acc[r]) - 127.0f * _mm512_reduce_add_ps(zero_acc[r]);
 }
 
+// One group of 32 inputs against 16 int4 columns: the int32 sums of codes x activations, with
+// lo[j] / hi[j] the low / high codes of step j (one 32-bit lane per column) and xq the row's group
+// in the nibble layout (even inputs, then the odd ones 64 bytes on). Two chains, because a lone
+// row is bound by vpdpbusd's latency; integer sums are exact, so the split leaves them as they are.
+inline __m512i dot_q4_group16(const __m512i lo[4], const __m512i hi[4], const int8_t* xq) {
+  __m512i even = _mm512_setzero_si512(), odd = _mm512_setzero_si512();
+#pragma GCC unroll 4
+  for (int j = 0; j < 4; ++j) {
+    int32_t even_bytes, odd_bytes;
+    std::memcpy(&even_bytes, xq + 4 * j, 4);
+    std::memcpy(&odd_bytes, xq + 64 + 4 * j, 4);
+    even = _mm512_dpbusd_epi32(even, lo[j], _mm512_set1_epi32(even_bytes));
+    odd = _mm512_dpbusd_epi32(odd, hi[j], _mm512_set1_epi32(odd_bytes));
+  }
+  return _mm512_add_epi32(even, odd);
+}
+
 // In place: r[i] holds 16 dwords of column i; afterwards r[j] holds dword j of every column.
 inline void transpose16x16_epi32(__m512i r[16]) {
   __m512i t[16], u[16];
@@ -311,14 +328,7 @@ inline void dot_q4_columns_vnni(const uint8_t* wbytes, const half* qs, int64_t n
       const __m512 scale = _mm512_load_ps(sw[g]);
       for (int64_t r = 0; r < rows; ++r) {
         const int8_t* xq = a.q.data() + r * a.stride + (gq / 4) * 128 + 16 * g;
-        __m512i dot = _mm512_setzero_si512();
-        for (int j = 0; j < 4; ++j) {
-          int32_t even, odd;
-          std::memcpy(&even, xq + 4 * j, 4);
-          std::memcpy(&odd, xq + 64 + 4 * j, 4);
-          dot = _mm512_dpbusd_epi32(dot, wl[j], _mm512_set1_epi32(even));
-          dot = _mm512_dpbusd_epi32(dot, wh[j], _mm512_set1_epi32(odd));
-        }
+        const __m512i dot = dot_q4_group16(wl, wh, xq);
         const int64_t at = r * sgroups + gq + g;
         // sw * (d_x * dot - 7 * d_x * sum(q_x)): the codes' offset of 7 comes off per group.
         const __m512 v = _mm512_fmsub_ps(_mm512_cvtepi32_ps(dot), _mm512_set1_ps(a.scale[at]),

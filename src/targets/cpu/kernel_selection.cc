@@ -72,37 +72,36 @@ void choose_weight_layouts(ir::Module& m) {
   // A weight is repacked only if every use is the weight operand of a tiled matmul with the same
   // scales: a tied embedding (take_q) or another kernel still reads MLC's layout.
   const size_t n = m.params.size();
-  std::vector<int> scale_of(n, -1);
-  std::vector<bool> tiled(n, false), other_use(n, false);
-  auto uses_tiles = [](const ir::Op& op) {
-    return tiled_int4_kernel(op.attrs.value("kernel", "")) != nullptr;
-  };
+  // layout_of[p]: the tiled kernel that reads weight p (null: none does).
   std::vector<const TiledInt4Kernel*> layout_of(n, nullptr);
+  std::vector<int> scale_of(n, -1);
+  std::vector<bool> other_use(n, false);
   for (const auto& f : m.functions)
-    for (const auto& op : f.ops)
+    for (const auto& op : f.ops) {
+      const TiledInt4Kernel* k = tiled_int4_kernel(op.attrs.value("kernel", ""));
       for (size_t i = 0; i < op.operands.size(); ++i) {
         const ir::Operand& o = op.operands[i];
         if (o.kind != ir::Operand::Kind::kParam) continue;
-        if (uses_tiles(op) && i == 1) {
+        if (k && i == 1) {
           const int scale = op.operands[2].index;
           if (scale_of[o.index] >= 0 && scale_of[o.index] != scale) other_use[o.index] = true;
-          const TiledInt4Kernel* k = tiled_int4_kernel(op.attrs["kernel"]);
           if (layout_of[o.index] && layout_of[o.index] != k) other_use[o.index] = true;
           scale_of[o.index] = scale;
           layout_of[o.index] = k;
-          tiled[o.index] = true;
-        } else if (!(uses_tiles(op) && i == 2)) {
+        } else if (!(k && i == 2)) {
           other_use[o.index] = true;
         }
       }
+    }
   for (auto& f : m.functions)
     for (auto& op : f.ops)
-      if (uses_tiles(op) && other_use[op.operands[1].index])
-        op.attrs["kernel"] = tiled_int4_kernel(op.attrs["kernel"])->untiled_kernel;
+      if (const TiledInt4Kernel* k = tiled_int4_kernel(op.attrs.value("kernel", ""));
+          k && other_use[op.operands[1].index])
+        op.attrs["kernel"] = k->untiled_kernel;
   if (!m.attrs.contains("metadata")) return;
   Json& params = m.attrs["metadata"]["params"];
   for (size_t i = 0; i < n && i < params.size(); ++i)
-    if (tiled[i] && !other_use[i]) {
+    if (layout_of[i] && !other_use[i]) {
       params[i]["layout"] = layout_of[i]->layout;
       params[i]["layout_scale"] = m.params[scale_of[i]].name;
     }

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "ir/module.h"
+#include "kernels/cpu/int4_tile_layout.h"
 #include "targets/cpu/toolchain.h"
 #include "targets/target.h"
 
@@ -23,11 +24,12 @@ struct TiledInt4Kernel {
   const char* untiled_kernel;
 };
 // 8-column tiles for AVX2; 16-column tiles for AVX-512 VNNI.
-inline constexpr TiledInt4Kernel kTiledInt4Avx2{"linear_int4_tile8/avx2", "int4-tile8",
-                                                "linear_int4_tile8", "linear_int8_dot<4>/avx2"};
-inline constexpr TiledInt4Kernel kTiledInt4Vnni{"linear_int4_tile16/avx512-vnni", "int4-tile16",
-                                                "linear_int4_tile16",
-                                                "linear_int8_dot<4>/avx512-vnni"};
+inline constexpr TiledInt4Kernel kTiledInt4Avx2{"linear_int4_tile8/avx2",
+                                                cpu_kernels::kInt4Tile8Layout, "linear_int4_tile8",
+                                                "linear_int8_dot<4>/avx2"};
+inline constexpr TiledInt4Kernel kTiledInt4Vnni{
+    "linear_int4_tile16/avx512-vnni", cpu_kernels::kInt4Tile16Layout, "linear_int4_tile16",
+    "linear_int8_dot<4>/avx512-vnni"};
 
 // The tiled kernel an op's attrs.kernel names, or nullptr.
 const TiledInt4Kernel* tiled_int4_kernel(const std::string& kernel);
