@@ -13,6 +13,10 @@
  *                                   int64_t dst_page);     every layer's K and V of one page
  *                                   (of the cache given: kv, or kv->local)
  *   const char*                 llmcc_last_error(void);
+ * An encoder (metadata kv_state_kind "none", e.g. BERT) exports no KV cache functions; its
+ * `prefill` takes input_ids, attention_mask and token_type_ids, each i32 [batch, seq] (padded on
+ * the right; attention_mask 1 for a real token), and returns the last hidden states [batch, seq,
+ * hidden] in the model dtype.
  *
  * Bump LLMCC_ABI_VERSION whenever anything in this file changes meaning.
  */
@@ -25,7 +29,7 @@
 extern "C" {
 #endif
 
-#define LLMCC_ABI_VERSION 4u
+#define LLMCC_ABI_VERSION 5u
 
 typedef enum {
   LLMCC_FLOAT32 = 0,

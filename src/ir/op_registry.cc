@@ -310,8 +310,53 @@ const std::map<std::string, Rule>& rules() {
          if (a.contains("logit_softcap") &&
              (!a["logit_softcap"].is_number() || a["logit_softcap"].get<double>() < 0))
            bad("attention", "logit_softcap must be a non-negative number (0: none)");
+         const Json& order = a.value("qkv_order", Json("grouped"));
+         if (order != "grouped" && order != "per_head")
+           bad("attention", "qkv_order must be \"grouped\" or \"per_head\", got " + order.dump());
+         if (order == "per_head" && hq != hkv)
+           bad("attention", "qkv_order \"per_head\" needs num_kv_heads == num_q_heads");
          if (!a.contains("rope")) bad("attention", "needs the attribute 'rope'");
          verify_rope_attr("attention", a["rope"], d);
+         return with_last(qkv, Dim::constant(hq * d));
+       }},
+      {"add_positions",
+       [](const std::vector<Type>& t, const Json&) {
+         // x + table[position]: positions from the KV cache (x, table, kv_cache) or, for an
+         // encoder's padded batch, the index along the sequence axis (x, table).
+         expect_arity("add_positions", t, 2, 3);
+         const Type& x = tensor("add_positions", t, 0, 2);
+         const Type& table = tensor("add_positions", t, 1, 2);
+         if (table.shape.size() != 2 || !(table.shape[1] == x.shape.back()) ||
+             table.dtype != x.dtype)
+           bad("add_positions",
+               fmt::format("table {} does not match input {}", table.str(), x.str()));
+         if (t.size() == 3 && t[2].kind != Type::Kind::kKVCache)
+           bad("add_positions", "operand 2 must be the kv_cache");
+         if (t.size() == 2 && x.shape.size() != 3)
+           bad("add_positions", "without a KV cache the input must be [batch, seq, hidden]");
+         return x;
+       }},
+      {"encoder_attention",
+       [](const std::vector<Type>& t, const Json& a) {
+         expect_arity("encoder_attention", t, 2, 2);
+         const Type& qkv = tensor("encoder_attention", t, 0, 3);
+         const Type& mask = tensor("encoder_attention", t, 1, 2);
+         if (qkv.shape.size() != 3) bad("encoder_attention", "qkv must be [batch, seq, width]");
+         if (mask.dtype != DType::kI32 || mask.shape.size() != 2 ||
+             !(mask.shape[0] == qkv.shape[0]) || !(mask.shape[1] == qkv.shape[1]))
+           bad("encoder_attention",
+               fmt::format("mask {} must be i32[batch, seq] of qkv {}", mask.str(), qkv.str()));
+         const int64_t hq = int_attr("encoder_attention", a, "num_q_heads");
+         const int64_t hkv = int_attr("encoder_attention", a, "num_kv_heads");
+         const int64_t d = int_attr("encoder_attention", a, "head_dim");
+         if (hq <= 0 || hkv <= 0 || d <= 0 || hq % hkv)
+           bad("encoder_attention",
+               "heads must be positive and num_q_heads a multiple of num_kv_heads");
+         if (const_last("encoder_attention", qkv) != (hq + 2 * hkv) * d)
+           bad("encoder_attention",
+               fmt::format("qkv {} does not hold {}+2x{} heads of {}", qkv.str(), hq, hkv, d));
+         if (!a.contains("sm_scale") || !a["sm_scale"].is_number())
+           bad("encoder_attention", "needs the number 'sm_scale'");
          return with_last(qkv, Dim::constant(hq * d));
        }},
       {"gather_rows",

@@ -1,5 +1,7 @@
 #include "models/decoder_builder.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 
@@ -73,31 +75,49 @@ class DecoderBuilder {
     m_.params.push_back(ir::Param{name, Type::tensor(dtype_, std::move(shape))});
   }
 
+  std::string layer_prefix(int64_t i) const {
+    return fmt::format(fmt::runtime(spec_.names.layer), i);
+  }
+
+  // A linear's weight [out, in], and its bias when `bias`.
+  void linear_param(const std::string& name, int64_t out, Dim in, bool bias) {
+    param(name + ".weight", {Dim::constant(out), in});
+    if (bias) param(name + ".bias", {Dim::constant(out)});
+  }
+
+  // A norm's weight, and LayerNorm's bias.
+  void norm_param(const std::string& name) {
+    param(name + ".weight", {H_});
+    if (spec_.layer_norm) param(name + ".bias", {H_});
+  }
+
   void declare_params() {
+    const DecoderNames& n = spec_.names;
     const int64_t d = c_.head_dim, hq = c_.num_attention_heads, hkv = c_.num_key_value_heads;
     const int64_t I = c_.intermediate_size;
     Dim vocab = Dim::sym("vocab_size");
-    param("model.embed_tokens.weight", {vocab, H_});
+    param(n.embed, {vocab, H_});
+    if (!n.positions.empty()) param(n.positions, {Dim::constant(spec_.num_positions), H_});
     for (int64_t i = 0; i < c_.num_hidden_layers; ++i) {
-      std::string p = "model.layers." + std::to_string(i) + ".";
-      param(p + "self_attn.qkv_proj.weight", {Dim::constant((hq + 2 * hkv) * d), H_});
-      if (spec_.qkv_bias) param(p + "self_attn.qkv_proj.bias", {Dim::constant((hq + 2 * hkv) * d)});
-      param(p + "self_attn.o_proj.weight", {H_, Dim::constant(hq * d)});
+      const std::string p = layer_prefix(i);
+      const bool b = spec_.linear_bias;
+      linear_param(p + n.qkv, (hq + 2 * hkv) * d, H_, b || spec_.qkv_bias);
+      linear_param(p + n.out, c_.hidden_size, Dim::constant(hq * d), b);
       if (spec_.qk_norm) {
         param(p + "self_attn.q_norm.weight", {Dim::constant(d)});
         param(p + "self_attn.k_norm.weight", {Dim::constant(d)});
       }
-      param(p + "mlp.gate_up_proj.weight", {Dim::constant(2 * I), H_});
-      param(p + "mlp.down_proj.weight", {H_, Dim::constant(I)});
-      param(p + "input_layernorm.weight", {H_});
-      param(p + "post_attention_layernorm.weight", {H_});
+      linear_param(p + n.up, spec_.gated_mlp ? 2 * I : I, H_, b);
+      linear_param(p + n.down, c_.hidden_size, Dim::constant(I), b);
+      norm_param(p + n.norm1);
+      norm_param(p + n.norm2);
       if (spec_.sandwich_norms) {
         param(p + "pre_feedforward_layernorm.weight", {H_});
         param(p + "post_feedforward_layernorm.weight", {H_});
       }
     }
-    param("model.norm.weight", {H_});
-    if (!c_.tie_word_embeddings) param("lm_head.weight", {vocab, H_});
+    norm_param(n.final_norm);
+    if (!c_.tie_word_embeddings) param(n.head, {vocab, H_});
   }
 
   Json norm_attrs() const {
@@ -106,12 +126,25 @@ class DecoderBuilder {
     return a;
   }
 
+  // `name` is the norm's weight; LayerNorm's bias is its sibling.
   Operand norm(FunctionBuilder& b, Operand x, const std::string& weight) {
+    if (spec_.layer_norm) {
+      const std::string base = weight.substr(0, weight.size() - std::string(".weight").size());
+      return b.op("layer_norm", {x, b.param(weight), b.param(base + ".bias")},
+                  {{"eps", c_.rms_norm_eps}});
+    }
     return b.op("rms_norm", {x, b.param(weight)}, norm_attrs());
   }
 
+  // x W^T, plus the bias when `bias`.
+  Operand linear(FunctionBuilder& b, Operand x, const std::string& name, bool bias) {
+    if (!bias) return b.op("linear", {x, b.param(name + ".weight")});
+    return b.op("linear", {x, b.param(name + ".weight"), b.param(name + ".bias")},
+                {{"epilogue", {"bias"}}});
+  }
+
   Operand logits(FunctionBuilder& b, Operand hidden) {
-    std::string w = c_.tie_word_embeddings ? "model.embed_tokens.weight" : "lm_head.weight";
+    std::string w = c_.tie_word_embeddings ? spec_.names.embed : spec_.names.head;
     Operand out = b.op("linear", {hidden, b.param(w)}, {{"out_dtype", "f32"}});
     if (spec_.final_logit_softcap > 0)
       out = b.op("softcap", {out}, {{"cap", spec_.final_logit_softcap}});
@@ -133,15 +166,12 @@ class DecoderBuilder {
 
   // The decoder stack over `h`, then the final norm.
   Operand decoder(FunctionBuilder& b, Operand h, Operand kv) {
-    const int64_t I = c_.intermediate_size;
+    const DecoderNames& n = spec_.names;
+    if (!n.positions.empty()) h = b.op("add_positions", {h, b.param(n.positions), kv});
     for (int64_t i = 0; i < c_.num_hidden_layers; ++i) {
-      std::string p = "model.layers." + std::to_string(i) + ".";
-      Operand a = norm(b, h, p + "input_layernorm.weight");
-      Operand qkv = spec_.qkv_bias ? b.op("linear",
-                                          {a, b.param(p + "self_attn.qkv_proj.weight"),
-                                           b.param(p + "self_attn.qkv_proj.bias")},
-                                          {{"epilogue", {"bias"}}})
-                                   : b.op("linear", {a, b.param(p + "self_attn.qkv_proj.weight")});
+      const std::string p = layer_prefix(i);
+      Operand a = norm(b, h, p + n.norm1 + ".weight");
+      Operand qkv = linear(b, a, p + n.qkv, spec_.linear_bias || spec_.qkv_bias);
       if (spec_.qk_norm) {
         Json qk = norm_attrs();
         qk.update({{"num_q_heads", c_.num_attention_heads},
@@ -163,30 +193,48 @@ class DecoderBuilder {
                    {"causal", true},
                    {"sliding_window", la.sliding_window},
                    {"logit_softcap", spec_.attn_logit_softcap},
-                   {"rope", ir::make_rope_attr("rotate_half", c_.rotary_dim(), la.rope_theta,
-                                               la.rope_scaling)}};
+                   {"rope", spec_.rope ? ir::make_rope_attr("rotate_half", c_.rotary_dim(),
+                                                            la.rope_theta, la.rope_scaling)
+                                       : ir::make_rope_attr("none", 0, 0, Json())}};
+      if (spec_.qkv_order != "grouped") attn["qkv_order"] = spec_.qkv_order;
       Operand o = b.op("attention", {qkv, kv}, attn);
-      Operand attn_out = b.op("linear", {o, b.param(p + "self_attn.o_proj.weight")});
+      Operand attn_out = linear(b, o, p + n.out, spec_.linear_bias);
       if (spec_.sandwich_norms) attn_out = norm(b, attn_out, p + "post_attention_layernorm.weight");
+      if (spec_.parallel_residual) {
+        // transformers adds mlp_output + attn_output first, then the residual.
+        Operand mlp_out = mlp(b, norm(b, h, p + n.norm2 + ".weight"), p);
+        h = b.op("add", {h, b.op("add", {mlp_out, attn_out})});
+        continue;
+      }
       h = b.op("add", {h, attn_out});
-      Operand m = norm(b, h,
-                       p + (spec_.sandwich_norms ? "pre_feedforward_layernorm.weight"
-                                                 : "post_attention_layernorm.weight"));
-      Operand gu = b.op("linear", {m, b.param(p + "mlp.gate_up_proj.weight")});
-      Operand gate = b.op("slice_last", {gu}, {{"begin", 0}, {"end", I}});
-      Operand up = b.op("slice_last", {gu}, {{"begin", I}, {"end", 2 * I}});
-      Operand act = b.op("mul", {mlp_activation(b, gate), up});
-      Operand mlp_out = b.op("linear", {act, b.param(p + "mlp.down_proj.weight")});
+      Operand m = norm(
+          b, h, p + (spec_.sandwich_norms ? "pre_feedforward_layernorm" : n.norm2) + ".weight");
+      Operand mlp_out = mlp(b, m, p);
       if (spec_.sandwich_norms) mlp_out = norm(b, mlp_out, p + "post_feedforward_layernorm.weight");
       h = b.op("add", {h, mlp_out});
     }
-    return norm(b, h, "model.norm.weight");
+    return norm(b, h, n.final_norm + ".weight");
+  }
+
+  // The MLP of layer prefix `p` on its normed input: gated (act(gate) * up) or plain (act(up)).
+  Operand mlp(FunctionBuilder& b, Operand x, const std::string& p) {
+    const int64_t I = c_.intermediate_size;
+    Operand act;
+    Operand up = linear(b, x, p + spec_.names.up, spec_.linear_bias);
+    if (spec_.gated_mlp) {
+      Operand gate = b.op("slice_last", {up}, {{"begin", 0}, {"end", I}});
+      Operand u = b.op("slice_last", {up}, {{"begin", I}, {"end", 2 * I}});
+      act = b.op("mul", {mlp_activation(b, gate), u});
+    } else {
+      act = mlp_activation(b, up);
+    }
+    return linear(b, act, p + spec_.names.down, spec_.linear_bias);
   }
 
   void build_embed() {
     FunctionBuilder b(m_, "embed");
     Operand ids = b.arg("input_ids", Type::tensor(DType::kI32, {Dim::sym("seq_len")}));
-    Operand e = b.op("take", {b.param("model.embed_tokens.weight"), ids});
+    Operand e = b.op("take", {b.param(spec_.names.embed), ids});
     if (spec_.embed_scale > 0) e = b.op("scale", {e}, {{"factor", spec_.embed_scale}});
     b.ret({e});
   }

@@ -19,10 +19,32 @@ struct LayerAttention {
   Json rope_scaling;  // null: plain RoPE
 };
 
+// MLC's param names of a family by role; `layer` holds "{}" for the layer index, and a layer's
+// names are `layer` + role + ".weight" (or ".bias").
+struct DecoderNames {
+  std::string embed = "model.embed_tokens.weight";
+  std::string positions;  // the learned absolute position table (GPT-2's wpe); empty: none
+  std::string layer = "model.layers.{}.";
+  std::string qkv = "self_attn.qkv_proj", out = "self_attn.o_proj";
+  std::string up = "mlp.gate_up_proj", down = "mlp.down_proj";
+  std::string norm1 = "input_layernorm", norm2 = "post_attention_layernorm";
+  std::string final_norm = "model.norm";
+  std::string head = "lm_head.weight";
+};
+
 struct DecoderSpec {
   std::string model_type;  // recorded in the module and the library's metadata
-  bool qkv_bias = false;   // q/k/v projections carry a bias (Qwen2): qkv_proj.bias
-  bool qk_norm = false;    // per-head RMSNorm of q and k before RoPE (Qwen3): q_norm, k_norm
+  DecoderNames names;
+  bool qkv_bias = false;  // q/k/v projections carry a bias (Qwen2): qkv_proj.bias
+  // GPT-2 and GPT-NeoX: LayerNorm with a bias for every norm, a bias on every linear of a layer,
+  // a plain (ungated) MLP, and where the fused qkv keeps each head's q, k and v together.
+  bool layer_norm = false;
+  bool linear_bias = false;
+  bool gated_mlp = true;
+  bool parallel_residual = false;     // NeoX: h + attn(ln1(h)) + mlp(ln2(h))
+  std::string qkv_order = "grouped";  // or "per_head" (NeoX's query_key_value)
+  bool rope = true;                   // false: positions come from `names.positions` (GPT-2)
+  bool qk_norm = false;  // per-head RMSNorm of q and k before RoPE (Qwen3): q_norm, k_norm
   // Gemma's norms: the checkpoint's (1 + w) is folded into the stored weight at conversion, and
   // the normalized row is multiplied by it in f32 and rounded once, last.
   bool gemma_norms = false;
@@ -36,6 +58,7 @@ struct DecoderSpec {
   double attn_logit_softcap = 0;    // 0: none
   double final_logit_softcap = 0;   // 0: none
   std::function<LayerAttention(int64_t layer)> layer;  // empty: the config's, for every layer
+  int64_t num_positions = 0;                           // rows of names.positions
 };
 
 ir::Module build_decoder(const LlamaConfig& config, const Quantization& quantization,

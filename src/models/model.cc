@@ -3,8 +3,11 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "models/bert.h"
 #include "models/gemma.h"
 #include "models/gemma_config.h"
+#include "models/gpt2.h"
+#include "models/gpt_neox.h"
 #include "models/llama.h"
 #include "models/llama_config.h"
 #include "models/mistral.h"
@@ -56,19 +59,48 @@ std::vector<Model> make_registry() {
   };
   for (auto& m : models)
     if (m.name.rfind("gemma", 0) == 0) m.hf_offset = gemma_hf_offset;
+  // LayerNorm decoders: learned positions and Conv1D weights; parallel residual, partial rotary.
+  Model gpt2 = llama_shaped<gpt2_config_from_dict, build_gpt2>("gpt2", gpt2_hf_sources);
+  gpt2.hf_transposed = gpt2_hf_transposed;
+  gpt2.hf_ignored = [](const std::string& hf_name, const ModelConfig& c) {
+    return gpt2_hf_ignored(hf_name, dynamic_cast<const LlamaConfig&>(c));
+  };
+  models.push_back(std::move(gpt2));
+  Model neox = llama_shaped<gpt_neox_config_from_dict, build_gpt_neox>(
+      "gpt_neox", [](const std::string& p) { return std::vector<std::string>{p}; });
+  neox.hf_ignored = [](const std::string& hf_name, const ModelConfig& c) {
+    return gpt_neox_hf_ignored(hf_name, dynamic_cast<const LlamaConfig&>(c));
+  };
+  models.push_back(std::move(neox));
+  // The encoder: no KV cache, one prefill over a padded batch.
+  Model bert;
+  bert.name = "bert";
+  bert.model_task = "embedding";
+  bert.config_from_dict = [](const Json& d,
+                             const std::string& ctx) -> std::unique_ptr<ModelConfig> {
+    return BertConfig::from_dict(d, ctx);
+  };
+  bert.build = [](const ModelConfig& c, const Quantization& q) {
+    return build_bert(dynamic_cast<const BertConfig&>(c), q);
+  };
+  bert.hf_sources = bert_hf_sources;
+  bert.hf_ignored = [](const std::string& hf_name, const ModelConfig&) {
+    return bert_hf_ignored(hf_name);
+  };
+  models.push_back(std::move(bert));
   // Recognised, not yet implemented (MLC's MODELS keys).
   for (const char* name :
-       {"llama4",   "ministral3",   "gpt2",        "mixtral",     "gpt_neox",  "gpt_bigcode",
-        "phi-msft", "phi",          "phi3_v",      "qwen",        "qwen2_moe", "qwen3_moe",
-        "qwen3_5",  "qwen3_5_text", "deepseek_v2", "deepseek_v3", "stablelm",  "baichuan",
-        "internlm", "internlm2",    "starcoder2",  "cohere",      "minicpm",   "deepseek",
-        "gptj",     "rwkv5",        "rwkv6",       "orion",       "chatglm",   "llava",
-        "eagle",    "medusa",       "olmo",        "olmo2",       "nemotron"}) {
+       {"llama4",      "ministral3",  "mixtral",   "gpt_bigcode", "phi-msft", "phi",
+        "phi3_v",      "qwen",        "qwen2_moe", "qwen3_moe",   "qwen3_5",  "qwen3_5_text",
+        "deepseek_v2", "deepseek_v3", "stablelm",  "baichuan",    "internlm", "internlm2",
+        "starcoder2",  "cohere",      "minicpm",   "deepseek",    "gptj",     "rwkv5",
+        "rwkv6",       "orion",       "chatglm",   "llava",       "eagle",    "medusa",
+        "olmo",        "olmo2",       "nemotron"}) {
     Model m;
     m.name = name;
     models.push_back(std::move(m));
   }
-  for (const char* name : {"qwen3-embedding", "bert", "bert-bge"}) {
+  for (const char* name : {"qwen3-embedding", "bert-bge"}) {
     Model m;
     m.name = name;
     m.model_task = "embedding";
@@ -110,6 +142,7 @@ void Model::require_implemented() const {
 std::string Model::kv_state_kind() const {
   if (name.find("rwkv") != std::string::npos) return "rnn_state";
   if (name.find("medusa") != std::string::npos) return "none";
+  if (name == "bert") return "none";  // an encoder: no KV cache (MLC writes kv_cache here)
   if (name.find("qwen3_5") != std::string::npos) return "hybrid";
   return "kv_cache";
 }

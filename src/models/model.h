@@ -25,6 +25,9 @@ struct Model {
   // A constant the converter adds to the values of an MLC param read from HF (Gemma's norms:
   // HF stores w of (1 + w), llmcc stores 1 + w, as MLC and llama.cpp do). Empty: none.
   std::function<double(const std::string& mlc_param)> hf_offset;
+  // Whether the HF tensors of an MLC param are stored transposed, [in, out] (GPT-2's Conv1D).
+  // Empty: none are.
+  std::function<bool(const std::string& mlc_param)> hf_transposed;
   // HF tensors that have no MLC param and are skipped (e.g. rotary_emb.inv_freq).
   std::function<bool(const std::string& hf_name, const ModelConfig&)> hf_ignored;
 

@@ -32,13 +32,16 @@ ModelLibrary::ModelLibrary(const fs::path& path) : path_(path) {
   create_kv_ = reinterpret_cast<decltype(create_kv_)>(symbol("llmcc_create_tir_paged_kv_cache"));
   free_kv_ = reinterpret_cast<decltype(free_kv_)>(symbol("llmcc_free_kv_cache"));
   copy_page_ = reinterpret_cast<decltype(copy_page_)>(symbol("llmcc_kv_cache_copy_page"));
-  if (!metadata || !functions || !last_error_ || !create_kv_ || !free_kv_ || !copy_page_)
+  if (!metadata || !functions || !last_error_)
     user_error("model library '{}' lacks required llmcc symbols", path.string());
   try {
     metadata_ = Json::parse(metadata());
   } catch (const std::exception& e) {
     user_error("model library '{}' has malformed metadata: {}", path.string(), e.what());
   }
+  // An encoder (kv_state_kind "none") has no KV cache to create.
+  if (has_kv_cache() && (!create_kv_ || !free_kv_ || !copy_page_))
+    user_error("model library '{}' lacks its KV cache functions", path.string());
   int32_t count = 0;
   const llmcc_function_info* table = functions(&count);
   for (int32_t i = 0; i < count; ++i) functions_[table[i].name] = &table[i];
@@ -71,14 +74,23 @@ void ModelLibrary::call(const std::string& name, const llmcc_tensor* inputs, int
     user_error("{}", last_error());
 }
 
+bool ModelLibrary::has_kv_cache() const {
+  return metadata_.value("kv_state_kind", "kv_cache") != "none";
+}
+
 llmcc_kv_cache* ModelLibrary::create_kv_cache(int64_t max_batch_size, int64_t max_total_seq_len,
                                               int64_t prefill_chunk_size, int64_t page_size) const {
+  if (!create_kv_)
+    user_error("model library '{}' has no KV cache (kv_state_kind \"none\"): {} is an encoder",
+               path_.string(), metadata_.value("model_type", "the model"));
   llmcc_kv_cache* kv =
       create_kv_(max_batch_size, max_total_seq_len, prefill_chunk_size, page_size, 0);
   if (!kv) user_error("cannot create the KV cache: {}", last_error());
   return kv;
 }
 
-void ModelLibrary::free_kv_cache(llmcc_kv_cache* kv) const { free_kv_(kv); }
+void ModelLibrary::free_kv_cache(llmcc_kv_cache* kv) const {
+  if (free_kv_) free_kv_(kv);
+}
 
 }  // namespace llmcc

@@ -29,6 +29,8 @@ class ModelLibrary {
             llmcc_tensor* outputs, int32_t num_outputs, llmcc_kv_cache* kv,
             const void* const* params, void* workspace) const;
 
+  // False for an encoder (metadata kv_state_kind "none"), which exports no KV cache functions.
+  bool has_kv_cache() const;
   llmcc_kv_cache* create_kv_cache(int64_t max_batch_size, int64_t max_total_seq_len,
                                   int64_t prefill_chunk_size, int64_t page_size) const;
   void free_kv_cache(llmcc_kv_cache* kv) const;

@@ -27,7 +27,8 @@ ModelRunner::ModelRunner(const fs::path& model_dir, const fs::path& model_lib, b
   const Json& md = library_.metadata();
   const Json& config = md.at("model_config");
   vocab_size_ = config.at("vocab_size");
-  hidden_size_ = config.at("hidden_size");
+  // GPT-2's config (MLC's GPT2Config) names it n_embd.
+  hidden_size_ = config.contains("hidden_size") ? config.at("hidden_size") : config.at("n_embd");
   context_window_ = md.at("context_window_size");
   prefill_chunk_ = md.at("prefill_chunk_size");
   max_batch_size_ = md.value("max_batch_size", int64_t{1});

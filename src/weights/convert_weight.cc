@@ -56,6 +56,21 @@ void gather_sources(const Checkpoint& ckpt, const Model& model, const std::strin
   const int64_t total_rows = shape.empty() ? 1 : shape[0];
   const int64_t row_elems = count / std::max<int64_t>(total_rows, 1);
   int64_t rows = 0;
+  if (model.hf_transposed && model.hf_transposed(name)) {
+    // Stored [in, out] (GPT-2's Conv1D): converted, then transposed to MLC's [out, in].
+    const TensorView t = ckpt.load(model.hf_sources(name).at(0));
+    if (shape.size() != 2 || t.shape != std::vector<int64_t>{shape[1], shape[0]})
+      user_error("tensor '{}' in '{}' has shape {}, which does not fit {} {} stored [in, out]",
+                 t.name, t.file, shape_str(t.shape), name, shape_str(shape));
+    std::vector<uint8_t> converted(out.size());
+    convert_elements(t.data, t.dtype, converted.data(), dtype, static_cast<size_t>(count));
+    for (int64_t r = 0; r < shape[1]; ++r)
+      for (int64_t c = 0; c < shape[0]; ++c)
+        std::memcpy(out.data() + (c * shape[1] + r) * elem,
+                    converted.data() + (r * shape[0] + c) * elem, elem);
+    ckpt.release(t);
+    return;
+  }
   for (const auto& src_name : model.hf_sources(name)) {
     const TensorView t = ckpt.load(src_name);
     bool fits = !t.shape.empty() && t.shape.size() == shape.size();

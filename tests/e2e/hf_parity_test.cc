@@ -162,11 +162,13 @@ TEST_P(HfParity, GreedyTokensAndLogitsMatchTransformers) {
 
 std::vector<ParityCase> cases() {
   std::vector<ParityCase> out;
-  for (const char* m :
-       {"llama_mha", "llama_gqa_tied", "llama3_rope_scaling", "llama_odd_sizes", "qwen2_gqa_tied",
-        "qwen2_odd_sizes", "qwen3_head_dim", "qwen3_tied", "mistral_sliding_window", "phi3_fused",
-        "phi3_longrope", "qwen2_yarn", "llama_linear_rope", "gemma_head_dim",
-        "gemma2_softcap_window", "gemma3_local_global", "gemma3_multimodal"}) {
+  for (const char* m : {"llama_mha",           "llama_gqa_tied",    "llama3_rope_scaling",
+                        "llama_odd_sizes",     "qwen2_gqa_tied",    "qwen2_odd_sizes",
+                        "qwen3_head_dim",      "qwen3_tied",        "mistral_sliding_window",
+                        "phi3_fused",          "phi3_longrope",     "qwen2_yarn",
+                        "llama_linear_rope",   "gemma_head_dim",    "gemma2_softcap_window",
+                        "gemma3_local_global", "gemma3_multimodal", "gpt2_learned_positions",
+                        "gpt2_odd_sizes",      "gpt_neox_parallel", "gpt_neox_sequential"}) {
     out.push_back({m, "q0f32", 1e-4});
     out.push_back({m, "q0f16", 2e-2});
   }

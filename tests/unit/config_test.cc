@@ -406,8 +406,10 @@ TEST(Registries, EveryMlcModelTypeIsKnown) {
   EXPECT_EQ(Model::from_name("qwen3_5").kv_state_kind(), "hybrid");
   EXPECT_EQ(Model::from_name("llama").kv_state_kind(), "kv_cache");
   EXPECT_EQ(Model::from_name("bert").model_task, "embedding");
+  EXPECT_EQ(Model::from_name("bert").kv_state_kind(), "none");
   EXPECT_THROW(Model::from_name("transformer9000"), UserError);
-  EXPECT_THROW(Model::from_name("gpt2").require_implemented(), NotImplementedError);
+  EXPECT_THROW(Model::from_name("gpt_bigcode").require_implemented(), NotImplementedError);
+  EXPECT_NO_THROW(Model::from_name("gpt2").require_implemented());
   EXPECT_NO_THROW(Model::from_name("llama").require_implemented());
 }
 

@@ -17,7 +17,8 @@ import shutil
 
 import torch
 from transformers import (AutoModelForCausalLM, Gemma2Config, Gemma3TextConfig, GemmaConfig,
-                          LlamaConfig, MistralConfig, Phi3Config, Qwen2Config, Qwen3Config)
+                          GPT2Config, GPTNeoXConfig, LlamaConfig, MistralConfig, Phi3Config,
+                          Qwen2Config, Qwen3Config)
 
 PROMPT = [1, 17, 200, 33, 5, 91, 142, 7, 250, 64, 12, 180]
 STEPS = 32
@@ -107,16 +108,54 @@ MODELS = {
                                      "sliding_attention": {"rope_type": "default",
                                                            "rope_theta": 1e4}}),
                             torch.float32, None),
+    # GPT-2: learned absolute positions (wpe), LayerNorm with bias, GELU-tanh, Conv1D weights
+    # stored [in, out], a fused c_attn with bias, a tied head.
+    "gpt2_learned_positions": (dict(family="gpt2"), torch.float32, None),
+    # ... and in f16 with odd sizes (n_inner 100, three layers).
+    "gpt2_odd_sizes": (dict(family="gpt2", n_embd=72, n_head=6, n_inner=100, n_layer=3),
+                       torch.float16, None),
+    # GPT-NeoX (Pythia): parallel residual, a quarter of each head rotated, the fused
+    # query_key_value in per-head order, exact GELU, an untied head.
+    "gpt_neox_parallel": (dict(family="gpt_neox"), torch.float32, None),
+    # ... and the sequential residual with half the head rotated and a different base.
+    "gpt_neox_sequential": (dict(family="gpt_neox", use_parallel_residual=False,
+                                 rope_parameters={"rope_type": "default", "rope_theta": 500.0,
+                                                  "partial_rotary_factor": 0.5}),
+                            torch.float32, None),
 }
 # Models whose greedy run must also visit this many distinct tokens, so that it does not settle
 # into repeating one token (the tiny tied Gemmas tend to).
-MIN_DISTINCT_TOKENS = {"gemma_head_dim": 8, "gemma2_softcap_window": 8, "gemma3_local_global": 8}
+MIN_DISTINCT_TOKENS = {"gemma_head_dim": 8, "gemma2_softcap_window": 8, "gemma3_local_global": 8,
+                       "gpt2_learned_positions": 8, "gpt2_odd_sizes": 8, "gpt_neox_parallel": 8,
+                       "gpt_neox_sequential": 8}
 CONFIGS = {"gemma": GemmaConfig, "gemma2": Gemma2Config, "gemma3": Gemma3TextConfig,
            "llama": LlamaConfig, "mistral": MistralConfig, "phi3": Phi3Config,
            "qwen2": Qwen2Config, "qwen3": Qwen3Config}
 
 
+def gpt_config(family, **overrides):
+    """GPT-2 and GPT-NeoX spell their fields their own way."""
+    if family == "gpt2":
+        fields = dict(vocab_size=256, n_embd=64, n_layer=2, n_head=4, n_positions=128,
+                      activation_function="gelu_new", layer_norm_epsilon=1e-5,
+                      bos_token_id=1, eos_token_id=2, initializer_range=0.25,
+                      attn_implementation="eager")
+        fields.update(overrides)
+        return GPT2Config(**fields)
+    fields = dict(vocab_size=256, hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+                  num_attention_heads=4, max_position_embeddings=128, layer_norm_eps=1e-5,
+                  hidden_act="gelu", use_parallel_residual=True, tie_word_embeddings=False,
+                  rope_parameters={"rope_type": "default", "rope_theta": 10000.0,
+                                   "partial_rotary_factor": 0.25},
+                  bos_token_id=1, eos_token_id=2, initializer_range=0.25,
+                  attn_implementation="eager")
+    fields.update(overrides)
+    return GPTNeoXConfig(**fields)
+
+
 def base_config(family="llama", **overrides):
+    if family in ("gpt2", "gpt_neox"):
+        return gpt_config(family, **overrides)
     fields = dict(vocab_size=256, hidden_size=64, intermediate_size=128, num_hidden_layers=2,
                   num_attention_heads=4, num_key_value_heads=4, max_position_embeddings=128,
                   rms_norm_eps=1e-5, rope_theta=10000.0, tie_word_embeddings=False,
@@ -146,6 +185,10 @@ def randomise_neutral_params(model):
                 p.uniform_(-0.5, 0.5)  # Gemma's norms scale by (1 + w)
             elif name.endswith(("q_norm.weight", "k_norm.weight")):
                 p.uniform_(0.5, 1.5)
+            elif type(model).__name__.startswith("GPT") and name.endswith(
+                    ("ln_1.weight", "ln_2.weight", "ln_f.weight", "layernorm.weight",
+                     "layer_norm.weight")):
+                p.uniform_(0.5, 1.5)  # LayerNorm gains (HF's init sets them to one)
 
 
 def greedy(model, prompt, steps):

@@ -38,6 +38,22 @@ struct AttentionMask {
   float softcap = 0.0f;  // > 0: score = softcap * tanh(score / softcap)
 };
 
+// Where a head's q, k and v sit in a row of the fused qkv input: every q head, then every k head,
+// then every v head (Llama's qkv_proj), or q, k, v of head 0, then of head 1 (GPT-NeoX's
+// query_key_value, which needs as many KV heads as query heads).
+enum class QkvOrder { kGrouped, kPerHead };
+
+struct QkvOffsets {
+  int64_t q_head, k_base, v_base, k_head;  // in elements, times a head's index where named so
+  static QkvOffsets of(QkvOrder order, int64_t hq, int64_t hkv, int64_t d) {
+    if (order == QkvOrder::kPerHead) return {3 * d, d, 2 * d, 3 * d};
+    return {d, hq * d, (hq + hkv) * d, d};
+  }
+  int64_t q(int64_t h) const { return h * q_head; }
+  int64_t k(int64_t h) const { return k_base + h * k_head; }
+  int64_t v(int64_t h) const { return v_base + h * k_head; }
+};
+
 // The cosines and sines of the rotation at position pos, in f32 rounded through T like a
 // framework that stores cos and sin in T: rotary_dim / 2 of each. Every head of a row shares them.
 template <typename T>
@@ -100,13 +116,16 @@ inline T* kv_slot(const llmcc_kv_cache* kv, int64_t layer, int64_t page, int64_t
 template <typename T>
 int attention(const T* qkv, T* out, llmcc_kv_cache* kv, int64_t rows, int64_t layer, int64_t hq,
               int64_t hkv, int64_t d, float sm_scale, const Rope& rope,
-              const AttentionMask& mask = {}) {
+              const AttentionMask& mask = {}, QkvOrder order = QkvOrder::kGrouped) {
   if (kv == nullptr || kv->storage == nullptr) return fail("attention: no KV cache was given");
   if (layer >= kv->num_layers || hkv != kv->num_kv_heads || d != kv->head_dim)
     return fail("attention: the KV cache was created for another model shape");
   if (kv->num_seqs <= 0 || kv->qo_indptr == nullptr || kv->prev_lengths == nullptr ||
       kv->page_indptr == nullptr || kv->page_indices == nullptr)
     return fail("attention: the KV cache has no forward batch (begin_forward was not called)");
+  if (order == QkvOrder::kPerHead && hq != hkv)
+    return fail("attention: a per-head qkv layout needs as many KV heads as query heads");
+  const QkvOffsets at = QkvOffsets::of(order, hq, hkv, d);
   if (kv->qo_indptr[0] != 0 || kv->qo_indptr[kv->num_seqs] != rows)
     return fail("attention: the forward batch covers %d rows but the input has %lld",
                 kv->qo_indptr[kv->num_seqs], static_cast<long long>(rows));
@@ -167,8 +186,8 @@ int attention(const T* qkv, T* out, llmcc_kv_cache* kv, int64_t rows, int64_t la
     const int64_t pos = row_pos[r], page = page_of(r, pos), slot = pos % kv->page_size;
     rope_angles<T>(rope, row_inv[r], pos, row_cos(r), row_sin(r));
     for (int64_t h = 0; h < hkv; ++h) {
-      const T* k = qkv + r * width + (hq + h) * d;
-      const T* v = qkv + r * width + (hq + hkv + h) * d;
+      const T* k = qkv + r * width + at.k(h);
+      const T* v = qkv + r * width + at.v(h);
       widen(k, x, d);
       rope_rotate<T>(x, rotated, d, rope, row_cos(r), row_sin(r));
       T* k_dst = kv_slot<T>(kv, layer, page, 0, h, slot);
@@ -202,7 +221,7 @@ int attention(const T* qkv, T* out, llmcc_kv_cache* kv, int64_t rows, int64_t la
     denom.resize(group);
     const int64_t pos = row_pos[r], last = row_last[r];
     for (int64_t g = 0; g < group; ++g) {
-      widen(qkv + r * width + (kvh * group + g) * d, x.data(), d);
+      widen(qkv + r * width + at.q(kvh * group + g), x.data(), d);
       rope_rotate<T>(x.data(), q.data() + g * d, d, rope, row_cos(r), row_sin(r));
       running_max[g] = -INFINITY;
       denom[g] = 0.0f;

@@ -46,10 +46,11 @@ std::optional<std::string> kernel_for(const ir::Module& m, const ir::Function& f
     return "linear_q<" + std::to_string(bits) + "," + std::to_string(group) + ">/f32-dequant" + vec;
   }
   if (n == "attention") return "attention/paged-online-softmax" + vec;
+  if (n == "encoder_attention") return "encoder_attention/f32-softmax" + vec;
   if (n == "linear") return "linear/f32-accumulate" + vec;
-  for (const char* plain :
-       {"take", "take_q", "rms_norm", "qk_rms_norm", "layer_norm", "add", "mul", "silu", "gelu",
-        "scale", "softcap", "cast", "slice_last", "swiglu", "geglu", "gather_rows", "last_row"})
+  for (const char* plain : {"take", "take_q", "rms_norm", "qk_rms_norm", "layer_norm", "add", "mul",
+                            "silu", "gelu", "scale", "softcap", "cast", "slice_last", "swiglu",
+                            "geglu", "gather_rows", "last_row", "add_positions"})
     if (n == plain) return n;
   return std::nullopt;
 }
