@@ -15,6 +15,7 @@
 #include "tokenizer/regex_split.h"
 #include "tokenizer/tokenizer.h"
 #include "tokenizer/utf8.h"
+#include "tokenizer/wordpiece_tokenizer.h"
 
 namespace llmcc {
 
@@ -620,6 +621,7 @@ class HfTokenizer : public Tokenizer {
 std::unique_ptr<Tokenizer> Tokenizer::from_json_file(const std::filesystem::path& file) {
   Json j = read_json_file(file);
   try {
+    if (is_wordpiece_tokenizer(j)) return make_wordpiece_tokenizer(j, file.string());
     return std::make_unique<HfTokenizer>(j, file.string());
   } catch (const Json::exception& e) {
     user_error("tokenizer '{}' is malformed: {}", file.string(), e.what());
