@@ -61,6 +61,15 @@ std::vector<std::string> memory_report_lines(const Json& metadata) {
       fmt::format("Total memory usage without KV cache: {:.2f} MB (Parameters: {:.2f} MB. "
                   "Temporary buffer: {:.2f} MB)",
                   total / kMB, e.params_bytes / kMB, e.temp_bytes / kMB));
+  if (!metadata.contains("kv_cache")) {
+    // An encoder: its workspace holds max_batch_size padded sequences of prefill_chunk_size.
+    lines.push_back(fmt::format(
+        "No KV cache (kv_state_kind none); the temporary buffer covers {} sequences of {} tokens "
+        "per call",
+        metadata.value("max_batch_size", int64_t{1}), metadata.value("prefill_chunk_size", 0)));
+    lines.push_back("To reduce memory usage, tweak `max_batch_size` and `prefill_chunk_size`");
+    return lines;
+  }
   lines.push_back(fmt::format("KV cache size: {:.2f} MB per token in the context window",
                               e.kv_bytes_per_token / kMB));
   if (e.kv_window_bytes_per_sequence > 0)

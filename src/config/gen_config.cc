@@ -4,6 +4,7 @@
 #include <fmt/ranges.h>
 
 #include "chat/conversation.h"
+#include "chat/embedding_settings.h"
 #include "config/config_source.h"
 #include "models/model.h"
 #include "quant/quantization.h"
@@ -52,7 +53,12 @@ std::string default_conv_template(const std::string& model_type) {
       {"gemma2", "gemma_instruction"},
       {"gemma3", "gemma3_instruction"},
       {"gemma3_text", "gemma3_instruction"},
-      {"phi3", "phi-3"}};
+      {"phi3", "phi-3"},
+      // Base models without a chat format (GPT-2, Pythia) continue plain text, as MLC's "LM";
+      // an encoder has no conversation at all.
+      {"gpt2", "LM"},
+      {"gpt_neox", "LM"},
+      {"bert", "LM"}};
   for (const auto& [type, conv] : kDefaults)
     if (model_type == type) return conv;
   // Llama's chat format changed between versions (llama-2, llama-3, llama-3_1); no safe guess.
@@ -75,7 +81,9 @@ Json gen_config(const GenConfigOptions& o) {
   Json flat = flatten_model_config(source.dict, &active_vocab_size);
   auto config = model.config_from_dict(flat, source.context);
   ModelConfigOverride overrides = o.overrides;
-  if (!overrides.max_batch_size) overrides.max_batch_size = 128;  // MLC's gen_config default
+  // MLC's gen_config default for decoders. An encoder's workspace is sized for max_batch_size
+  // padded sequences, so it keeps its config's smaller default.
+  if (!overrides.max_batch_size && model.model_task == "chat") overrides.max_batch_size = 128;
   Json model_config = overrides.apply(config->asdict(), config->class_name());
   config = model.config_from_dict(model_config, source.context + " after overrides");
   model_config = config->asdict();
@@ -145,6 +153,15 @@ Json gen_config(const GenConfigOptions& o) {
   out["bos_token_id"] = pick("bos_token_id", 1);
   out["eos_token_id"] = pick("eos_token_id", 2);
   out["model_task"] = model.model_task;
+  if (model.model_task == "embedding") {
+    // How `embed` and /v1/embeddings pool: sentence-transformers' modules when the folder has
+    // them, else the [CLS] row, unnormalized.
+    const std::optional<EmbeddingSettings> st =
+        dir.empty() ? std::nullopt : sentence_transformers_settings(dir);
+    out["embedding"] = st.value_or(EmbeddingSettings{}).to_json();
+    log_info("Embedding pooling: {}{}", out["embedding"].dump(),
+             st ? " (from the sentence-transformers config)" : "");
+  }
   write_file_atomic(o.output / "mlc-chat-config.json", out.dump(2));
   log_info("Dumping configuration file to: {}", (o.output / "mlc-chat-config.json").string());
   return out;

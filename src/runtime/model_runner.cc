@@ -25,6 +25,9 @@ llmcc_tensor make_tensor(void* data, int32_t dtype, std::initializer_list<int64_
 ModelRunner::ModelRunner(const fs::path& model_dir, const fs::path& model_lib, bool verify_md5)
     : library_(model_lib), weights_(model_dir, library_.metadata(), verify_md5) {
   const Json& md = library_.metadata();
+  if (!library_.has_kv_cache())
+    user_error("model library '{}' ({}) is an encoder without a KV cache; run it with llmcc embed",
+               model_lib.string(), md.value("model_type", "?"));
   const Json& config = md.at("model_config");
   vocab_size_ = config.at("vocab_size");
   // GPT-2's config (MLC's GPT2Config) names it n_embd.

@@ -13,6 +13,7 @@ Action add_compile_command(CLI::App& app);
 Action add_model_metadata_command(CLI::App& app);
 Action add_convert_weight_command(CLI::App& app);
 Action add_generate_command(CLI::App& app);
+Action add_embed_command(CLI::App& app);
 Action add_eval_ppl_command(CLI::App& app);
 Action add_bench_command(CLI::App& app);
 Action add_gen_config_command(CLI::App& app);

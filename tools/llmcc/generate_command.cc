@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <cstdio>
 #include <memory>
-#include <sstream>
 
 #include "chat/chat_config.h"
 #include "chat/reply_stream.h"
@@ -14,6 +13,7 @@
 #include "tokenizer/tokenizer.h"
 #include "tools/llmcc/commands.h"
 #include "tools/llmcc/model_lib_resolver.h"
+#include "tools/llmcc/token_ids.h"
 
 namespace llmcc::cli {
 
@@ -32,25 +32,6 @@ struct Options {
   bool no_verify = false;
 };
 
-std::vector<int32_t> parse_ids(const std::string& text, const char* what) {
-  std::vector<int32_t> ids;
-  std::stringstream in(text);
-  for (std::string item; std::getline(in, item, ',');) {
-    size_t start = item.find_first_not_of(' ');
-    if (start == std::string::npos) continue;
-    try {
-      size_t used = 0;
-      long long v = std::stoll(item, &used);
-      if (item.find_first_not_of(' ', used) != std::string::npos) throw std::invalid_argument(item);
-      if (v < INT32_MIN || v > INT32_MAX) throw std::out_of_range(item);
-      ids.push_back(static_cast<int32_t>(v));
-    } catch (const std::exception&) {
-      user_error("{}: '{}' is not a token id", what, item);
-    }
-  }
-  return ids;
-}
-
 int run(const Options& o) {
   const std::filesystem::path dir = o.model_dir;
   if (o.prompt.empty() == o.prompt_ids.empty())
@@ -59,7 +40,7 @@ int run(const Options& o) {
   GenerationConfig config;
   config.max_tokens = o.max_tokens;
   config.sampling = o.sampling;
-  config.stop_token_ids = parse_ids(o.stop_ids, "--stop-ids");
+  config.stop_token_ids = parse_token_ids(o.stop_ids, "--stop-ids");
   // Text prompts go through the tokenizer and, unless --raw, the model's conversation template;
   // their replies are shown as text and end at the template's and the model's stop tokens.
   std::unique_ptr<Tokenizer> tokenizer;
@@ -85,7 +66,7 @@ int run(const Options& o) {
     stops.token_ids.insert(config.stop_token_ids.begin(), config.stop_token_ids.end());
     config.stop_token_ids.clear();  // the reply stream stops on them, and on stop strings
   } else {
-    prompt = parse_ids(o.prompt_ids, "--prompt-ids");
+    prompt = parse_token_ids(o.prompt_ids, "--prompt-ids");
     if (prompt.empty()) user_error("--prompt-ids is empty; give comma-separated token ids");
   }
   Engine engine(dir, resolve_model_lib(dir, o.lib), EngineOptions{.verify_md5 = !o.no_verify});

@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
       llmcc::cli::add_convert_weight_command);
   add("generate", "Generate tokens from a prompt with a compiled model and converted weights",
       llmcc::cli::add_generate_command);
+  add("embed", "Sentence embeddings from an encoder model (BERT)", llmcc::cli::add_embed_command);
   add("chat", "Chat with a model interactively (reads stdin)", llmcc::cli::add_chat_command);
   add("serve", "Serve OpenAI's chat and completions API over HTTP",
       llmcc::cli::add_serve_command);
