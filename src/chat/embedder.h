@@ -27,6 +27,7 @@ class Embedder {
 
   const EmbeddingSettings& settings() const { return settings_; }
   int64_t hidden_size() const { return encoder_.hidden_size(); }
+  int64_t max_batch_size() const { return encoder_.max_batch_size(); }
   // UserError when the folder has no tokenizer.
   const Tokenizer& tokenizer() const;
 

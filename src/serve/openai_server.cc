@@ -12,6 +12,8 @@
 #include "serve/api_error.h"
 #include "serve/chat_page.h"
 #include "serve/completion_job.h"
+#include "serve/embedding_batcher.h"
+#include "serve/embedding_request.h"
 #include "serve/openai_request.h"
 #include "serve/openai_response.h"
 #include "serve/worker_pool.h"
@@ -180,6 +182,8 @@ void OpenAIServer::install_routes() {
               [this](const Request& req, Response& res) { handle_generation(req, res, true); });
   http_->Post("/v1/completions",
               [this](const Request& req, Response& res) { handle_generation(req, res, false); });
+  http_->Post("/v1/embeddings",
+              [this](const Request& req, Response& res) { handle_embeddings(req, res); });
   http_->Post("/tokenize",
               [this](const Request& req, Response& res) { handle_tokenize(req, res); });
   http_->Post("/detokenize",
@@ -191,6 +195,11 @@ void OpenAIServer::handle_generation(const httplib::Request& req, httplib::Respo
                                      bool chat) {
   guarded(res, [&] {
     if (!loaded_) throw ApiError(503, "the model is still loading", "", "server_error");
+    if (!model_.engine)
+      throw ApiError(400,
+                     fmt::format("'{}' is an embedding model; it answers POST /v1/embeddings",
+                                 options_.model_id),
+                     "model", "invalid_request_error", "model_not_supported");
     const Json body = parse_body(req);
     const SamplingParams defaults = model_.chat ? model_.chat->sampling : SamplingParams{};
     TextRequest request =
@@ -341,6 +350,43 @@ void OpenAIServer::handle_generation(const httplib::Request& req, httplib::Respo
   });
 }
 
+void OpenAIServer::handle_embeddings(const httplib::Request& req, httplib::Response& res) {
+  guarded(res, [&] {
+    if (!loaded_) throw ApiError(503, "the model is still loading", "", "server_error");
+    if (!model_.embeddings)
+      throw ApiError(400,
+                     fmt::format("'{}' generates text; /v1/embeddings needs an embedding model "
+                                 "such as BERT",
+                                 options_.model_id),
+                     "model", "invalid_request_error", "model_not_supported");
+    const EmbeddingRequest request = parse_embedding_request(parse_body(req));
+    if (!request.model.empty() && request.model != options_.model_id)
+      throw ApiError(404,
+                     fmt::format("The model '{}' does not exist; this server serves '{}'",
+                                 request.model, options_.model_id),
+                     "model", "invalid_request_error", "model_not_found");
+    const Embedder& embedder = *model_.embedder;
+    auto inputs = embedding_inputs(request, embedder, embedder.tokenizer().vocab_size(),
+                                   embedder.settings().max_seq_length);
+    if (in_flight_.fetch_add(1) >= options_.max_queued_requests) {
+      in_flight_.fetch_sub(1);
+      throw ApiError(429,
+                     fmt::format("{} requests are already in flight; retry later",
+                                 options_.max_queued_requests),
+                     "", "rate_limit_error");
+    }
+    std::vector<Embedding> embeddings;
+    try {
+      embeddings = model_.embeddings->embed(std::move(inputs));
+    } catch (...) {
+      in_flight_.fetch_sub(1);
+      throw;
+    }
+    in_flight_.fetch_sub(1);
+    send_json(res, 200, embedding_response(embeddings, options_.model_id, request.base64));
+  });
+}
+
 void OpenAIServer::handle_tokenize(const httplib::Request& req, httplib::Response& res) {
   guarded(res, [&] {
     if (!loaded_) throw ApiError(503, "the model is still loading", "", "server_error");
@@ -348,6 +394,7 @@ void OpenAIServer::handle_tokenize(const httplib::Request& req, httplib::Respons
     if (!body.is_object()) throw ApiError(400, "the request body must be a JSON object");
     std::vector<int32_t> ids;
     if (body.contains("messages")) {
+      if (!model_.engine) bad_field("messages", "an embedding model has no chat template");
       TextRequest r = parse_chat_request(body, SamplingParams{});
       CompletionJob job(*model_.engine, *model_.tokenizer, model_.chat, r, metrics_);
       ids = job.prompt_ids(0);
@@ -364,7 +411,8 @@ void OpenAIServer::handle_tokenize(const httplib::Request& req, httplib::Respons
     send_json(res, 200,
               {{"tokens", ids},
                {"count", ids.size()},
-               {"max_model_len", model_.engine->context_window_size()}});
+               {"max_model_len", model_.engine ? model_.engine->context_window_size()
+                                               : model_.embedder->settings().max_seq_length}});
   });
 }
 
@@ -388,7 +436,7 @@ void OpenAIServer::handle_detokenize(const httplib::Request& req, httplib::Respo
 
 void OpenAIServer::handle_metrics(httplib::Response& res) {
   EngineGauges g;
-  if (loaded_) {
+  if (loaded_ && model_.engine) {
     Engine& engine = *model_.engine;
     g.running = engine.num_running();
     g.waiting = engine.num_waiting();

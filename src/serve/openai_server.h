@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "chat/chat_config.h"
+#include "chat/embedder.h"
 #include "runtime/engine.h"
 #include "serve/server_metrics.h"
 #include "tokenizer/tokenizer.h"
@@ -35,11 +36,16 @@ struct ServerOptions {
   std::vector<std::string> allowed_origins;  // CORS; empty: no CORS headers
 };
 
-// What the routes serve once loaded; the server does not own them.
+class EmbeddingBatcher;
+
+// What the routes serve once loaded; the server does not own them. A decoder has an engine; an
+// encoder (an embedding model) has the embedder and its batcher instead.
 struct ServedModel {
   Engine* engine = nullptr;
   const Tokenizer* tokenizer = nullptr;
   const ChatConfig* chat = nullptr;  // null: no conversation template (completions only)
+  const Embedder* embedder = nullptr;
+  EmbeddingBatcher* embeddings = nullptr;
 };
 
 class OpenAIServer {
@@ -58,6 +64,7 @@ class OpenAIServer {
   void install_routes();
   bool authorized(const httplib::Request& req) const;
   void handle_generation(const httplib::Request& req, httplib::Response& res, bool chat);
+  void handle_embeddings(const httplib::Request& req, httplib::Response& res);
   void handle_tokenize(const httplib::Request& req, httplib::Response& res);
   void handle_detokenize(const httplib::Request& req, httplib::Response& res);
   void handle_metrics(httplib::Response& res);

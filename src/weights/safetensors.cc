@@ -10,8 +10,13 @@ namespace llmcc {
 namespace fs = std::filesystem;
 
 int safetensors_dtype_bytes(const std::string& dtype) {
+  // Every dtype of the format, so that a file's layout is checked whole; only the floats convert
+  // (convert_dtype.h), and a buffer such as BERT's I64 position_ids is skipped, not read.
+  if (dtype == "F64" || dtype == "I64" || dtype == "U64") return 8;
   if (dtype == "F32" || dtype == "I32" || dtype == "U32") return 4;
-  if (dtype == "F16" || dtype == "BF16") return 2;
+  if (dtype == "F16" || dtype == "BF16" || dtype == "I16" || dtype == "U16") return 2;
+  if (dtype == "I8" || dtype == "U8" || dtype == "BOOL" || dtype == "F8_E4M3" || dtype == "F8_E5M2")
+    return 1;
   return 0;
 }
 

@@ -1,4 +1,5 @@
-// llmcc serve: an OpenAI-compatible HTTP server over the serving engine. It listens at once
+// llmcc serve: an OpenAI-compatible HTTP server over the serving engine (or, for an embedding
+// model, /v1/embeddings over its encoder). It listens at once
 // (GET /health is 503 until the model is ready), compiles the library on demand when
 // --model-lib is absent, and stops cleanly on SIGINT or SIGTERM.
 #include <csignal>
@@ -8,7 +9,10 @@
 #include <optional>
 
 #include "chat/chat_config.h"
+#include "chat/embedder.h"
 #include "runtime/engine.h"
+#include "runtime/model_library.h"
+#include "serve/embedding_batcher.h"
 #include "serve/openai_server.h"
 #include "support/error.h"
 #include "tokenizer/tokenizer.h"
@@ -28,6 +32,35 @@ struct Options {
   double kv_cache_memory_gib = 0;
   bool no_verify = false;
 };
+
+// Blocks until SIGINT or SIGTERM, then stops the server.
+int wait_and_stop(serve::OpenAIServer& server, sigset_t& signals) {
+  int signal = 0;
+  sigwait(&signals, &signal);
+  std::fprintf(stderr, "llmcc serve: stopping (signal %d)\n", signal);
+  server.stop();
+  return 0;
+}
+
+// An encoder (kv_state_kind "none"): /v1/embeddings over the embedder, batched across requests.
+int serve_embeddings(const Options& o, serve::OpenAIServer& server,
+                     const std::filesystem::path& dir, const std::string& lib, sigset_t& signals) {
+  Embedder embedder(dir, lib, !o.no_verify);
+  serve::EmbeddingBatcher batcher(embedder);
+  server.set_model(
+      {.tokenizer = &embedder.tokenizer(), .embedder = &embedder, .embeddings = &batcher});
+  std::fprintf(stderr,
+               "llmcc serve: ready, embedding model '%s': %s pooling%s, up to %lld tokens, %lld "
+               "sequences per call\n",
+               o.server.model_id.c_str(), pooling_name(embedder.settings().pooling),
+               embedder.settings().normalize ? ", normalized" : "",
+               static_cast<long long>(embedder.settings().max_seq_length),
+               static_cast<long long>(embedder.max_batch_size()));
+  const int status = wait_and_stop(server, signals);
+  std::fprintf(stderr, "llmcc serve: %lld embedding requests in %lld batched calls\n",
+               static_cast<long long>(batcher.requests()), static_cast<long long>(batcher.calls()));
+  return status;
+}
 
 int run(Options o) {
   if (o.server.api_key.empty())
@@ -49,6 +82,8 @@ int run(Options o) {
                o.server.host.c_str(), server.port(), o.model_dir.c_str());
   const std::filesystem::path dir = o.model_dir;
   const std::string lib = resolve_model_lib(dir, o.lib);
+  if (ModelLibrary(lib).metadata().value("kv_state_kind", "") == "none")
+    return serve_embeddings(o, server, dir, lib, signals);
   auto tokenizer = Tokenizer::from_dir(dir);
   std::optional<ChatConfig> chat;
   if (std::filesystem::exists(dir / "mlc-chat-config.json")) chat = ChatConfig::load(dir);
@@ -68,11 +103,7 @@ int run(Options o) {
                static_cast<long long>(s.max_num_sequence),
                static_cast<long long>(s.max_total_sequence_length),
                static_cast<long long>(s.prefill_chunk_size));
-  int signal = 0;
-  sigwait(&signals, &signal);
-  std::fprintf(stderr, "llmcc serve: stopping (signal %d)\n", signal);
-  server.stop();
-  return 0;
+  return wait_and_stop(server, signals);
 }
 
 }  // namespace
