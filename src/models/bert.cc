@@ -217,8 +217,10 @@ std::vector<std::string> bert_hf_sources(const std::string& mlc_param) {
 }
 
 bool bert_hf_ignored(const std::string& hf_name) {
-  // The pooler (sentence embedders pool themselves) and the position-ids buffer.
-  return starts_with(hf_name, "pooler.") || ends_with(hf_name, "embeddings.position_ids");
+  // The pooler (sentence embedders pool themselves), a task head (BertForMaskedLM's cls.*), and
+  // the position-ids buffer.
+  return starts_with(hf_name, "pooler.") || starts_with(hf_name, "cls.") ||
+         ends_with(hf_name, "embeddings.position_ids");
 }
 
 }  // namespace llmcc

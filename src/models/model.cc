@@ -62,12 +62,14 @@ std::vector<Model> make_registry() {
   // LayerNorm decoders: learned positions and Conv1D weights; parallel residual, partial rotary.
   Model gpt2 = llama_shaped<gpt2_config_from_dict, build_gpt2>("gpt2", gpt2_hf_sources);
   gpt2.hf_transposed = gpt2_hf_transposed;
+  gpt2.hf_prefix_aliases = {{"transformer.", ""}};
   gpt2.hf_ignored = [](const std::string& hf_name, const ModelConfig& c) {
     return gpt2_hf_ignored(hf_name, dynamic_cast<const LlamaConfig&>(c));
   };
   models.push_back(std::move(gpt2));
   Model neox = llama_shaped<gpt_neox_config_from_dict, build_gpt_neox>(
       "gpt_neox", [](const std::string& p) { return std::vector<std::string>{p}; });
+  neox.hf_prefix_aliases = {{"gpt_neox.", ""}};
   neox.hf_ignored = [](const std::string& hf_name, const ModelConfig& c) {
     return gpt_neox_hf_ignored(hf_name, dynamic_cast<const LlamaConfig&>(c));
   };
@@ -84,6 +86,7 @@ std::vector<Model> make_registry() {
     return build_bert(dynamic_cast<const BertConfig&>(c), q);
   };
   bert.hf_sources = bert_hf_sources;
+  bert.hf_prefix_aliases = {{"", "bert."}};
   bert.hf_ignored = [](const std::string& hf_name, const ModelConfig&) {
     return bert_hf_ignored(hf_name);
   };

@@ -28,6 +28,9 @@ struct Model {
   // Whether the HF tensors of an MLC param are stored transposed, [in, out] (GPT-2's Conv1D).
   // Empty: none are.
   std::function<bool(const std::string& mlc_param)> hf_transposed;
+  // Other prefixes a checkpoint of this family may use for its tensor names (GPT2Model's bare
+  // "h.0...", BertForMaskedLM's "bert.embeddings..."): {prefix in the MLC names, prefix stored}.
+  std::vector<std::pair<std::string, std::string>> hf_prefix_aliases;
   // HF tensors that have no MLC param and are skipped (e.g. rotary_emb.inv_freq).
   std::function<bool(const std::string& hf_name, const ModelConfig&)> hf_ignored;
 

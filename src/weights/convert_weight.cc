@@ -17,6 +17,7 @@
 #include "support/strings.h"
 #include "weights/checkpoint.h"
 #include "weights/convert_dtype.h"
+#include "weights/renamed_checkpoint.h"
 #include "weights/tensor_cache.h"
 
 namespace llmcc {
@@ -201,6 +202,10 @@ ConvertWeightStats convert_weight(const ConfigSource& config, const Quantization
   fs::path source = resolve_source(config, options);
   log_info("Loading weights from {}", source.string());
   std::unique_ptr<Checkpoint> checkpoint = open_checkpoint(source, options.source_format);
+  if (!model.hf_prefix_aliases.empty() && !base.params.empty())
+    checkpoint =
+        with_expected_names(std::move(checkpoint), model.hf_sources(base.params[0].name).at(0),
+                            model.hf_prefix_aliases);
   const Checkpoint& ckpt = *checkpoint;
 
   // Every checkpoint tensor must be used exactly once or be known to be unused.

@@ -8,6 +8,7 @@
 
 #include "support/files.h"
 #include "support/json.h"
+#include "weights/renamed_checkpoint.h"
 
 namespace llmcc {
 namespace {
@@ -61,6 +62,31 @@ TEST(Checkpoint, TextOnlyNamesAreLeftAlone) {
   const auto file =
       write_safetensors(dir.path(), {"model.embed_tokens.weight", "vision_tower.unrelated"});
   EXPECT_EQ(open_checkpoint(file, "auto")->names().size(), 2u);
+}
+
+TEST(Checkpoint, OtherPrefixesAreReadUnderTheModelsNames) {
+  TempPath dir = make_temp_dir("llmcc-ckpt");
+  // BertForMaskedLM: "bert." before the encoder's names, and a head of its own.
+  const auto bert = write_safetensors(
+      dir.path(), {"bert.embeddings.word_embeddings.weight", "cls.predictions.bias"});
+  auto ckpt = with_expected_names(open_checkpoint(bert, "auto"),
+                                  "embeddings.word_embeddings.weight", {{"", "bert."}});
+  EXPECT_EQ(ckpt->names(), (std::vector<std::string>{"cls.predictions.bias",
+                                                     "embeddings.word_embeddings.weight"}));
+  float values[2];
+  const TensorView t = ckpt->load("embeddings.word_embeddings.weight");
+  std::memcpy(values, t.data, 8);
+  EXPECT_EQ(values[0], 0.0f);  // the first tensor written
+  // GPT2Model: no "transformer." at all.
+  TempPath dir2 = make_temp_dir("llmcc-ckpt");
+  const auto gpt2 = write_safetensors(dir2.path(), {"wte.weight", "h.0.ln_1.weight"});
+  ckpt = with_expected_names(open_checkpoint(gpt2, "auto"), "transformer.wte.weight",
+                             {{"transformer.", ""}});
+  EXPECT_TRUE(ckpt->contains("transformer.h.0.ln_1.weight"));
+  EXPECT_FALSE(ckpt->contains("h.0.ln_1.weight"));
+  // A checkpoint that already uses the model's names is left as it is.
+  ckpt = with_expected_names(open_checkpoint(gpt2, "auto"), "wte.weight", {{"transformer.", ""}});
+  EXPECT_TRUE(ckpt->contains("wte.weight"));
 }
 
 }  // namespace
