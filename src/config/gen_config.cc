@@ -28,14 +28,14 @@ Json tokenizer_info(const fs::path& dir) {
                {"prepend_space_in_encode", false},
                {"strip_space_in_decode", false}};
   if (!fs::exists(dir / "tokenizer.json")) return info;
-  Json t = read_json_file(dir / "tokenizer.json");
-  std::string dump = t.value("decoder", Json()).dump();
+  const UnorderedJson t = read_unordered_json_file(dir / "tokenizer.json");
+  std::string dump = t.value("decoder", UnorderedJson()).dump();
   if (dump.find("\"ByteLevel\"") != std::string::npos) info["token_postproc_method"] = "byte_level";
   if (dump.find("\"Strip\"") != std::string::npos ||
       dump.find("\"Metaspace\"") != std::string::npos)
     info["strip_space_in_decode"] = true;
-  std::string front =
-      t.value("normalizer", Json()).dump() + t.value("pre_tokenizer", Json()).dump();
+  std::string front = t.value("normalizer", UnorderedJson()).dump() +
+                      t.value("pre_tokenizer", UnorderedJson()).dump();
   if (front.find("\"Prepend\"") != std::string::npos ||
       front.find("\"Metaspace\"") != std::string::npos)
     info["prepend_space_in_encode"] = true;

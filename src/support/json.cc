@@ -14,6 +14,15 @@ Json read_json_file(const std::filesystem::path& path) {
   }
 }
 
+UnorderedJson read_unordered_json_file(const std::filesystem::path& path) {
+  std::string text = read_file(path);
+  try {
+    return UnorderedJson::parse(text);
+  } catch (const UnorderedJson::parse_error& e) {
+    user_error("'{}' is not valid JSON: {}", path.string(), e.what());
+  }
+}
+
 int64_t json_int(const Json& obj, const std::string& key, const std::string& context) {
   auto it = obj.find(key);
   if (it == obj.end()) user_error("{}: missing required field '{}'", context, key);

@@ -25,7 +25,8 @@ namespace {
 const char* kGpt2Pattern =
     R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)";
 
-[[noreturn]] void unsupported(const std::string& file, const std::string& what, const Json& j) {
+[[noreturn]] void unsupported(const std::string& file, const std::string& what,
+                              const UnorderedJson& j) {
   user_error("tokenizer '{}': {} {} is not supported by llmcc", file, what,
              j.contains("type") ? j["type"].dump() : j.dump());
 }
@@ -40,7 +41,7 @@ SplitBehavior parse_behavior(const std::string& b, const std::string& file) {
 }
 
 // A pattern object {"String": s} or {"Regex": r}, as a regex.
-std::string pattern_regex(const Json& p) {
+std::string pattern_regex(const UnorderedJson& p) {
   if (p.contains("Regex")) return p["Regex"].get<std::string>();
   std::string s = p.at("String").get<std::string>(), out;
   for (char c : s) {
@@ -81,7 +82,7 @@ struct AddedToken {
 
 class HfTokenizer : public Tokenizer {
  public:
-  HfTokenizer(const Json& j, const std::string& file) : file_(file) {
+  HfTokenizer(const UnorderedJson& j, const std::string& file) : file_(file) {
     parse_model(j.at("model"));
     if (j.contains("added_tokens"))
       for (const auto& t : j["added_tokens"]) {
@@ -444,9 +445,9 @@ class HfTokenizer : public Tokenizer {
     return out;
   }
 
-  void parse_model(const Json& m) {
+  void parse_model(const UnorderedJson& m) {
     if (m.value("type", "BPE") != "BPE") unsupported(file_, "model", m);
-    if (!m.value("continuing_subword_prefix", Json()).is_null() &&
+    if (!m.value("continuing_subword_prefix", UnorderedJson()).is_null() &&
         !m["continuing_subword_prefix"].get<std::string>().empty())
       unsupported(file_, "BPE continuing_subword_prefix", m["continuing_subword_prefix"]);
     for (const auto& [token, id] : m.at("vocab").items()) {
@@ -473,7 +474,7 @@ class HfTokenizer : public Tokenizer {
     }
   }
 
-  void parse_normalizer(const Json& n) {
+  void parse_normalizer(const UnorderedJson& n) {
     const std::string type = n.at("type");
     if (type == "Sequence") {
       for (const auto& x : n.at("normalizers")) parse_normalizer(x);
@@ -481,7 +482,7 @@ class HfTokenizer : public Tokenizer {
       normalizers_.push_back(
           {Normalizer::Kind::kPrepend, n.at("prepend"), "", false, false, nullptr});
     } else if (type == "Replace") {
-      const Json& p = n.at("pattern");
+      const UnorderedJson& p = n.at("pattern");
       if (p.contains("String"))
         normalizers_.push_back({Normalizer::Kind::kReplaceString, p["String"], n.at("content"),
                                 false, false, nullptr});
@@ -501,7 +502,7 @@ class HfTokenizer : public Tokenizer {
     }
   }
 
-  void parse_pre_tokenizer(const Json& p) {
+  void parse_pre_tokenizer(const UnorderedJson& p) {
     const std::string type = p.at("type");
     PreTokenizer t{};
     if (type == "Sequence") {
@@ -541,7 +542,7 @@ class HfTokenizer : public Tokenizer {
     pre_tokenizers_.push_back(t);
   }
 
-  void parse_decoder(const Json& d) {
+  void parse_decoder(const UnorderedJson& d) {
     const std::string type = d.at("type");
     Decoder t{};
     if (type == "Sequence") {
@@ -576,7 +577,7 @@ class HfTokenizer : public Tokenizer {
     decoders_.push_back(t);
   }
 
-  void parse_post_processor(const Json& p) {
+  void parse_post_processor(const UnorderedJson& p) {
     const std::string type = p.at("type");
     if (type == "Sequence") {
       for (const auto& x : p.at("processors")) parse_post_processor(x);
@@ -619,11 +620,11 @@ class HfTokenizer : public Tokenizer {
 }  // namespace
 
 std::unique_ptr<Tokenizer> Tokenizer::from_json_file(const std::filesystem::path& file) {
-  Json j = read_json_file(file);
+  UnorderedJson j = read_unordered_json_file(file);
   try {
     if (is_wordpiece_tokenizer(j)) return make_wordpiece_tokenizer(j, file.string());
     return std::make_unique<HfTokenizer>(j, file.string());
-  } catch (const Json::exception& e) {
+  } catch (const UnorderedJson::exception& e) {
     user_error("tokenizer '{}' is malformed: {}", file.string(), e.what());
   }
 }

@@ -53,12 +53,12 @@ std::string encode_utf8(std::u32string_view s) {
 }
 
 [[noreturn]] void unsupported(const std::string& file, const std::string& field,
-                              const Json& value) {
+                              const UnorderedJson& value) {
   user_error("tokenizer '{}': {} = {} is not supported by llmcc", file, field, value.dump());
 }
 
 // Unknown fields could change the ids, so they are refused rather than ignored.
-void check_fields(const Json& j, std::initializer_list<std::string_view> known,
+void check_fields(const UnorderedJson& j, std::initializer_list<std::string_view> known,
                   const std::string& file, const std::string& where) {
   if (!j.is_object()) user_error("tokenizer '{}': {} must be an object", file, where);
   for (const auto& [key, value] : j.items())
@@ -66,7 +66,7 @@ void check_fields(const Json& j, std::initializer_list<std::string_view> known,
       unsupported(file, where + "." + key, value);
 }
 
-bool flag(const Json& j, const char* key, bool fallback, const std::string& file,
+bool flag(const UnorderedJson& j, const char* key, bool fallback, const std::string& file,
           const std::string& where) {
   if (!j.contains(key)) return fallback;
   if (!j[key].is_boolean())
@@ -75,7 +75,7 @@ bool flag(const Json& j, const char* key, bool fallback, const std::string& file
   return j[key].get<bool>();
 }
 
-std::string text_field(const Json& j, const char* key, const std::string& fallback,
+std::string text_field(const UnorderedJson& j, const char* key, const std::string& fallback,
                        const std::string& file, const std::string& where) {
   if (!j.contains(key)) return fallback;
   if (!j[key].is_string())
@@ -140,7 +140,7 @@ void split_on(const std::u32string& piece, bool (*is_delimiter)(char32_t), Behav
     if (s.end > s.begin) out.push_back(piece.substr(s.begin, s.end - s.begin));
 }
 
-Behavior parse_behavior(const Json& b, const std::string& file, const std::string& field) {
+Behavior parse_behavior(const UnorderedJson& b, const std::string& file, const std::string& field) {
   if (b == "Removed") return Behavior::kRemoved;
   if (b == "Isolated") return Behavior::kIsolated;
   if (b == "MergedWithPrevious") return Behavior::kMergedWithPrevious;
@@ -177,7 +177,7 @@ bool is_word_char(char32_t c) {
 
 class WordPieceTokenizer : public Tokenizer {
  public:
-  WordPieceTokenizer(const Json& j, const std::string& file) : file_(file) {
+  WordPieceTokenizer(const UnorderedJson& j, const std::string& file) : file_(file) {
     parse_model(j.at("model"));
     if (j.contains("normalizer") && !j["normalizer"].is_null())
       parse_normalizer(j["normalizer"], "normalizer");
@@ -419,7 +419,7 @@ class WordPieceTokenizer : public Tokenizer {
     return s;
   }
 
-  void parse_model(const Json& m) {
+  void parse_model(const UnorderedJson& m) {
     check_fields(
         m, {"type", "unk_token", "continuing_subword_prefix", "max_input_chars_per_word", "vocab"},
         file_, "model");
@@ -441,7 +441,7 @@ class WordPieceTokenizer : public Tokenizer {
     if (auto it = vocab_.find(unk_token_); it != vocab_.end()) unk_id_ = it->second;
   }
 
-  void parse_normalizer(const Json& n, const std::string& where) {
+  void parse_normalizer(const UnorderedJson& n, const std::string& where) {
     const std::string type = n.value("type", "");
     Normalizer step;
     if (type == "Sequence") {
@@ -464,12 +464,12 @@ class WordPieceTokenizer : public Tokenizer {
       step.lowercase = true;
     } else {
       // NFD and friends would need full Unicode decomposition data, which llmcc does not carry.
-      unsupported(file_, where + ".type", n.value("type", Json()));
+      unsupported(file_, where + ".type", n.value("type", UnorderedJson()));
     }
     normalizers_.push_back(step);
   }
 
-  void parse_pre_tokenizer(const Json& p, const std::string& where) {
+  void parse_pre_tokenizer(const UnorderedJson& p, const std::string& where) {
     const std::string type = p.value("type", "");
     PreTokenizer step{PreTokenizer::Kind::kBert};
     if (type == "Sequence") {
@@ -489,16 +489,16 @@ class WordPieceTokenizer : public Tokenizer {
       if (p.contains("behavior"))
         step.behavior = parse_behavior(p["behavior"], file_, where + ".behavior");
     } else {
-      unsupported(file_, where + ".type", p.value("type", Json()));
+      unsupported(file_, where + ".type", p.value("type", UnorderedJson()));
     }
     pre_tokenizers_.push_back(step);
   }
 
   // The special tokens of the single-sequence case, before and after the text.
-  void parse_post_processor(const Json& p, const std::string& where) {
+  void parse_post_processor(const UnorderedJson& p, const std::string& where) {
     const std::string type = p.value("type", "");
     auto pair_token = [&](const char* key) {
-      const Json& t = p.at(key);  // ["[CLS]", 101]
+      const UnorderedJson& t = p.at(key);  // ["[CLS]", 101]
       if (!t.is_array() || t.size() != 2 || !t[1].is_number_integer())
         unsupported(file_, where + "." + key, t);
       return t[1].get<int32_t>();
@@ -518,7 +518,7 @@ class WordPieceTokenizer : public Tokenizer {
           continue;
         }
         const std::string name = item.at("SpecialToken").at("id");
-        const Json& special = p.at("special_tokens");
+        const UnorderedJson& special = p.at("special_tokens");
         if (!special.contains(name))
           user_error("tokenizer '{}': {}.special_tokens has no '{}'", file_, where, name);
         for (const auto& id : special[name].at("ids"))
@@ -532,20 +532,20 @@ class WordPieceTokenizer : public Tokenizer {
       prefix_ids_.push_back(pair_token("cls"));
       suffix_ids_.push_back(pair_token("sep"));
     } else if (type != "ByteLevel") {  // ByteLevel only moves offsets
-      unsupported(file_, where + ".type", p.value("type", Json()));
+      unsupported(file_, where + ".type", p.value("type", UnorderedJson()));
     }
   }
 
-  void parse_decoder(const Json& d) {
+  void parse_decoder(const UnorderedJson& d) {
     if (d.value("type", "") != "WordPiece")
-      unsupported(file_, "decoder.type", d.value("type", Json()));
+      unsupported(file_, "decoder.type", d.value("type", UnorderedJson()));
     check_fields(d, {"type", "prefix", "cleanup"}, file_, "decoder");
     wordpiece_decoder_ = true;
     decoder_prefix_ = text_field(d, "prefix", "##", file_, "decoder");
     cleanup_ = flag(d, "cleanup", true, file_, "decoder");
   }
 
-  void parse_added_tokens(const Json& list) {
+  void parse_added_tokens(const UnorderedJson& list) {
     for (const auto& t : list) {
       AddedToken a{t.at("id").get<int32_t>(),   t.at("content").get<std::string>(),
                    t.value("special", false),   t.value("lstrip", false),
@@ -585,12 +585,13 @@ class WordPieceTokenizer : public Tokenizer {
 
 }  // namespace
 
-bool is_wordpiece_tokenizer(const Json& j) {
+bool is_wordpiece_tokenizer(const UnorderedJson& j) {
   return j.is_object() && j.contains("model") && j["model"].is_object() &&
          j["model"].value("type", "") == "WordPiece";
 }
 
-std::unique_ptr<Tokenizer> make_wordpiece_tokenizer(const Json& j, const std::string& file) {
+std::unique_ptr<Tokenizer> make_wordpiece_tokenizer(const UnorderedJson& j,
+                                                    const std::string& file) {
   return std::make_unique<WordPieceTokenizer>(j, file);
 }
 

@@ -12,10 +12,11 @@
 namespace llmcc {
 
 // Whether tokenizer.json `j` has a WordPiece model.
-bool is_wordpiece_tokenizer(const Json& j);
+bool is_wordpiece_tokenizer(const UnorderedJson& j);
 
 // The tokenizer that `j` describes. UserError naming `file` and the field for anything llmcc
 // does not implement.
-std::unique_ptr<Tokenizer> make_wordpiece_tokenizer(const Json& j, const std::string& file);
+std::unique_ptr<Tokenizer> make_wordpiece_tokenizer(const UnorderedJson& j,
+                                                    const std::string& file);
 
 }  // namespace llmcc
