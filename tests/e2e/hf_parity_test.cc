@@ -228,7 +228,10 @@ INSTANTIATE_TEST_SUITE_P(
         std::pair<std::string, std::string>{"phi3_longrope", "phi-3"},
         std::pair<std::string, std::string>{"gemma_head_dim", "gemma_instruction"},
         std::pair<std::string, std::string>{"gemma2_softcap_window", "gemma_instruction"},
-        std::pair<std::string, std::string>{"gemma3_local_global", "gemma3_instruction"}));
+        std::pair<std::string, std::string>{"gemma3_local_global", "gemma3_instruction"},
+        // Base models: plain text continuation.
+        std::pair<std::string, std::string>{"gpt2_odd_sizes", "LM"},
+        std::pair<std::string, std::string>{"gpt_neox_sequential", "LM"}));
 
 // A GGUF written from a committed checkpoint (tools/python/make_gguf_twin.py, llama.cpp's names
 // and layout) imports to the same model: transformers' greedy tokens and logits.

@@ -42,7 +42,8 @@ def run(*cmd):
 def build_model(work):
     out = os.path.join(work, "chat_tiny")
     lib = os.path.join(out, "lib.so")
-    if not os.path.exists(lib):
+    # Rebuilt when llmcc is newer than the library (a library of an older ABI would not load).
+    if not os.path.exists(lib) or os.path.getmtime(lib) < os.path.getmtime(ARGS.llmcc):
         model = os.path.join(ROOT, "tests/data/models/chat_tiny")
         run(ARGS.llmcc, "gen_config", model, "--quantization", "q0f32", "--conv-template",
             "chatml", "-o", out)

@@ -80,13 +80,46 @@ void check_linear(int64_t rows, int64_t N, int64_t K, bool with_residual) {
 }
 
 TEST(Linear, MatchesNaiveOnOddShapes) {
-  for (auto [rows, N, K] : std::vector<std::tuple<int, int, int>>{
-           {1, 1, 1}, {1, 7, 33}, {3, 65, 72}, {5, 13, 127}, {17, 31, 64}})
+  for (auto [rows, N, K] : std::vector<std::tuple<int, int, int>>{{1, 1, 1},
+                                                                  {1, 7, 33},
+                                                                  {3, 65, 72},
+                                                                  {5, 13, 127},
+                                                                  {17, 31, 64},
+                                                                  {9, 40, 385},
+                                                                  {4, 16, 16}})
     for (bool residual : {false, true}) {
       check_linear<float>(rows, N, K, residual);
       check_linear<half>(rows, N, K, residual);
       check_linear<bfloat16>(rows, N, K, residual);
     }
+}
+
+// A row's outputs are the same bits whatever the call's row count and the row's place in it: the
+// register tiles and the remainder path sum in one order (f32_tile.h), so a sequence decodes to
+// the same logits alone or in a batch.
+template <typename TW>
+void check_rows_independent(int64_t N, int64_t K) {
+  const int64_t rows = 11;  // two full tiles of 4 and a remainder of 3
+  auto x = random_vector(rows * K, 7);
+  auto w32 = random_vector(N * K, 8, 0.2f);
+  std::vector<TW> w(N * K);
+  for (size_t i = 0; i < w.size(); ++i) w[i] = from_float<TW>(w32[i]);
+  std::vector<float> all(rows * N), one(N);
+  linear(x.data(), w.data(), static_cast<const float*>(nullptr), all.data(), rows, N, K);
+  for (int64_t r = 0; r < rows; ++r) {
+    linear(x.data() + r * K, w.data(), static_cast<const float*>(nullptr), one.data(), 1, N, K);
+    for (int64_t n = 0; n < N; ++n)
+      ASSERT_EQ(one[n], all[r * N + n])
+          << "row " << r << " column " << n << " of " << N << "x" << K;
+  }
+}
+
+TEST(Linear, ARowsResultDoesNotDependOnTheRowCount) {
+  for (auto [N, K] : std::vector<std::pair<int, int>>{{37, 100}, {16, 64}, {5, 15}}) {
+    check_rows_independent<float>(N, K);
+    check_rows_independent<half>(N, K);
+    check_rows_independent<bfloat16>(N, K);
+  }
 }
 
 TEST(RmsNorm, MatchesNaive) {
@@ -316,8 +349,8 @@ class AttentionVariants : public ::testing::TestWithParam<AttentionCase> {};
 // of 16 reach the AVX-512 block kernel where the build has it.
 TEST_P(AttentionVariants, PagedPrefillThenDecodeMatchesNaive) {
   const AttentionCase& c = GetParam();
-  const int64_t hq = 4, hkv = 2, d = c.head_dim, page_size = c.page_size, num_pages = 8,
-                layers = 2, layer = 1;
+  const int64_t hq = 4, hkv = 2, d = c.head_dim, page_size = c.page_size, num_pages = 8, layers = 2,
+                layer = 1;
   std::vector<float> storage(layers * num_pages * 2 * hkv * page_size * d, 0.0f);
   llmcc_kv_cache kv{};
   kv.storage = storage.data();
@@ -382,10 +415,15 @@ INSTANTIATE_TEST_SUITE_P(
         AttentionCase{"window_with_released_page", {Rope::kRotateHalf, 24}, {.window = 3}, 1},
         AttentionCase{"head64_page16", {Rope::kRotateHalf, 64}, {}, 0, 64, 16},
         AttentionCase{"head64_page32_two_blocks", {Rope::kRotateHalf, 64}, {}, 0, 64, 32, 20},
-        AttentionCase{"head40_window_in_second_block", {Rope::kInterleaved, 40}, {.window = 5}, 0,
-                      40, 32, 20},
-        AttentionCase{"head128_softcap", {Rope::kRotateHalf, 128}, {.softcap = 0.5f}, 0, 128, 16,
-                      18},
+        AttentionCase{"head40_window_in_second_block",
+                      {Rope::kInterleaved, 40},
+                      {.window = 5},
+                      0,
+                      40,
+                      32,
+                      20},
+        AttentionCase{
+            "head128_softcap", {Rope::kRotateHalf, 128}, {.softcap = 0.5f}, 0, 128, 16, 18},
         AttentionCase{"head136_rows", {Rope::kRotateHalf, 136}, {}, 0, 136, 16, 18}),
     [](const ::testing::TestParamInfo<AttentionCase>& info) { return info.param.name; });
 
