@@ -36,6 +36,19 @@ void silu(const T* a, T* y, int64_t n) {
 
 template <typename T>
 void activation(Activation act, const T* a, T* y, int64_t n) {
+#if defined(__AVX512F__)
+  // Exact GELU (BERT, GPT-NeoX) in vectors, the tail too (masked), so that every element takes
+  // the same formula whatever n is.
+  if constexpr (std::is_same_v<T, float>) {
+    if (act == Activation::kGelu) {
+      for (int64_t i = 0; i < n; i += 16) {
+        const __mmask16 m = n - i >= 16 ? __mmask16(0xffff) : __mmask16((1u << (n - i)) - 1);
+        _mm512_mask_storeu_ps(y + i, m, gelu16(_mm512_maskz_loadu_ps(m, a + i)));
+      }
+      return;
+    }
+  }
+#endif
   for (int64_t i = 0; i < n; ++i) y[i] = from_float<T>(activate(act, to_float(a[i])));
 }
 

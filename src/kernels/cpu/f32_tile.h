@@ -87,10 +87,20 @@ inline void tile(const float* x, const TW* w, int64_t K, float out[kRows][kCols]
   for (; k + kLanes <= K; k += kLanes) {
     Vec xv[kRows];
 #pragma GCC unroll 4
-    for (int64_t r = 0; r < kRows; ++r) xv[r] = load(x + r * K + k);
+    for (int64_t r = 0; r < kRows; ++r) {
+      xv[r] = load(x + r * K + k);
+#if defined(__AVX512F__) || defined(__AVX2__)
+      asm("" : "+v"(xv[r]));  // in a register, loaded once for the kCols FMAs (as wv below)
+#endif
+    }
 #pragma GCC unroll 4
     for (int64_t c = 0; c < kCols; ++c) {
-      const Vec wv = load(w + c * K + k);
+      Vec wv = load(w + c * K + k);
+#if defined(__AVX512F__) || defined(__AVX2__)
+      // Keep the chunk in a register: GCC would otherwise fold the load into each of the kRows
+      // FMAs, and the loads, not the FMAs, would bound the tile.
+      asm("" : "+v"(wv));
+#endif
 #pragma GCC unroll 4
       for (int64_t r = 0; r < kRows; ++r) acc[r][c] = fma(xv[r], wv, acc[r][c]);
     }
