@@ -25,7 +25,7 @@ int main(int argc, char** argv) {
       llmcc::cli::add_generate_command);
   add("embed", "Sentence embeddings from an encoder model (BERT)", llmcc::cli::add_embed_command);
   add("chat", "Chat with a model interactively (reads stdin)", llmcc::cli::add_chat_command);
-  add("serve", "Serve OpenAI's chat and completions API over HTTP",
+  add("serve", "Serve OpenAI's chat, completions and embeddings API over HTTP",
       llmcc::cli::add_serve_command);
   add("eval_ppl", "Perplexity, and KL divergence and top-1 agreement against a base model",
       llmcc::cli::add_eval_ppl_command);
