@@ -11,20 +11,6 @@ namespace llmcc {
 
 namespace fs = std::filesystem;
 
-namespace {
-
-llmcc_tensor make_tensor(void* data, int32_t dtype, std::initializer_list<int64_t> shape) {
-  llmcc_tensor t{};
-  t.data = data;
-  t.dtype = dtype;
-  t.ndim = static_cast<int32_t>(shape.size());
-  int i = 0;
-  for (int64_t d : shape) t.shape[i++] = d;
-  return t;
-}
-
-}  // namespace
-
 Encoder::Encoder(const fs::path& model_dir, const fs::path& model_lib, bool verify_md5)
     : library_(model_lib), weights_(model_dir, library_.metadata(), verify_md5) {
   const Json& md = library_.metadata();
@@ -86,10 +72,10 @@ void Encoder::encode_batch(const std::vector<std::vector<int32_t>>& sequences,
   }
   const int elem = mlc_dtype_bytes(model_dtype_name_);
   std::vector<uint8_t> hidden(static_cast<size_t>(batch * seq * hidden_size_ * elem));
-  llmcc_tensor in[3] = {make_tensor(ids.data(), LLMCC_INT32, {batch, seq}),
-                        make_tensor(mask.data(), LLMCC_INT32, {batch, seq}),
-                        make_tensor(types.data(), LLMCC_INT32, {batch, seq})};
-  llmcc_tensor result = make_tensor(hidden.data(), model_dtype_, {batch, seq, hidden_size_});
+  llmcc_tensor in[3] = {abi_tensor(ids.data(), LLMCC_INT32, {batch, seq}),
+                        abi_tensor(mask.data(), LLMCC_INT32, {batch, seq}),
+                        abi_tensor(types.data(), LLMCC_INT32, {batch, seq})};
+  llmcc_tensor result = abi_tensor(hidden.data(), model_dtype_, {batch, seq, hidden_size_});
   library_.call("prefill", in, 3, &result, 1, nullptr, weights_.pointers(), workspace_);
   static const char* kSafetensorsName[] = {"F32", "F16", "BF16"};
   for (int64_t b = 0; b < batch; ++b) {

@@ -47,6 +47,17 @@ ModelLibrary::ModelLibrary(const fs::path& path) : path_(path) {
   for (int32_t i = 0; i < count; ++i) functions_[table[i].name] = &table[i];
 }
 
+llmcc_tensor abi_tensor(void* data, int32_t dtype, std::initializer_list<int64_t> shape) {
+  if (shape.size() > LLMCC_MAX_NDIM) internal_error("a tensor of rank {}", shape.size());
+  llmcc_tensor t{};
+  t.data = data;
+  t.dtype = dtype;
+  t.ndim = static_cast<int32_t>(shape.size());
+  int i = 0;
+  for (int64_t d : shape) t.shape[i++] = d;
+  return t;
+}
+
 ModelLibrary::~ModelLibrary() {
   if (handle_) ::dlclose(handle_);
 }

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <filesystem>
+#include <initializer_list>
 #include <map>
 #include <string>
 
@@ -9,6 +10,9 @@
 #include "support/json.h"
 
 namespace llmcc {
+
+// A tensor descriptor over caller-owned data, as the library's functions take them.
+llmcc_tensor abi_tensor(void* data, int32_t dtype, std::initializer_list<int64_t> shape);
 
 class ModelLibrary {
  public:

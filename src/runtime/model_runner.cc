@@ -8,20 +8,6 @@ namespace llmcc {
 
 namespace fs = std::filesystem;
 
-namespace {
-
-llmcc_tensor make_tensor(void* data, int32_t dtype, std::initializer_list<int64_t> shape) {
-  llmcc_tensor t{};
-  t.data = data;
-  t.dtype = dtype;
-  t.ndim = static_cast<int32_t>(shape.size());
-  int i = 0;
-  for (int64_t d : shape) t.shape[i++] = d;
-  return t;
-}
-
-}  // namespace
-
 ModelRunner::ModelRunner(const fs::path& model_dir, const fs::path& model_lib, bool verify_md5)
     : library_(model_lib), weights_(model_dir, library_.metadata(), verify_md5) {
   const Json& md = library_.metadata();
@@ -81,8 +67,8 @@ void ModelRunner::embed(const std::vector<int32_t>& ids) {
   const int64_t n = static_cast<int64_t>(ids.size());
   std::vector<int32_t> copy = ids;
   embed_buffer_.resize(static_cast<size_t>(n * hidden_size_ * dtype_bytes_));
-  llmcc_tensor in = make_tensor(copy.data(), LLMCC_INT32, {n});
-  llmcc_tensor hidden = make_tensor(embed_buffer_.data(), model_dtype_, {n, hidden_size_});
+  llmcc_tensor in = abi_tensor(copy.data(), LLMCC_INT32, {n});
+  llmcc_tensor hidden = abi_tensor(embed_buffer_.data(), model_dtype_, {n, hidden_size_});
   library_.call("embed", &in, 1, &hidden, 1, nullptr, weights_.pointers(), workspace_);
 }
 
@@ -109,9 +95,9 @@ std::vector<float> ModelRunner::forward_last(const std::vector<int64_t>& seqs,
   if (row != n) internal_error("forward_last: lengths sum to {} but {} ids", row, n);
   embed(ids);
   std::vector<float> logits(static_cast<size_t>(b * vocab_size_));
-  llmcc_tensor in[2] = {make_tensor(embed_buffer_.data(), model_dtype_, {1, n, hidden_size_}),
-                        make_tensor(positions.data(), LLMCC_INT32, {b})};
-  llmcc_tensor out = make_tensor(logits.data(), LLMCC_FLOAT32, {1, b, vocab_size_});
+  llmcc_tensor in[2] = {abi_tensor(embed_buffer_.data(), model_dtype_, {1, n, hidden_size_}),
+                        abi_tensor(positions.data(), LLMCC_INT32, {b})};
+  llmcc_tensor out = abi_tensor(logits.data(), LLMCC_FLOAT32, {1, b, vocab_size_});
   call_forward("batch_prefill", in, 2, &out, seqs, lengths);
   return logits;
 }
@@ -120,8 +106,8 @@ std::vector<float> ModelRunner::forward_all(int64_t seq, const std::vector<int32
   const int64_t n = static_cast<int64_t>(ids.size());
   embed(ids);
   std::vector<float> logits(static_cast<size_t>(n * vocab_size_));
-  llmcc_tensor x = make_tensor(embed_buffer_.data(), model_dtype_, {1, n, hidden_size_});
-  llmcc_tensor out = make_tensor(logits.data(), LLMCC_FLOAT32, {1, n, vocab_size_});
+  llmcc_tensor x = abi_tensor(embed_buffer_.data(), model_dtype_, {1, n, hidden_size_});
+  llmcc_tensor out = abi_tensor(logits.data(), LLMCC_FLOAT32, {1, n, vocab_size_});
   call_forward("batch_verify", &x, 1, &out, {seq}, {n});
   return logits;
 }

@@ -204,18 +204,8 @@ void OpenAIServer::handle_generation(const httplib::Request& req, httplib::Respo
     const SamplingParams defaults = model_.chat ? model_.chat->sampling : SamplingParams{};
     TextRequest request =
         chat ? parse_chat_request(body, defaults) : parse_completion_request(body, defaults);
-    if (!request.model.empty() && request.model != options_.model_id)
-      throw ApiError(404,
-                     fmt::format("The model '{}' does not exist; this server serves '{}'",
-                                 request.model, options_.model_id),
-                     "model", "invalid_request_error", "model_not_found");
-    if (in_flight_.fetch_add(1) >= options_.max_queued_requests) {
-      in_flight_.fetch_sub(1);
-      throw ApiError(429,
-                     fmt::format("{} requests are already in flight; retry later",
-                                 options_.max_queued_requests),
-                     "", "rate_limit_error");
-    }
+    check_model_name(request.model);
+    reserve_request_slot();
     std::shared_ptr<CompletionJob> job;
     try {
       job = std::make_shared<CompletionJob>(*model_.engine, *model_.tokenizer, model_.chat, request,
@@ -350,6 +340,24 @@ void OpenAIServer::handle_generation(const httplib::Request& req, httplib::Respo
   });
 }
 
+void OpenAIServer::check_model_name(const std::string& model) const {
+  if (!model.empty() && model != options_.model_id)
+    throw ApiError(404,
+                   fmt::format("The model '{}' does not exist; this server serves '{}'", model,
+                               options_.model_id),
+                   "model", "invalid_request_error", "model_not_found");
+}
+
+void OpenAIServer::reserve_request_slot() {
+  if (in_flight_.fetch_add(1) >= options_.max_queued_requests) {
+    in_flight_.fetch_sub(1);
+    throw ApiError(
+        429,
+        fmt::format("{} requests are already in flight; retry later", options_.max_queued_requests),
+        "", "rate_limit_error");
+  }
+}
+
 void OpenAIServer::handle_embeddings(const httplib::Request& req, httplib::Response& res) {
   guarded(res, [&] {
     if (!loaded_) throw ApiError(503, "the model is still loading", "", "server_error");
@@ -360,21 +368,11 @@ void OpenAIServer::handle_embeddings(const httplib::Request& req, httplib::Respo
                                  options_.model_id),
                      "model", "invalid_request_error", "model_not_supported");
     const EmbeddingRequest request = parse_embedding_request(parse_body(req));
-    if (!request.model.empty() && request.model != options_.model_id)
-      throw ApiError(404,
-                     fmt::format("The model '{}' does not exist; this server serves '{}'",
-                                 request.model, options_.model_id),
-                     "model", "invalid_request_error", "model_not_found");
+    check_model_name(request.model);
     const Embedder& embedder = *model_.embedder;
     auto inputs = embedding_inputs(request, embedder, embedder.tokenizer().vocab_size(),
                                    embedder.settings().max_seq_length);
-    if (in_flight_.fetch_add(1) >= options_.max_queued_requests) {
-      in_flight_.fetch_sub(1);
-      throw ApiError(429,
-                     fmt::format("{} requests are already in flight; retry later",
-                                 options_.max_queued_requests),
-                     "", "rate_limit_error");
-    }
+    reserve_request_slot();
     std::vector<Embedding> embeddings;
     try {
       embeddings = model_.embeddings->embed(std::move(inputs));

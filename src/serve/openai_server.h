@@ -64,6 +64,11 @@ class OpenAIServer {
   void install_routes();
   bool authorized(const httplib::Request& req) const;
   void handle_generation(const httplib::Request& req, httplib::Response& res, bool chat);
+  // Counts a request in flight, or throws the 429 past --max-queued-requests; the caller
+  // decrements in_flight_ when the request ends.
+  void reserve_request_slot();
+  // A 404 unless `model` is empty or the served model's id.
+  void check_model_name(const std::string& model) const;
   void handle_embeddings(const httplib::Request& req, httplib::Response& res);
   void handle_tokenize(const httplib::Request& req, httplib::Response& res);
   void handle_detokenize(const httplib::Request& req, httplib::Response& res);
