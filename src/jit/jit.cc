@@ -11,11 +11,13 @@
 #include "config/config_source.h"
 #include "llmcc/compile.h"
 #include "llmcc/model_abi.h"
+#include "support/embedded_sources.h"
 #include "support/error.h"
 #include "support/files.h"
 #include "support/logging.h"
 #include "support/md5.h"
 #include "support/version.h"
+#include "targets/cpu/toolchain.h"
 
 namespace llmcc {
 
@@ -120,7 +122,12 @@ Json jit_key(const JitRequest& r) {
           {"model_type", model.name},
           {"quantization", q.name},
           {"compiler_version", kCompilerVersion},
-          {"abi_version", LLMCC_ABI_VERSION}};
+          {"abi_version", LLMCC_ABI_VERSION},
+          // What the version number does not pin: the kernels compiled into the library, the
+          // codegen that wrote its source, and the compiler that built it.
+          {"kernels", kernel_sources_hash()},
+          {"codegen", codegen_hash()},
+          {"host_compiler", cpu::host_compiler_identity()}};
 }
 
 std::string jit_hash(const Json& key) {

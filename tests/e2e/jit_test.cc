@@ -113,6 +113,52 @@ TEST_F(Jit, HashFollowsWhatChangesTheLibrary) {
   EXPECT_EQ(libraries().size(), 2u);
 }
 
+// The key holds a hash of the kernel headers the library compiles against: an edited kernel
+// is a miss (a stale library is never reused after an upgrade), the same text a hit, whether it
+// comes from LLMCC_KERNEL_SOURCE_DIR or from the copy embedded in llmcc.
+TEST_F(Jit, AKernelSourceChangeRecompiles) {
+  TempPath kernels = make_temp_dir("llmcc-jit-kernels");
+  const fs::path root = LLMCC_SOURCE_DIR;
+  fs::create_directories(kernels.path() / "src");
+  fs::copy(root / "src" / "kernels", kernels.path() / "src" / "kernels",
+           fs::copy_options::recursive);
+  fs::create_directories(kernels.path() / "include");
+  auto with_dir = [&](const std::string& extra = "") {
+    return sh("LLMCC_KERNEL_SOURCE_DIR=" + kernels.path().string() +
+              " LLMCC_HOME=" + home_.path().string() + " " + LLMCC_BINARY + " generate " +
+              model_->path().string() + "/m --prompt-ids 1,2,3 --max-tokens 2 " + extra);
+  };
+  Result missing = with_dir();  // no llmcc/model_abi.h yet
+  EXPECT_NE(missing.status, 0);
+  EXPECT_TRUE(contains(missing.output, "llmcc/model_abi.h")) << missing.output;
+  fs::copy(root / "include" / "llmcc", kernels.path() / "include" / "llmcc",
+           fs::copy_options::recursive);
+
+  Result first = with_dir();
+  ASSERT_EQ(first.status, 0) << first.output;
+  EXPECT_TRUE(contains(first.output, "JIT: cache miss")) << first.output;
+  Result embedded = generate();  // the embedded headers are these same files
+  EXPECT_TRUE(contains(embedded.output, "JIT: cache hit")) << embedded.output;
+
+  std::ofstream(kernels.path() / "src" / "kernels" / "cpu" / "linear.h", std::ios::app)
+      << "// an edit\n";
+  Result edited = with_dir();
+  ASSERT_EQ(edited.status, 0) << edited.output;
+  EXPECT_TRUE(contains(edited.output, "JIT: cache miss")) << edited.output;
+  EXPECT_EQ(libraries().size(), 2u);
+  Result again = with_dir();
+  EXPECT_TRUE(contains(again.output, "JIT: cache hit")) << again.output;
+
+  // The key records what it hashed.
+  for (const auto& e : fs::directory_iterator(home_.path() / "model_lib"))
+    if (e.path().extension() == ".json") {
+      const Json key = read_json_file(e.path())["key"];
+      EXPECT_EQ(key["kernels"].get<std::string>().size(), 32u);
+      EXPECT_EQ(key["codegen"].get<std::string>().size(), 32u);
+      EXPECT_TRUE(contains(key["host_compiler"].get<std::string>(), ": ")) << key.dump();
+    }
+}
+
 TEST_F(Jit, ConcurrentFirstUsesCompileOnce) {
   // Two processes start together on an empty cache; the lock makes one compile and the other
   // wait, then find the library.

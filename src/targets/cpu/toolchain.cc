@@ -46,6 +46,15 @@ std::string compiler() {
 
 }  // namespace
 
+std::string host_compiler_identity() {
+  static const std::string identity = [] {
+    auto [status, version] = run({compiler(), "--version"});
+    const std::string first = version.substr(0, version.find('\n'));
+    return compiler() + ": " + (status == 0 ? first : "(does not run)");
+  }();
+  return identity;
+}
+
 LibraryKind library_kind_for(const fs::path& output) {
   std::string ext = output.extension().string();
   if (ext == ".tar" || ext == ".lib") return LibraryKind::kStatic;
@@ -85,7 +94,7 @@ void build_library(const std::string& source, const Target& target, LibraryKind 
                    const fs::path& output) {
   check_output_path(output);
   TempPath dir = make_temp_dir("llmcc-build");
-  for (const auto& [path, text] : embedded_sources()) {
+  for (const auto& [path, text] : kernel_sources()) {
     fs::path p = dir.path() / "include" / path;
     fs::create_directories(p.parent_path());
     write_file_atomic(p, text);

@@ -25,8 +25,13 @@ struct CpuIsa {
 };
 CpuIsa cpu_isa(const Target& target);
 
+// The host compiler ($CXX, else c++) and the first line of its --version, e.g.
+// "c++: c++ (Debian 12.2.0-14) 12.2.0": part of the JIT cache key.
+std::string host_compiler_identity();
+
 // Compiles `source` and writes the library to `output` atomically. The kernel headers are taken
-// from the copy embedded in llmcc, so this works wherever llmcc is installed.
+// from the copy embedded in llmcc (or LLMCC_KERNEL_SOURCE_DIR; support/embedded_sources.h), so this
+// works wherever llmcc is installed.
 void build_library(const std::string& source, const Target& target, LibraryKind kind,
                    const std::filesystem::path& output);
 
