@@ -12,7 +12,7 @@ namespace llmcc {
 namespace fs = std::filesystem;
 
 Encoder::Encoder(const fs::path& model_dir, const fs::path& model_lib, bool verify_md5)
-    : library_(model_lib), weights_(model_dir, library_.metadata(), verify_md5) {
+    : library_(model_lib), weights_(model_dir, library_.metadata_to_run(), verify_md5) {
   const Json& md = library_.metadata();
   if (library_.has_kv_cache() || !library_.find("prefill"))
     user_error("model library '{}' ({}) is not an encoder; run it with generate, chat or serve",

@@ -2,6 +2,7 @@
 
 #include <dlfcn.h>
 
+#include "runtime/cpu_features.h"
 #include "support/error.h"
 
 namespace llmcc {
@@ -39,6 +40,9 @@ ModelLibrary::ModelLibrary(const fs::path& path) : path_(path) {
   } catch (const std::exception& e) {
     user_error("model library '{}' has malformed metadata: {}", path.string(), e.what());
   }
+  if (metadata_.contains("cpu_features") && metadata_["cpu_features"].is_array())
+    missing_features_ =
+        missing_cpu_features(metadata_["cpu_features"].get<std::vector<std::string>>());
   // An encoder (kv_state_kind "none") has no KV cache to create.
   if (has_kv_cache() && (!create_kv_ || !free_kv_ || !copy_page_))
     user_error("model library '{}' lacks its KV cache functions", path.string());
@@ -77,9 +81,21 @@ const llmcc_function_info& ModelLibrary::get(const std::string& name) const {
 
 std::string ModelLibrary::last_error() const { return last_error_(); }
 
+void ModelLibrary::require_runnable_here() const {
+  if (missing_features_.empty()) return;
+  std::string missing;
+  for (const auto& f : missing_features_) missing += (missing.empty() ? "" : ", ") + f;
+  user_error(
+      "model library '{}' was compiled for CPU features this machine lacks: {} (its target: {}). "
+      "Recompile it here (without --model-lib the library is compiled for this machine), or for "
+      "a baseline every machine of the fleet has, e.g. --device \"llvm -mcpu=x86-64-v3\"",
+      path_.string(), missing, metadata_.value("target", Json()).dump());
+}
+
 void ModelLibrary::call(const std::string& name, const llmcc_tensor* inputs, int32_t num_inputs,
                         llmcc_tensor* outputs, int32_t num_outputs, llmcc_kv_cache* kv,
                         const void* const* params, void* workspace) const {
+  require_runnable_here();
   const llmcc_function_info& f = get(name);
   if (f.fn(inputs, num_inputs, outputs, num_outputs, kv, params, workspace) != 0)
     user_error("{}", last_error());

@@ -5,6 +5,7 @@
 #include <initializer_list>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "llmcc/model_abi.h"
 #include "support/json.h"
@@ -23,6 +24,16 @@ class ModelLibrary {
   ModelLibrary& operator=(const ModelLibrary&) = delete;
 
   const Json& metadata() const { return metadata_; }
+  // UserError naming the CPU features the library was compiled for (metadata cpu_features) that
+  // this machine lacks. Loading and reading metadata work anywhere; running does not (call()
+  // checks too), so a library copied to an older machine fails with a message, not a SIGILL.
+  void require_runnable_here() const;
+  // metadata() after require_runnable_here(): for a runner, so that the check comes before its
+  // weights load.
+  const Json& metadata_to_run() const {
+    require_runnable_here();
+    return metadata_;
+  }
   // nullptr when the library lacks the function (MLC tolerates missing optional functions).
   const llmcc_function_info* find(const std::string& name) const;
   const llmcc_function_info& get(const std::string& name) const;  // UserError if missing
@@ -47,6 +58,7 @@ class ModelLibrary {
   void* symbol(const char* name) const;
 
   std::filesystem::path path_;
+  std::vector<std::string> missing_features_;
   void* handle_ = nullptr;
   Json metadata_;
   std::map<std::string, const llmcc_function_info*> functions_;

@@ -9,7 +9,7 @@ namespace llmcc {
 namespace fs = std::filesystem;
 
 ModelRunner::ModelRunner(const fs::path& model_dir, const fs::path& model_lib, bool verify_md5)
-    : library_(model_lib), weights_(model_dir, library_.metadata(), verify_md5) {
+    : library_(model_lib), weights_(model_dir, library_.metadata_to_run(), verify_md5) {
   const Json& md = library_.metadata();
   if (!library_.has_kv_cache())
     user_error("model library '{}' ({}) is an encoder without a KV cache; run it with llmcc embed",

@@ -26,7 +26,12 @@ void build_cpu(ir::Module& module, const CompileArgs& args, const PassManager& p
 
 std::function<void(ir::Module&)> kernel_selector(const Target& target) {
   if (target.kind != "llvm") return nullptr;
-  return [target](ir::Module& m) { cpu::select_kernels(m, cpu::cpu_isa(target)); };
+  return [target](ir::Module& m) {
+    const cpu::CpuIsa isa = cpu::cpu_isa(target);
+    cpu::select_kernels(m, isa);
+    // What a machine needs to run the library; the loader checks it (runtime/cpu_features.h).
+    if (m.attrs.contains("metadata")) m.attrs["metadata"]["cpu_features"] = isa.features;
+  };
 }
 
 BuildFunc default_build_func(const Target& target) {

@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -149,6 +150,37 @@ TEST_F(Cli, BadInputFailsCleanly) {
   Result no_lib = llmcc("model_metadata " + out("absent.so"));
   EXPECT_NE(no_lib.status, 0);
   EXPECT_TRUE(contains(no_lib.output, "does not exist"));
+}
+
+// A library records the CPU features it was compiled for, and one compiled for features this
+// machine lacks is refused with a message naming them, never run into a SIGILL. Xeon Phi's
+// AVX-512 ER/PF exist on no machine this runs on, so -mcpu=knl is such a library everywhere.
+TEST_F(Cli, ALibraryForAnotherCpuIsRefusedByName) {
+  const std::string model =
+      (fs::path(LLMCC_SOURCE_DIR) / "tests" / "data" / "models" / "llama_mha").string();
+  ASSERT_EQ(llmcc("convert_weight " + model + " --quantization q0f32 -o " + out("w")).status, 0);
+  Result here = llmcc("compile " + model + " --quantization q0f32 -o " + out("here.so"));
+  ASSERT_EQ(here.status, 0) << here.output;
+  Result knl = llmcc("compile " + model + " --quantization q0f32 --device 'llvm -mcpu=knl' -o " +
+                     out("knl.so"));
+  ASSERT_EQ(knl.status, 0) << knl.output;
+
+  Result md = llmcc("model_metadata " + out("knl.so"));  // inspecting works anywhere
+  ASSERT_EQ(md.status, 0) << md.output;
+  const Json features = Json::parse(md.output)["cpu_features"];
+  EXPECT_NE(std::find(features.begin(), features.end(), "avx512er"), features.end()) << features;
+  const Json native = Json::parse(llmcc("model_metadata " + out("here.so")).output)["cpu_features"];
+  EXPECT_EQ(std::find(native.begin(), native.end(), "avx512er"), native.end()) << native;
+
+  Result run = llmcc("generate " + out("w") + " --model-lib " + out("knl.so") +
+                     " --prompt-ids 1,2 --max-tokens 1");
+  EXPECT_EQ(run.status, 1) << run.output;  // a user error, not a signal
+  EXPECT_TRUE(contains(run.output, "lacks: ")) << run.output;
+  EXPECT_TRUE(contains(run.output, "avx512er")) << run.output;
+  EXPECT_TRUE(contains(run.output, "x86-64-v3")) << run.output;
+  Result ok = llmcc("generate " + out("w") + " --model-lib " + out("here.so") +
+                    " --prompt-ids 1,2 --max-tokens 1");
+  EXPECT_EQ(ok.status, 0) << ok.output;
 }
 
 TEST_F(Cli, FailedCompileKeepsThePreviousOutput) {

@@ -5,11 +5,11 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <condition_variable>
 #include <cstdarg>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <condition_variable>
 #include <cstring>
 #include <initializer_list>
 #include <mutex>
@@ -21,3 +21,11 @@
 #include <immintrin.h>
 #endif
 #include "llmcc/model_abi.h"
+
+// The architecture's baseline, for the few functions a loader calls before it has checked the
+// machine against the library's cpu_features.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define LLMCC_BASELINE __attribute__((target("arch=x86-64")))
+#else
+#define LLMCC_BASELINE
+#endif

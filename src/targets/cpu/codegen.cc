@@ -475,16 +475,19 @@ std::string emit_source(const ir::Module& m, const std::string& prefix) {
   s += "};\n}  // namespace\n\n";
 
   const std::string api = "extern \"C\" __attribute__((visibility(\"default\"))) ";
-  s += api +
+  // The loader calls these before it knows whether this machine can run the rest (metadata
+  // cpu_features), so they are built for the baseline of the architecture (prelude.h).
+  const std::string info = api + "LLMCC_BASELINE ";
+  s += info +
        fmt::format("uint32_t {}llmcc_abi_version(void) {{ return LLMCC_ABI_VERSION; }}\n", prefix);
-  s += api + fmt::format("const char* {}llmcc_metadata(void) {{ return kMetadata; }}\n", prefix);
-  s += api +
+  s += info + fmt::format("const char* {}llmcc_metadata(void) {{ return kMetadata; }}\n", prefix);
+  s += info +
        fmt::format("const char* {}llmcc_last_error(void) {{ return error_buffer(); }}\n", prefix);
-  s += api + fmt::format(
-                 "const llmcc_function_info* {}llmcc_functions(int32_t* count) {{\n"
-                 "  *count = static_cast<int32_t>(sizeof(kFunctions) / sizeof(kFunctions[0]));\n"
-                 "  return kFunctions;\n}}\n",
-                 prefix);
+  s += info + fmt::format(
+                  "const llmcc_function_info* {}llmcc_functions(int32_t* count) {{\n"
+                  "  *count = static_cast<int32_t>(sizeof(kFunctions) / sizeof(kFunctions[0]));\n"
+                  "  return kFunctions;\n}}\n",
+                  prefix);
   // A model without a KV cache (kv_state_kind "none": an encoder) exports no KV functions.
   if (m.attrs.contains("kv_cache")) s += kv_cache_functions(m.attrs["kv_cache"], prefix);
   return s;

@@ -87,6 +87,45 @@ CpuIsa cpu_isa(const Target& target) {
   isa.fma = has("__FMA__");
   isa.f16c = has("__F16C__");
   isa.avx512_vnni = has("__AVX512F__") && has("__AVX512BW__") && has("__AVX512VNNI__");
+  // The compiler's feature macros and the names Linux gives the same extensions.
+  static const std::pair<const char*, const char*> kFeatures[] = {
+      {"__SSE3__", "pni"},
+      {"__SSSE3__", "ssse3"},
+      {"__SSE4_1__", "sse4_1"},
+      {"__SSE4_2__", "sse4_2"},
+      {"__POPCNT__", "popcnt"},
+      {"__AVX__", "avx"},
+      {"__AVX2__", "avx2"},
+      {"__FMA__", "fma"},
+      {"__F16C__", "f16c"},
+      {"__BMI__", "bmi1"},
+      {"__BMI2__", "bmi2"},
+      {"__LZCNT__", "abm"},
+      {"__MOVBE__", "movbe"},
+      {"__AVXVNNI__", "avx_vnni"},
+      {"__AVX512F__", "avx512f"},
+      {"__AVX512CD__", "avx512cd"},
+      {"__AVX512BW__", "avx512bw"},
+      {"__AVX512DQ__", "avx512dq"},
+      {"__AVX512VL__", "avx512vl"},
+      {"__AVX512VNNI__", "avx512_vnni"},
+      {"__AVX512BF16__", "avx512_bf16"},
+      {"__AVX512FP16__", "avx512_fp16"},
+      {"__AVX512VBMI__", "avx512vbmi"},
+      {"__AVX512VBMI2__", "avx512_vbmi2"},
+      {"__AVX512IFMA__", "avx512ifma"},
+      {"__AVX512BITALG__", "avx512_bitalg"},
+      {"__AVX512VPOPCNTDQ__", "avx512_vpopcntdq"},
+      {"__AVX512ER__", "avx512er"},
+      {"__AVX512PF__", "avx512pf"},
+      {"__AMX_TILE__", "amx_tile"},
+      {"__AMX_INT8__", "amx_int8"},
+      {"__AMX_BF16__", "amx_bf16"},
+      {"__GFNI__", "gfni"},
+      {"__VAES__", "vaes"},
+      {"__VPCLMULQDQ__", "vpclmulqdq"}};
+  for (const auto& [macro, flag] : kFeatures)
+    if (has(macro)) isa.features.push_back(flag);
   return isa;
 }
 

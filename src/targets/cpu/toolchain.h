@@ -22,6 +22,9 @@ std::vector<std::string> cpu_flags(const Target& target);
 struct CpuIsa {
   bool avx2 = false, fma = false, f16c = false;
   bool avx512_vnni = false;  // AVX-512 F, BW and VNNI together
+  // Every extension the compiler may use under these flags, by Linux's /proc/cpuinfo names: what a
+  // machine must have to run the library (the metadata's cpu_features).
+  std::vector<std::string> features;
 };
 CpuIsa cpu_isa(const Target& target);
 
