@@ -161,6 +161,19 @@ TEST(BertCli, EncodersAndDecodersRefuseTheWrongCommand) {
   } catch (const UserError& e) {
     EXPECT_NE(std::string(e.what()).find("run it with llmcc embed"), std::string::npos) << e.what();
   }
+  // bench knows an encoder: it times batches of sequences.
+  const auto bench = run_llmcc("bench " + b->weights().string() + " --model-lib " +
+                               b->lib().string() + " --prompt 12 --batch 3 --runs 2 --json");
+  ASSERT_EQ(bench.status, 0) << bench.output;
+  const Json report = Json::parse(bench.output.substr(bench.output.find('{')));
+  EXPECT_EQ(report["sequences"], 3);
+  EXPECT_EQ(report["tokens_per_sequence"], 12);
+  EXPECT_GT(report["tokens_per_s"].get<double>(), 0);
+  const auto too_long = run_llmcc("bench " + b->weights().string() + " --model-lib " +
+                                  b->lib().string() + " --prompt 65");
+  EXPECT_NE(too_long.status, 0);
+  EXPECT_NE(too_long.output.find("--prompt must be in [1, 64]"), std::string::npos)
+      << too_long.output;
   const auto out = run_llmcc("embed " + b->weights().string() + " --model-lib " +
                              b->lib().string() + " --input-ids 1,2,99999");
   EXPECT_NE(out.status, 0);

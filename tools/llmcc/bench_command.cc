@@ -1,5 +1,6 @@
 // llmcc bench: prefill and decode speed of a compiled model on converted weights, as the median
-// of several runs, with decode measured against the machine's memory-bandwidth roofline.
+// of several runs, with decode measured against the machine's memory-bandwidth roofline; for an
+// encoder, the speed of encoding a batch (encoder_bench.h).
 #include <emmintrin.h>
 
 #include <algorithm>
@@ -11,9 +12,11 @@
 #include <thread>
 
 #include "runtime/engine.h"
+#include "runtime/model_library.h"
 #include "support/error.h"
 #include "support/json.h"
 #include "tools/llmcc/commands.h"
+#include "tools/llmcc/encoder_bench.h"
 #include "tools/llmcc/model_lib_resolver.h"
 #include "tools/llmcc/serving_bench.h"
 
@@ -26,7 +29,7 @@ namespace fs = std::filesystem;
 struct Options {
   std::string model_dir;
   ModelLibOptions lib;
-  int64_t prompt = 512, decode = 128, runs = 3, threads = 0;
+  int64_t prompt = 512, decode = 128, runs = 3, threads = 0, batch = 0;
   double bandwidth_gbs = 0;
   bool json = false;
   // Serving mode.
@@ -85,6 +88,13 @@ int run(const Options& o) {
                           ? static_cast<int>(o.threads)
                           : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   const std::string lib = resolve_model_lib(o.model_dir, o.lib);
+  if (!ModelLibrary(lib).has_kv_cache())
+    return run_encoder_bench({.model_dir = o.model_dir,
+                              .model_lib = lib,
+                              .tokens = o.prompt,
+                              .batch = o.batch,
+                              .runs = o.runs,
+                              .json = o.json});
   if (!o.concurrency.empty())
     return run_serving_bench({.model_dir = o.model_dir,
                               .model_lib = lib,
@@ -174,6 +184,9 @@ Action add_bench_command(CLI::App& app) {
   app.add_option("--bandwidth-gbs", o->bandwidth_gbs,
                  "Memory read bandwidth for the roofline, GB/s (default: measured)");
   app.add_flag("--json", o->json, "Print the results as JSON");
+  app.add_option("--batch", o->batch,
+                 "Encoders (BERT): sequences of --prompt tokens per call; default: the library's "
+                 "max_batch_size");
   app.add_option("--concurrency", o->concurrency,
                  "Serving benchmark: clients kept in flight, one level or several (e.g. 1,4,16); "
                  "--prompt and --decode set each request's lengths. Needs a library compiled "
