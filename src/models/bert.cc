@@ -5,6 +5,7 @@
 #include <cmath>
 #include <set>
 
+#include "models/model.h"
 #include "support/error.h"
 #include "support/strings.h"
 
@@ -45,12 +46,8 @@ int64_t positive(const Json& d, const char* key, const std::string& ctx) {
 
 class BertBuilder {
  public:
-  BertBuilder(const BertConfig& c, const Quantization& q) : c_(c), q_(q) {
-    auto d = ir::dtype_from_mlc_name(q.model_dtype);
-    if (!d) internal_error("quantization {} has unknown model dtype {}", q.name, q.model_dtype);
-    dtype_ = *d;
-    H_ = Dim::constant(c.hidden_size);
-  }
+  BertBuilder(const BertConfig& c, const Quantization& q)
+      : c_(c), q_(q), dtype_(model_dtype(q)), H_(Dim::constant(c.hidden_size)) {}
 
   ir::Module build() {
     m_.attrs["model_type"] = "bert";

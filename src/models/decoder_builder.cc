@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "ir/rope.h"
+#include "models/model.h"
 #include "support/error.h"
 
 namespace llmcc {
@@ -17,12 +18,6 @@ using ir::DType;
 using ir::FunctionBuilder;
 using ir::Operand;
 using ir::Type;
-
-DType model_dtype(const Quantization& q) {
-  auto d = ir::dtype_from_mlc_name(q.model_dtype);
-  if (!d) internal_error("quantization {} has unknown model dtype {}", q.name, q.model_dtype);
-  return *d;
-}
 
 class DecoderBuilder {
  public:

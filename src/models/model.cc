@@ -121,6 +121,12 @@ std::vector<std::string> names(bool only_implemented) {
 
 }  // namespace
 
+ir::DType model_dtype(const Quantization& q) {
+  auto d = ir::dtype_from_mlc_name(q.model_dtype);
+  if (!d) internal_error("quantization {} has unknown model dtype {}", q.name, q.model_dtype);
+  return *d;
+}
+
 const std::vector<Model>& Model::all() {
   static const std::vector<Model> registry = make_registry();
   return registry;

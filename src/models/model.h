@@ -13,6 +13,9 @@
 
 namespace llmcc {
 
+// The dtype of a model's embeddings and hidden states under `q` (q.model_dtype), for the builders.
+ir::DType model_dtype(const Quantization& q);
+
 struct Model {
   std::string name;
   std::string model_task = "chat";  // "chat" or "embedding"
