@@ -28,6 +28,9 @@ class Embedder {
   const EmbeddingSettings& settings() const { return settings_; }
   int64_t hidden_size() const { return encoder_.hidden_size(); }
   int64_t max_batch_size() const { return encoder_.max_batch_size(); }
+  int64_t vocab_size() const { return encoder_.vocab_size(); }
+  // A folder may hold no tokenizer: then only token ids can be embedded.
+  bool has_tokenizer() const { return tokenizer_ != nullptr; }
   // UserError when the folder has no tokenizer.
   const Tokenizer& tokenizer() const;
 

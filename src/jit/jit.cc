@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <optional>
 
 #include "config/config_source.h"
 #include "llmcc/compile.h"
@@ -136,6 +137,38 @@ std::string jit_hash(const Json& key) {
   return Md5::of(text.data(), text.size());
 }
 
+namespace {
+
+// A READONLY machine may have no compiler (a deployment image) or another one: it compiles
+// nothing, so a library built from the same inputs by any compiler serves. The newest usable
+// entry whose key differs from `key` only in host_compiler, if any.
+std::optional<fs::path> entry_from_any_compiler(const fs::path& dir, Json key) {
+  key.erase("host_compiler");
+  std::optional<fs::path> best;
+  fs::file_time_type best_time{};
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    if (e.path().extension() != ".json") continue;
+    Json info;
+    try {
+      info = Json::parse(read_file(e.path()));
+    } catch (const std::exception&) {
+      continue;
+    }
+    if (!info.is_object() || !info.contains("key") || !info["key"].is_object()) continue;
+    Json theirs = info["key"];
+    theirs.erase("host_compiler");
+    if (theirs != key) continue;
+    fs::path lib = fs::path(e.path()).replace_extension(".so");
+    if (!entry_problem(lib, e.path()).empty()) continue;
+    auto time = fs::last_write_time(lib, ec);
+    if (!best || time > best_time) best = lib, best_time = time;
+  }
+  return best;
+}
+
+}  // namespace
+
 fs::path jit_model_lib(const JitRequest& r) {
   const std::string mode = policy();
   if (mode == "OFF")
@@ -147,11 +180,16 @@ fs::path jit_model_lib(const JitRequest& r) {
   const fs::path lib = dir / (hash + ".so"), sidecar = dir / (hash + ".json");
   if (mode == "READONLY") {
     std::string problem = entry_problem(lib, sidecar);
-    if (!problem.empty())
+    if (!problem.empty()) {
+      if (auto other = entry_from_any_compiler(dir, key)) {
+        log_info("JIT: cache hit {} (built by another host compiler)", other->string());
+        return *other;
+      }
       user_error(
           "LLMCC_JIT_POLICY=READONLY and the cached model library {} cannot be used ({}); "
           "pass --model-lib or allow compiling",
           lib.string(), problem);
+    }
     log_info("JIT: cache hit {}", lib.string());
     return lib;
   }

@@ -2,18 +2,31 @@
 // extensions it lacks before any of its code runs (a SIGILL otherwise).
 #pragma once
 
+#include <filesystem>
 #include <set>
 #include <string>
 #include <vector>
 
 namespace llmcc {
 
-// Linux's names from /proc/cpuinfo's "flags" (avx2, avx512f, avx512_vnni, amx_tile, ...); empty
-// when they cannot be read.
+// The extensions this CPU has and the OS enables, by Linux's /proc/cpuinfo names (avx2, avx512f,
+// avx512_vnni, amx_tile on x86; asimd, asimddp, i8mm on aarch64). Read from CPUID (and XGETBV)
+// or the aarch64 HWCAP words, the way compilers' -march=native sees the CPU, so an old kernel
+// whose /proc/cpuinfo lacks a name does not refuse a library this machine runs. /proc/cpuinfo's
+// flags are added, for names the CPUID table does not know.
 const std::set<std::string>& host_cpu_flags();
 
-// The entries of `needed` that this machine lacks; empty when it has them all, or when its flags
-// cannot be read (nothing to check against).
+// The two sources host_cpu_flags() merges: the CPU itself (CPUID/XGETBV, HWCAP) and the kernel.
+std::set<std::string> cpu_flags_from_the_cpu();
+std::set<std::string> cpu_flags_from_proc_cpuinfo();
+
+// The entries of `needed` that this machine lacks; empty when it has them all.
 std::vector<std::string> missing_cpu_features(const std::vector<std::string>& needed);
+
+// The ELF machine a shared library is built for ("x86_64", "aarch64", or "ELF machine N"); empty
+// when the file is not ELF. Compared with host_elf_machine() before dlopen, which otherwise
+// reports only "wrong ELF class" or "cannot open shared object file".
+std::string elf_machine(const std::filesystem::path& library);
+std::string host_elf_machine();
 
 }  // namespace llmcc

@@ -25,6 +25,7 @@ class Encoder {
   // The longest sequence one call takes (the compiled prefill_chunk_size).
   int64_t max_sequence_length() const { return max_seq_; }
   int64_t max_batch_size() const { return max_batch_; }
+  int64_t vocab_size() const { return vocab_size_; }
 
   // The last hidden states of each sequence, [length, hidden] in f32, in the order given. An empty
   // or too long sequence, or an id outside the vocabulary, is a UserError.

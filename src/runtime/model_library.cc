@@ -14,6 +14,12 @@ ModelLibrary::ModelLibrary(const fs::path& path) : path_(path) {
   if (path.extension() == ".tar")
     user_error("'{}' is a static library (.tar) for linking into an application; load a .so",
                path.string());
+  const std::string machine = elf_machine(path), host = host_elf_machine();
+  if (!machine.empty() && !host.empty() && machine != host)
+    user_error(
+        "model library '{}' is built for {}, but this machine is {}; compile it for this machine "
+        "(--device llvm), or run it on a {} machine",
+        path.string(), machine, host, machine);
   // NODELETE: the library pulls in the OpenMP runtime, whose parked worker threads would crash if
   // its code were unmapped by dlclose.
   handle_ = ::dlopen(fs::absolute(path).c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
@@ -40,9 +46,15 @@ ModelLibrary::ModelLibrary(const fs::path& path) : path_(path) {
   } catch (const std::exception& e) {
     user_error("model library '{}' has malformed metadata: {}", path.string(), e.what());
   }
-  if (metadata_.contains("cpu_features") && metadata_["cpu_features"].is_array())
-    missing_features_ =
-        missing_cpu_features(metadata_["cpu_features"].get<std::vector<std::string>>());
+  if (metadata_.contains("cpu_features")) {
+    const Json& features = metadata_["cpu_features"];
+    bool strings = features.is_array();
+    for (const Json& f : features) strings = strings && f.is_string();
+    if (!strings)
+      user_error("model library '{}': metadata cpu_features must be a list of strings, got {}",
+                 path.string(), features.dump());
+    missing_features_ = missing_cpu_features(features.get<std::vector<std::string>>());
+  }
   // An encoder (kv_state_kind "none") has no KV cache to create.
   if (has_kv_cache() && (!create_kv_ || !free_kv_ || !copy_page_))
     user_error("model library '{}' lacks its KV cache functions", path.string());

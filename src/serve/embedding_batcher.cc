@@ -54,9 +54,10 @@ void EmbeddingBatcher::loop() {
 
 void EmbeddingBatcher::run(std::vector<std::shared_ptr<Job>>& jobs) {
   const EmbeddingSettings& s = embedder_.settings();
-  std::vector<std::vector<int32_t>> all;
-  for (const auto& j : jobs) all.insert(all.end(), j->sequences.begin(), j->sequences.end());
+  size_t answered = 0;  // jobs [0, answered) hold their result
   try {
+    std::vector<std::vector<int32_t>> all;
+    for (const auto& j : jobs) all.insert(all.end(), j->sequences.begin(), j->sequences.end());
     std::vector<Embedding> out = embedder_.embed(all, s.pooling, s.normalize);
     size_t next = 0;
     for (auto& j : jobs) {
@@ -65,18 +66,20 @@ void EmbeddingBatcher::run(std::vector<std::shared_ptr<Job>>& jobs) {
           std::make_move_iterator(out.begin() + next + j->sequences.size()));
       next += j->sequences.size();
       j->done.set_value(std::move(mine));
+      ++answered;
     }
   } catch (...) {
-    // One request's failure must not fail the others: run each alone to find whose it is.
-    if (jobs.size() == 1) {
-      jobs[0]->done.set_exception(std::current_exception());
+    // One request's failure must not fail the others: run each alone to find whose it is. Every
+    // promise is kept, whatever throws, or its request would wait forever.
+    if (jobs.size() - answered == 1) {
+      jobs[answered]->done.set_exception(std::current_exception());
       return;
     }
-    for (auto& j : jobs) {
+    for (size_t i = answered; i < jobs.size(); ++i) {
       try {
-        j->done.set_value(embedder_.embed(j->sequences, s.pooling, s.normalize));
+        jobs[i]->done.set_value(embedder_.embed(jobs[i]->sequences, s.pooling, s.normalize));
       } catch (...) {
-        j->done.set_exception(std::current_exception());
+        jobs[i]->done.set_exception(std::current_exception());
       }
     }
   }

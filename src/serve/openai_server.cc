@@ -370,7 +370,7 @@ void OpenAIServer::handle_embeddings(const httplib::Request& req, httplib::Respo
     const EmbeddingRequest request = parse_embedding_request(parse_body(req));
     check_model_name(request.model);
     const Embedder& embedder = *model_.embedder;
-    auto inputs = embedding_inputs(request, embedder, embedder.tokenizer().vocab_size(),
+    auto inputs = embedding_inputs(request, embedder, embedder.vocab_size(),
                                    embedder.settings().max_seq_length);
     reserve_request_slot();
     std::vector<Embedding> embeddings;
@@ -385,9 +385,19 @@ void OpenAIServer::handle_embeddings(const httplib::Request& req, httplib::Respo
   });
 }
 
+void OpenAIServer::require_tokenizer() const {
+  if (!model_.tokenizer)
+    throw ApiError(400,
+                   fmt::format("'{}' was served from a folder without tokenizer.json or "
+                               "tokenizer.model; it takes token ids only",
+                               options_.model_id),
+                   "", "invalid_request_error", "model_not_supported");
+}
+
 void OpenAIServer::handle_tokenize(const httplib::Request& req, httplib::Response& res) {
   guarded(res, [&] {
     if (!loaded_) throw ApiError(503, "the model is still loading", "", "server_error");
+    require_tokenizer();
     const Json body = parse_body(req);
     if (!body.is_object()) throw ApiError(400, "the request body must be a JSON object");
     std::vector<int32_t> ids;
@@ -417,6 +427,7 @@ void OpenAIServer::handle_tokenize(const httplib::Request& req, httplib::Respons
 void OpenAIServer::handle_detokenize(const httplib::Request& req, httplib::Response& res) {
   guarded(res, [&] {
     if (!loaded_) throw ApiError(503, "the model is still loading", "", "server_error");
+    require_tokenizer();
     const Json body = parse_body(req);
     if (!body.is_object() || !body.contains("tokens") || !body["tokens"].is_array())
       bad_field("tokens", "expected an array of token ids");

@@ -70,6 +70,8 @@ class OpenAIServer {
   // A 404 unless `model` is empty or the served model's id.
   void check_model_name(const std::string& model) const;
   void handle_embeddings(const httplib::Request& req, httplib::Response& res);
+  // An ApiError when the served folder has no tokenizer (an encoder fed token ids only).
+  void require_tokenizer() const;
   void handle_tokenize(const httplib::Request& req, httplib::Response& res);
   void handle_detokenize(const httplib::Request& req, httplib::Response& res);
   void handle_metrics(httplib::Response& res);

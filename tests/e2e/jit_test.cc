@@ -94,6 +94,18 @@ TEST_F(Jit, Policies) {
   Result readonly = generate("READONLY");
   EXPECT_EQ(readonly.status, 0) << readonly.output;
   EXPECT_TRUE(contains(readonly.output, "cache hit")) << readonly.output;
+  // A deployment machine without a compiler still finds the library (the compiler's identity
+  // is in the key, but READONLY compiles nothing); allowed to compile, it would have to build.
+  Result no_compiler = sh("CXX=/nonexistent/c++ LLMCC_HOME=" + home_.path().string() +
+                          " LLMCC_JIT_POLICY=READONLY " + LLMCC_BINARY + " generate " +
+                          model_->path().string() + "/m --prompt-ids 1,2,3 --max-tokens 2");
+  EXPECT_EQ(no_compiler.status, 0) << no_compiler.output;
+  EXPECT_TRUE(contains(no_compiler.output, "built by another host compiler")) << no_compiler.output;
+  Result must_build = sh("CXX=/nonexistent/c++ LLMCC_HOME=" + home_.path().string() +
+                         " LLMCC_JIT_POLICY=ON " + LLMCC_BINARY + " generate " +
+                         model_->path().string() + "/m --prompt-ids 1,2,3 --max-tokens 2");
+  EXPECT_NE(must_build.status, 0);
+  EXPECT_TRUE(contains(must_build.output, "no C++ compiler")) << must_build.output;
   auto before = fs::last_write_time(libraries().at(0));
   std::this_thread::sleep_for(std::chrono::milliseconds(20));
   Result redo = generate("REDO");

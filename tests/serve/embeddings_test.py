@@ -13,6 +13,7 @@ import json
 import math
 import os
 import re
+import shutil
 import struct
 import subprocess
 import sys
@@ -178,6 +179,35 @@ class EmbeddingsTest(unittest.TestCase):
         requests, calls = map(int, m.groups())
         print(f"[embeddings] {requests} requests in {calls} encoder calls")
         self.assertLess(calls, requests, "concurrent requests were not batched together")
+
+    def test_a_folder_without_a_tokenizer_serves_token_ids(self):
+        bare = os.path.join(ARGS.work, "minilm-no-tokenizer")
+        shutil.rmtree(bare, ignore_errors=True)
+        shutil.copytree(self.model_dir, bare,
+                        ignore=shutil.ignore_patterns("tokenizer*", "vocab.txt", "*.so"))
+        server = Server(bare)
+        try:
+            c = server.client
+            ids = c.embeddings.create(model="minilm", input=[[101, 7592, 102]],
+                                      encoding_format="float")
+            self.assertEqual(len(ids.data[0].embedding), len(GOLDEN["embeddings"][0]))
+            # Ids are still checked against the model's vocabulary.
+            with self.assertRaises(openai.BadRequestError):
+                c.embeddings.create(model="minilm", input=[[101, 999999, 102]])
+            with self.assertRaises(openai.BadRequestError) as ctx:
+                c.embeddings.create(model="minilm", input="hello")
+            self.assertIn("tokenizer", ctx.exception.body["message"])
+            import urllib.error
+            import urllib.request
+            req = urllib.request.Request(f"http://127.0.0.1:{server.port}/tokenize",
+                                         data=b'{"prompt": "hello"}',
+                                         headers={"Content-Type": "application/json"})
+            with self.assertRaises(urllib.error.HTTPError) as ctx:
+                urllib.request.urlopen(req)
+            self.assertEqual(ctx.exception.code, 400)
+            self.assertIn("token ids only", ctx.exception.read().decode())
+        finally:
+            server.stop()
 
 
 if __name__ == "__main__":

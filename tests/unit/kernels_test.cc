@@ -237,6 +237,26 @@ TEST(Activations, GeluBothFormsAndGatedMatchNaive) {
   EXPECT_GT(std::abs(gelu(3.0f) - gelu_tanh(3.0f)), 2e-4);
 }
 
+// Far tails: GELU is the identity for large positive inputs and 0 for large negative ones, with
+// no NaN from the exponential of -z^2 on any path.
+TEST(Activations, GeluTailsStayFinite) {
+  std::vector<float> x;
+  for (float v : {1e30f, 1e8f, 1e7f, 3e5f, 50.0f, 12.0f}) x.insert(x.end(), {v, -v});
+  x.resize(37, 1e7f);  // a full 16-lane vector and a masked tail
+  for (Activation act : {Activation::kGelu, Activation::kGeluTanh}) {
+    Guarded y(x.size());
+    activation(act, x.data(), y.out(), static_cast<int64_t>(x.size()));
+    for (size_t i = 0; i < x.size(); ++i) {
+      ASSERT_TRUE(std::isfinite(y.out()[i])) << "x=" << x[i];
+      if (x[i] > 0)
+        EXPECT_NEAR(y.out()[i], x[i], 1e-6 * x[i]) << "x=" << x[i];
+      else
+        EXPECT_NEAR(y.out()[i], 0.0f, 1e-30) << "x=" << x[i];
+    }
+    EXPECT_TRUE(y.guards_intact());
+  }
+}
+
 // The embedding scale is a tensor of the model dtype in transformers: sqrt(2048) = 45.2548...
 // becomes 45.25 in f16 before the product.
 TEST(Scale, RoundsTheFactorToTheModelDtype) {

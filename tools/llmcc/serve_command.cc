@@ -47,8 +47,9 @@ int serve_embeddings(const Options& o, serve::OpenAIServer& server,
                      const std::filesystem::path& dir, const std::string& lib, sigset_t& signals) {
   Embedder embedder(dir, lib, !o.no_verify);
   serve::EmbeddingBatcher batcher(embedder);
-  server.set_model(
-      {.tokenizer = &embedder.tokenizer(), .embedder = &embedder, .embeddings = &batcher});
+  server.set_model({.tokenizer = embedder.has_tokenizer() ? &embedder.tokenizer() : nullptr,
+                    .embedder = &embedder,
+                    .embeddings = &batcher});
   std::fprintf(stderr,
                "llmcc serve: ready, embedding model '%s': %s pooling%s, up to %lld tokens, %lld "
                "sequences per call\n",

@@ -134,7 +134,10 @@ inline __m512 exp16(__m512 x) {
 // t = 1 / (1 + z / 2) (Numerical Recipes' erfcc, fractional error below 1.2e-7 for every z), so
 // the negative tail, where 1 + erf is erfc itself, keeps its relative precision.
 inline __m512 gelu16(__m512 x) {
-  const __m512 z = _mm512_mul_ps(_mm512_abs_ps(x), _mm512_set1_ps(0.70710678118654752f));
+  // exp(-13^2) is below f32's smallest subnormal, so clamping z at 13 changes no result, and it
+  // keeps exp16's range reduction of -z^2 from losing all precision into NaN for |x| > ~1e7.
+  const __m512 z = _mm512_min_ps(
+      _mm512_mul_ps(_mm512_abs_ps(x), _mm512_set1_ps(0.70710678118654752f)), _mm512_set1_ps(13.0f));
   const __m512 t = _mm512_div_ps(_mm512_set1_ps(1.0f),
                                  _mm512_fmadd_ps(z, _mm512_set1_ps(0.5f), _mm512_set1_ps(1.0f)));
   __m512 p = _mm512_set1_ps(0.17087277f);
