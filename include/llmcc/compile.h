@@ -8,8 +8,8 @@
 #include <optional>
 #include <string>
 
+#include "compile/optimization_flags.h"
 #include "config/model_config_override.h"
-#include "config/optimization_flags.h"
 #include "ir/module.h"
 #include "models/model.h"
 #include "passes/pass.h"

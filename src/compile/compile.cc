@@ -9,13 +9,13 @@
 #include "config/config_source.h"
 #include "ir/verifier.h"
 #include "llmcc/model_abi.h"
+#include "models/model_quantization.h"
 #include "passes/pipeline.h"
-#include "quant/model_quantization.h"
 #include "support/error.h"
 #include "support/files.h"
 #include "support/logging.h"
 #include "support/version.h"
-#include "targets/cpu/toolchain.h"
+#include "targets/backend.h"
 
 namespace llmcc {
 
@@ -87,7 +87,7 @@ CompileResult compile(const Json& config, const Quantization& quantization, cons
 
   // 2. Correct the flags for the target and show what we compile.
   opt.update(target, quantization);
-  bool is_static = cpu::library_kind_for(output) == cpu::LibraryKind::kStatic;
+  bool is_static = library_kind_for(output) == LibraryKind::kStatic;
   system_lib_prefix = resolve_system_lib_prefix(system_lib_prefix, is_static);
   log_info("Compiling with arguments:");
   log_info("  --config          {}", model_config->asdict().dump());

@@ -18,7 +18,7 @@
 #include "support/logging.h"
 #include "support/md5.h"
 #include "support/version.h"
-#include "targets/cpu/toolchain.h"
+#include "targets/backend.h"
 
 namespace llmcc {
 
@@ -128,7 +128,7 @@ Json jit_key(const JitRequest& r) {
           // codegen that wrote its source, and the compiler that built it.
           {"kernels", kernel_sources_hash()},
           {"codegen", codegen_hash()},
-          {"host_compiler", cpu::host_compiler_identity()}};
+          {"host_compiler", make_backend(target)->toolchain_identity()}};
 }
 
 std::string jit_hash(const Json& key) {

@@ -51,7 +51,7 @@ std::unique_ptr<GemmaConfig> GemmaConfig::from_dict(const Json& dict, const std:
                                                     int version) {
   if (!dict.is_object()) user_error("{}: the model config must be a JSON object", ctx);
   // Gemma 3 4B-27B ship as Gemma3ForConditionalGeneration: the language model's settings sit in
-  // text_config (the converter reads its tensors, leaving the vision tower; weights/checkpoint.h).
+  // text_config (the converter reads its tensors, leaving the vision tower; convert/checkpoint.h).
   Json d = dict.contains("text_config") ? dict["text_config"] : dict;
   if (!d.is_object()) user_error("{}: text_config must be a JSON object", ctx);
   if (dict.contains("text_config")) {

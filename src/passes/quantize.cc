@@ -1,5 +1,5 @@
+#include "models/model_quantization.h"
 #include "passes/passes.h"
-#include "quant/model_quantization.h"
 
 namespace llmcc::passes {
 

@@ -18,7 +18,7 @@ ModelLibrary::ModelLibrary(const fs::path& path) : path_(path) {
   if (!machine.empty() && !host.empty() && machine != host)
     user_error(
         "model library '{}' is built for {}, but this machine is {}; compile it for this machine "
-        "(--device llvm), or run it on a {} machine",
+        "(--device llvm), or run it on {} hardware",
         path.string(), machine, host, machine);
   // NODELETE: the library pulls in the OpenMP runtime, whose parked worker threads would crash if
   // its code were unmapped by dlclose.

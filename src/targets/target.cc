@@ -61,7 +61,7 @@ Target Target::from_device(const std::string& device, const std::string& host) {
       return std::nullopt;
     };
     if (auto v = value_of("-mcpu"))
-      t.mcpu = *v;
+      t.mcpu = *v, t.mcpu_given = true;
     else if (auto v = value_of("-mtriple"))
       t.mtriple = *v;
     else if (auto v = value_of("-mattr"))
@@ -78,6 +78,21 @@ Target Target::from_device(const std::string& device, const std::string& host) {
       user_error("--device '{}': -mattr entries look like +avx2 or -avx512f, got '{}'", device, a);
   if (host != "auto" && !host.empty()) t.mtriple = host;
   if (t.mtriple.empty()) t.mtriple = host_triple();
+  const std::string arch = t.mtriple.substr(0, t.mtriple.find('-'));
+  if (arch != "x86_64" && arch != "aarch64")
+    user_error(
+        "--device '{}': -mtriple={} is not a CPU llmcc builds for; use x86_64-linux-gnu or "
+        "aarch64-linux-gnu",
+        device, t.mtriple);
+  const std::string host_arch = host_triple().substr(0, host_triple().find('-'));
+  if (arch != host_arch) {
+    if (t.mcpu_given && t.mcpu == "native")
+      user_error(
+          "--device '{}': -mcpu=native names this {} machine, not a {} one; name the CPU "
+          "(e.g. -mcpu=cortex-a76) or leave -mcpu out",
+          device, host_arch, arch);
+    if (!t.mcpu_given) t.mcpu = "generic";  // the architecture's baseline
+  }
   return t;
 }
 

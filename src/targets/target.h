@@ -9,10 +9,11 @@
 namespace llmcc {
 
 struct Target {
-  std::string kind;     // "llvm" for CPU (TVM's name), "cuda", ...
-  std::string device;   // as the user asked: "cpu", "auto", "llvm -mcpu=znver3", ...
-  std::string mcpu;     // CPU model for the host compiler (-march=), "native" = this machine
-  std::string mtriple;  // target triple, e.g. x86_64-linux-gnu
+  std::string kind;         // "llvm" for CPU (TVM's name), "cuda", ...
+  std::string device;       // as the user asked: "cpu", "auto", "llvm -mcpu=znver3", ...
+  std::string mcpu;         // CPU model for the host compiler (-march=), "native" = this machine
+  bool mcpu_given = false;  // whether --device named it (else native, or generic when crossing)
+  std::string mtriple;      // target triple, e.g. x86_64-linux-gnu
   std::vector<std::string> mattr;  // extra features, e.g. +avx2
   int cuda_arch = 0;               // sm_XX as XX; 0 when not CUDA
 

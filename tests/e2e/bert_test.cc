@@ -8,6 +8,7 @@
 
 #include "chat/embedder.h"
 #include "config/config_source.h"
+#include "convert/convert_weight.h"
 #include "llmcc/compile.h"
 #include "runtime/engine.h"
 #include "runtime/model_library.h"
@@ -15,7 +16,6 @@
 #include "support/files.h"
 #include "support/npy.h"
 #include "tests/e2e/command.h"
-#include "weights/convert_weight.h"
 
 namespace llmcc {
 namespace {

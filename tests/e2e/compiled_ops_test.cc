@@ -59,8 +59,8 @@ class CompiledOps : public ::testing::Test {
                            {"dtype", "float32"}};
     passes::plan_memory(m);
     dir_ = new TempPath(make_temp_dir("llmcc-ops"));
-    cpu::build_library(cpu::emit_source(m, ""), Target::from_device("cpu"),
-                       cpu::LibraryKind::kShared, dir_->path() / "ops.so");
+    cpu::build_library(cpu::emit_source(m, ""), Target::from_device("cpu"), LibraryKind::kShared,
+                       dir_->path() / "ops.so");
     lib_ = new ModelLibrary(dir_->path() / "ops.so");
   }
   static void TearDownTestSuite() {

@@ -6,11 +6,11 @@
 #include <filesystem>
 
 #include "config/config_source.h"
+#include "convert/convert_weight.h"
 #include "llmcc/compile.h"
 #include "runtime/engine.h"
 #include "support/files.h"
 #include "tests/e2e/command.h"
-#include "weights/convert_weight.h"
 
 namespace llmcc {
 namespace {

@@ -7,11 +7,11 @@
 #include <map>
 
 #include "config/config_source.h"
+#include "convert/convert_weight.h"
 #include "llmcc/compile.h"
 #include "runtime/engine.h"
 #include "runtime/quality.h"
 #include "support/files.h"
-#include "weights/convert_weight.h"
 
 namespace llmcc {
 namespace {

@@ -11,11 +11,11 @@
 #include <thread>
 
 #include "config/config_source.h"
+#include "convert/convert_weight.h"
 #include "llmcc/compile.h"
 #include "runtime/engine.h"
 #include "support/error.h"
 #include "support/files.h"
-#include "weights/convert_weight.h"
 
 namespace llmcc {
 namespace {

@@ -1,15 +1,15 @@
 // Checkpoints as the converter sees them: a multimodal checkpoint's language model under the
 // text-only model's names, with the vision tower left out, in either of transformers' layouts.
-#include "weights/checkpoint.h"
+#include "convert/checkpoint.h"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cstring>
 
+#include "convert/renamed_checkpoint.h"
 #include "support/files.h"
 #include "support/json.h"
-#include "weights/renamed_checkpoint.h"
 
 namespace llmcc {
 namespace {

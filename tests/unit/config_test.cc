@@ -5,9 +5,9 @@
 #include <filesystem>
 #include <fstream>
 
+#include "compile/optimization_flags.h"
 #include "config/config_source.h"
 #include "config/model_config_override.h"
-#include "config/optimization_flags.h"
 #include "config/presets.h"
 #include "models/gemma_config.h"
 #include "models/llama_config.h"

@@ -8,11 +8,11 @@
 #include <filesystem>
 #include <random>
 
+#include "convert/gguf_import.h"
 #include "support/error.h"
 #include "support/files.h"
 #include "support/json.h"
 #include "tokenizer/utf8.h"
-#include "weights/gguf_import.h"
 
 namespace llmcc {
 namespace {

@@ -3,6 +3,7 @@
 
 #include "config/config_source.h"
 #include "llmcc/compile.h"
+#include "support/logging.h"
 #include "tools/llmcc/commands.h"
 
 namespace llmcc::cli {
@@ -28,6 +29,14 @@ int run_compile(const CompileOptions& o) {
       Quantization::from_name(detect_quantization(o.quantization, source));
   const Model& model = Model::from_name(detect_model_type(o.model_type, source));
   Target target = Target::from_device(o.device, o.host);
+  // A compiled library is for distribution: unless told otherwise it targets a baseline that
+  // every recent x86-64 server has, not whatever this machine has (the JIT keeps native).
+  if (!target.mcpu_given && target.mtriple.rfind("x86_64", 0) == 0) {
+    target.mcpu = "x86-64-v3";
+    log_info(
+        "Compiling for the portable x86-64-v3 baseline (AVX2, FMA, F16C: Haswell, Zen and "
+        "later); --device \"llvm -mcpu=native\" uses every extension of this machine");
+  }
   OptimizationFlags opt = OptimizationFlags::from_str(o.opt);
   ModelConfigOverride overrides = ModelConfigOverride::from_str(o.overrides);
   std::optional<std::filesystem::path> dump;
@@ -51,7 +60,9 @@ Action add_compile_command(CLI::App& app) {
       ->capture_default_str();
   app.add_option("--device", o->device,
                  "Target: auto, cpu or llvm, optionally with TVM-style options such as "
-                 "\"llvm -mcpu=znver3 -mattr=+avx2\"")
+                 "\"llvm -mcpu=znver3 -mattr=+avx2\" or \"llvm -mtriple=aarch64-linux-gnu "
+                 "-mattr=+dotprod\". Without -mcpu: x86-64-v3 (portable), or generic for "
+                 "another architecture; -mcpu=native: this machine")
       ->capture_default_str();
   app.add_option("--host", o->host, "Host triple, or auto")->capture_default_str();
   app.add_option("--opt", o->opt, "Optimization flags: O0-O3, or k=v;k=v (MLC's fields)")

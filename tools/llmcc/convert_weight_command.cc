@@ -1,10 +1,10 @@
 // llmcc convert_weight: MLC's `mlc_llm convert_weight` command line.
 #include <memory>
 
+#include "convert/convert_weight.h"
+#include "convert/gguf_import.h"
 #include "support/error.h"
 #include "tools/llmcc/commands.h"
-#include "weights/convert_weight.h"
-#include "weights/gguf_import.h"
 
 namespace llmcc::cli {
 

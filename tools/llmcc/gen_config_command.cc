@@ -3,7 +3,7 @@
 #include <optional>
 
 #include "chat/conversation.h"
-#include "config/gen_config.h"
+#include "convert/gen_config.h"
 #include "tools/llmcc/commands.h"
 
 namespace llmcc::cli {

@@ -12,6 +12,7 @@
 #include "support/error.h"
 #include "support/files.h"
 #include "support/logging.h"
+#include "targets/registry.h"
 
 namespace llmcc::cpu {
 
@@ -46,36 +47,62 @@ std::string compiler() {
 
 }  // namespace
 
-std::string host_compiler_identity() {
-  static const std::string identity = [] {
-    auto [status, version] = run({compiler(), "--version"});
-    const std::string first = version.substr(0, version.find('\n'));
-    return compiler() + ": " + (status == 0 ? first : "(does not run)");
-  }();
-  return identity;
+bool is_aarch64(const Target& target) { return target.mtriple.rfind("aarch64", 0) == 0; }
+
+bool is_cross(const Target& target) {
+  return target.mtriple.substr(0, target.mtriple.find('-')) !=
+         host_triple().substr(0, host_triple().find('-'));
 }
 
-LibraryKind library_kind_for(const fs::path& output) {
-  std::string ext = output.extension().string();
-  if (ext == ".tar" || ext == ".lib") return LibraryKind::kStatic;
-  if (ext != ".so" && ext != ".dylib" && ext != ".dll")
-    log_warning("Unknown output suffix '{}'. Assuming shared library.", ext);
-  return LibraryKind::kShared;
+std::string compiler_for(const Target& target) {
+  if (!is_cross(target)) return compiler();
+  // Debian's cross compilers are named by their triple (g++-aarch64-linux-gnu).
+  const char* cross = std::getenv("LLMCC_CROSS_CXX");
+  return cross && *cross ? cross : target.mtriple + "-g++";
+}
+
+std::string compiler_identity(const Target& target) {
+  const std::string cxx = compiler_for(target);
+  auto [status, version] = run({cxx, "--version"});
+  const std::string first = version.substr(0, version.find('\n'));
+  return cxx + ": " + (status == 0 ? first : "(does not run)");
 }
 
 std::vector<std::string> cpu_flags(const Target& target) {
+  if (is_aarch64(target)) {
+    // GCC spells aarch64 extensions as -mcpu=NAME+ext+noext; TVM's +neon is GCC's simd.
+    std::string mcpu = "-mcpu=" + target.mcpu;
+    for (const auto& attr : target.mattr) {
+      const std::string name = attr.substr(1) == "neon" ? "simd" : attr.substr(1);
+      mcpu += (attr[0] == '+' ? "+" : "+no") + name;
+    }
+    return {mcpu};
+  }
   std::vector<std::string> flags = {"-march=" + target.mcpu};
   for (const auto& attr : target.mattr)
     flags.push_back((attr[0] == '+' ? "-m" : "-mno-") + attr.substr(1));
   return flags;
 }
 
+namespace {
+
+[[noreturn]] void no_compiler(const Target& target, const std::string& log) {
+  if (is_cross(target))
+    user_error(
+        "no C++ compiler for {}: '{}' does not run; install Debian's g++-{} or set "
+        "LLMCC_CROSS_CXX ({})",
+        target.mtriple, compiler_for(target), target.mtriple, log);
+  user_error("no C++ compiler found: install g++ or set $CXX ({})", log);
+}
+
+}  // namespace
+
 CpuIsa cpu_isa(const Target& target) {
-  std::vector<std::string> cc = {compiler(), "-dM", "-E", "-x", "c++"};
+  std::vector<std::string> cc = {compiler_for(target), "-dM", "-E", "-x", "c++"};
   for (const auto& f : cpu_flags(target)) cc.push_back(f);
   cc.push_back("/dev/null");
   auto [status, macros] = run(cc);
-  if (status == 127) user_error("no C++ compiler found: install g++ or set $CXX ({})", macros);
+  if (status == 127) no_compiler(target, macros);
   if (status != 0)
     user_error("the host compiler rejected the CPU options {} of target '{}':\n{}",
                fmt::join(cpu_flags(target), " "), target.device, macros);
@@ -87,6 +114,8 @@ CpuIsa cpu_isa(const Target& target) {
   isa.fma = has("__FMA__");
   isa.f16c = has("__F16C__");
   isa.avx512_vnni = has("__AVX512F__") && has("__AVX512BW__") && has("__AVX512VNNI__");
+  isa.neon = has("__ARM_NEON");
+  isa.dotprod = has("__ARM_FEATURE_DOTPROD");
   // The compiler's feature macros and the names Linux gives the same extensions.
   static const std::pair<const char*, const char*> kFeatures[] = {
       {"__SSE3__", "pni"},
@@ -123,7 +152,17 @@ CpuIsa cpu_isa(const Target& target) {
       {"__AMX_BF16__", "amx_bf16"},
       {"__GFNI__", "gfni"},
       {"__VAES__", "vaes"},
-      {"__VPCLMULQDQ__", "vpclmulqdq"}};
+      {"__VPCLMULQDQ__", "vpclmulqdq"},
+      // aarch64, by the names of Linux's HWCAP bits.
+      {"__ARM_FP", "fp"},
+      {"__ARM_NEON", "asimd"},
+      {"__ARM_FEATURE_FP16_VECTOR_ARITHMETIC", "asimdhp"},
+      {"__ARM_FEATURE_QRDMX", "asimdrdm"},
+      {"__ARM_FEATURE_DOTPROD", "asimddp"},
+      {"__ARM_FEATURE_MATMUL_INT8", "i8mm"},
+      {"__ARM_FEATURE_BF16_VECTOR_ARITHMETIC", "bf16"},
+      {"__ARM_FEATURE_SVE", "sve"},
+      {"__ARM_FEATURE_SVE2", "sve2"}};
   for (const auto& [macro, flag] : kFeatures)
     if (has(macro)) isa.features.push_back(flag);
   return isa;
@@ -141,9 +180,9 @@ void build_library(const std::string& source, const Target& target, LibraryKind 
   fs::path src = dir.path() / "model.cc", obj = dir.path() / "lib0.o";
   write_file_atomic(src, source);
 
-  std::vector<std::string> cc = {compiler(),       "-std=c++17", "-O2",
-                                 "-fPIC",          "-pthread",   "-fvisibility=hidden",
-                                 "-fno-math-errno"};
+  std::vector<std::string> cc = {
+      compiler_for(target),  "-std=c++17",     "-O2", "-fPIC", "-pthread",
+      "-fvisibility=hidden", "-fno-math-errno"};
   for (const auto& f : cpu_flags(target)) cc.push_back(f);
   cc.insert(cc.end(),
             {"-I", (dir.path() / "include").string(), "-c", src.string(), "-o", obj.string()});
@@ -153,14 +192,14 @@ void build_library(const std::string& source, const Target& target, LibraryKind 
         log.find("unrecognized command-line option '-m") != std::string::npos)
       user_error("the host compiler rejected the CPU options {} of target '{}':\n{}",
                  fmt::join(cpu_flags(target), " "), target.device, log);
-    if (status == 127) user_error("no C++ compiler found: install g++ or set $CXX ({})", log);
+    if (status == 127) no_compiler(target, log);
     internal_error("the generated model source failed to compile (an llmcc bug):\n{}", log);
   }
 
   fs::path built = dir.path() / (kind == LibraryKind::kShared ? "lib.so" : "lib.tar");
   if (kind == LibraryKind::kShared) {
     auto [link_status, link_log] =
-        run({compiler(), "-shared", "-pthread", obj.string(), "-o", built.string()});
+        run({compiler_for(target), "-shared", "-pthread", obj.string(), "-o", built.string()});
     if (link_status != 0) internal_error("linking the model library failed:\n{}", link_log);
   } else {
     auto [tar_status, tar_log] =

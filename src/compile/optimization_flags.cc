@@ -1,4 +1,4 @@
-#include "config/optimization_flags.h"
+#include "compile/optimization_flags.h"
 
 #include <fmt/format.h>
 

@@ -7,8 +7,8 @@
 #include <optional>
 #include <string>
 
+#include "convert/checkpoint.h"
 #include "support/json.h"
-#include "weights/checkpoint.h"
 #include "weights/gguf.h"
 
 namespace llmcc {

@@ -1,4 +1,4 @@
-#include "weights/renamed_checkpoint.h"
+#include "convert/renamed_checkpoint.h"
 
 #include "support/logging.h"
 #include "support/strings.h"

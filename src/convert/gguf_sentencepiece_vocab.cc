@@ -1,13 +1,13 @@
-#include "weights/gguf_sentencepiece_vocab.h"
+#include "convert/gguf_sentencepiece_vocab.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <unordered_map>
 
+#include "convert/gguf_import.h"
 #include "support/error.h"
 #include "tokenizer/utf8.h"
-#include "weights/gguf_import.h"
 
 namespace llmcc {
 

@@ -1,12 +1,12 @@
-#include "weights/checkpoint.h"
+#include "convert/checkpoint.h"
 
 #include <fmt/format.h>
 
 #include <map>
 
+#include "convert/gguf_import.h"
 #include "support/error.h"
 #include "support/logging.h"
-#include "weights/gguf_import.h"
 #include "weights/safetensors.h"
 
 namespace llmcc {

@@ -1,4 +1,4 @@
-#include "config/gen_config.h"
+#include "convert/gen_config.h"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>

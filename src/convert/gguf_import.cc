@@ -1,16 +1,16 @@
-#include "weights/gguf_import.h"
+#include "convert/gguf_import.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <map>
 
-#include "config/gen_config.h"
+#include "convert/gen_config.h"
+#include "convert/gguf_sentencepiece_vocab.h"
 #include "support/error.h"
 #include "support/files.h"
 #include "support/logging.h"
 #include "support/strings.h"
-#include "weights/gguf_sentencepiece_vocab.h"
 
 namespace llmcc {
 

@@ -1,4 +1,4 @@
-#include "quant/model_quantization.h"
+#include "models/model_quantization.h"
 
 #include <map>
 #include <set>

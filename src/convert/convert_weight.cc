@@ -1,4 +1,4 @@
-#include "weights/convert_weight.h"
+#include "convert/convert_weight.h"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -7,17 +7,17 @@
 #include <set>
 #include <thread>
 
+#include "convert/checkpoint.h"
+#include "convert/renamed_checkpoint.h"
 #include "ir/module.h"
+#include "models/model_quantization.h"
 #include "quant/group_quantize.h"
-#include "quant/model_quantization.h"
 #include "support/error.h"
 #include "support/files.h"
 #include "support/logging.h"
 #include "support/progress.h"
 #include "support/strings.h"
-#include "weights/checkpoint.h"
 #include "weights/convert_dtype.h"
-#include "weights/renamed_checkpoint.h"
 #include "weights/tensor_cache.h"
 
 namespace llmcc {

@@ -9,7 +9,7 @@
 #include <utility>
 #include <vector>
 
-#include "weights/checkpoint.h"
+#include "convert/checkpoint.h"
 
 namespace llmcc {
 
