@@ -32,9 +32,15 @@ MemoryEstimate estimate_memory(const Json& metadata) {
       user_error("metadata: param {} has unknown dtype {}", p["name"].dump(), p["dtype"].dump());
     e.params_bytes += n * ir::dtype_bytes(*dtype);
   }
-  if (metadata.contains("memory_usage"))
-    for (const auto& [name, bytes] : metadata["memory_usage"].items())
-      e.temp_bytes = std::max(e.temp_bytes, bytes.get<double>());
+  if (metadata.contains("memory_usage")) {
+    const Json& usage = metadata["memory_usage"];
+    for (const char* f : kGenerationFunctions)
+      if (usage.contains(f)) e.temp_bytes = std::max(e.temp_bytes, usage[f].get<double>());
+    for (const char* f : kScoringFunctions)
+      if (usage.contains(f))
+        e.scoring_temp_bytes = std::max(e.scoring_temp_bytes, usage[f].get<double>());
+  }
+  e.context_window_size = metadata.value("context_window_size", 0.0);
   if (metadata.contains("kv_cache")) {
     const Json& kv = metadata["kv_cache"];
     std::string q = metadata.value("quantization", "");
@@ -47,6 +53,11 @@ MemoryEstimate estimate_memory(const Json& metadata) {
     e.kv_window_bytes_per_sequence = per_layer * local * kv.value("local_window", 0.0);
   }
   return e;
+}
+
+double interactive_mode_bytes(const MemoryEstimate& e) {
+  return e.params_bytes + e.temp_bytes + e.context_window_size * e.kv_bytes_per_token +
+         e.kv_window_bytes_per_sequence;
 }
 
 std::vector<std::string> memory_report_lines(const Json& metadata) {
@@ -78,6 +89,16 @@ std::vector<std::string> memory_report_lines(const Json& metadata) {
                     e.kv_window_bytes_per_sequence / kMB));
   lines.push_back(fmt::format("Total memory usage with a 4K KV cache: {:.2f} MB",
                               (total + 4096 * e.kv_bytes_per_token) / kMB));
+  // What the engine's modes reserve: local and interactive hold one context window of KV in all.
+  lines.push_back(fmt::format(
+      "Local and interactive modes (generate, chat): {:.2f} MB at most, with the KV cache of one "
+      "{}-token context window; server mode: {:.2f} MB plus its KV budget",
+      interactive_mode_bytes(e) / kMB, static_cast<int64_t>(e.context_window_size), total / kMB));
+  if (e.scoring_temp_bytes > e.temp_bytes)
+    lines.push_back(fmt::format(
+        "eval_ppl holds a {:.2f} MB temporary buffer instead (batch_verify's logits for a whole "
+        "chunk)",
+        e.scoring_temp_bytes / kMB));
   lines.push_back(
       "To reduce memory usage, tweak `prefill_chunk_size`, `context_window_size` and "
       "`sliding_window_size`");

@@ -108,6 +108,8 @@ class Engine {
   const Json& metadata() const { return runner_.metadata(); }
   const ModelWeights& weights() const { return runner_.weights(); }
   int64_t vocab_size() const { return runner_.vocab_size(); }
+  // The workspace the engine holds: sized by the library functions it has called.
+  int64_t workspace_bytes() const { return runner_.workspace_bytes(); }
   int64_t context_window_size() const { return runner_.context_window_size(); }
   const EngineSizing& sizing() const { return sizing_; }
   bool prefix_cache_enabled() const { return prefix_cache_ != nullptr; }

@@ -27,10 +27,16 @@ ModelRunner::ModelRunner(const fs::path& model_dir, const fs::path& model_lib, b
                  : dtype == "float16" ? LLMCC_FLOAT16
                                       : LLMCC_BFLOAT16;
   dtype_bytes_ = model_dtype_ == LLMCC_FLOAT32 ? 4 : 2;
-  int64_t ws = 0;
-  for (const auto& [name, f] : library_.functions()) ws = std::max(ws, f->workspace_bytes);
+}
+
+void* ModelRunner::workspace_for(const std::string& fn) {
+  const int64_t ws = library_.get(fn).workspace_bytes;
+  if (ws <= workspace_bytes_ && workspace_) return workspace_;
+  std::free(workspace_);
   workspace_ = std::aligned_alloc(64, static_cast<size_t>((ws + 63) / 64 * 64 + 64));
-  if (!workspace_) user_error("out of memory allocating a {} byte workspace", ws);
+  if (!workspace_) user_error("out of memory allocating a {} byte workspace for {}", ws, fn);
+  workspace_bytes_ = ws;
+  return workspace_;
 }
 
 ModelRunner::~ModelRunner() {
@@ -69,7 +75,7 @@ void ModelRunner::embed(const std::vector<int32_t>& ids) {
   embed_buffer_.resize(static_cast<size_t>(n * hidden_size_ * dtype_bytes_));
   llmcc_tensor in = abi_tensor(copy.data(), LLMCC_INT32, {n});
   llmcc_tensor hidden = abi_tensor(embed_buffer_.data(), model_dtype_, {n, hidden_size_});
-  library_.call("embed", &in, 1, &hidden, 1, nullptr, weights_.pointers(), workspace_);
+  library_.call("embed", &in, 1, &hidden, 1, nullptr, weights_.pointers(), workspace_for("embed"));
 }
 
 void ModelRunner::call_forward(const std::string& fn, llmcc_tensor* inputs, int32_t num_inputs,
@@ -77,7 +83,8 @@ void ModelRunner::call_forward(const std::string& fn, llmcc_tensor* inputs, int3
                                const std::vector<int64_t>& lengths) {
   kv_->begin_forward(seqs, lengths);
   try {
-    library_.call(fn, inputs, num_inputs, out, 1, kv_->raw(), weights_.pointers(), workspace_);
+    library_.call(fn, inputs, num_inputs, out, 1, kv_->raw(), weights_.pointers(),
+                  workspace_for(fn));
   } catch (...) {
     kv_->cancel_forward();
     throw;

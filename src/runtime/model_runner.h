@@ -43,6 +43,8 @@ class ModelRunner {
   int64_t sliding_window_size() const { return sliding_window_; }
   // Bytes of KV cache per token of one sequence.
   int64_t kv_bytes_per_token() const;
+  // Bytes of workspace held now: the largest need of the functions called so far.
+  int64_t workspace_bytes() const { return workspace_bytes_; }
 
   // Appends `ids` (lengths[i] tokens for seqs[i], in order) to the sequences and returns the f32
   // logits at each sequence's last new token, one row of vocab_size per sequence, through
@@ -55,6 +57,9 @@ class ModelRunner {
 
  private:
   void embed(const std::vector<int32_t>& ids);
+  // The workspace, grown to what `fn` needs: only the functions this runner calls get room
+  // (generation never calls batch_verify, whose logits for a whole chunk dwarf the rest).
+  void* workspace_for(const std::string& fn);
   // Runs `fn` as a forward that appends `lengths` tokens to `seqs`; the KV cache's lengths move
   // only when it succeeds.
   void call_forward(const std::string& fn, llmcc_tensor* inputs, int32_t num_inputs,
@@ -70,6 +75,7 @@ class ModelRunner {
   llmcc_kv_cache* raw_kv_ = nullptr;
   std::unique_ptr<PagedKVCache> kv_;
   void* workspace_ = nullptr;
+  int64_t workspace_bytes_ = 0;
   std::vector<uint8_t> embed_buffer_;
 };
 

@@ -76,8 +76,10 @@ void ModelWeights::apply_layouts(const Json& params, const std::string& index) {
     const CachedTensor *w, *s;
     int64_t N, groups, columns;
     uint8_t* out;
+    size_t param;
   };
   std::vector<Job> jobs;
+  size_t arena_bytes = 0;
   for (size_t i = 0; i < params.size(); ++i) {
     const Json& p = params[i];
     if (!p.contains("layout")) continue;
@@ -100,17 +102,25 @@ void ModelWeights::apply_layouts(const Json& params, const std::string& index) {
           name, index, layout, scale_name);
     const int64_t N = w->shape[0], groups = w->shape[1] / 4;
     const size_t bytes = static_cast<size_t>(cpu_kernels::int4_tile_bytes(N, groups, columns));
-    // 2 MiB-aligned and marked for huge pages: faulting in 4 KiB pages one by one cost more than
-    // the repacking itself.
-    constexpr size_t kHuge = size_t{2} << 20;
-    const size_t capacity = (bytes + kHuge - 1) / kHuge * kHuge;
-    uint8_t* out = static_cast<uint8_t*>(std::aligned_alloc(kHuge, capacity));
-    if (!out) throw std::bad_alloc();
-    ::madvise(out, capacity, MADV_HUGEPAGE);
-    repacked_.emplace_back(out);
-    jobs.push_back({w, s, N, groups, columns, out});
-    pointers_[i] = out;
+    // An offset into the arena for now (allocated below, once every size is known).
+    jobs.push_back({w, s, N, groups, columns, reinterpret_cast<uint8_t*>(arena_bytes), i});
+    arena_bytes += (bytes + 63) / 64 * 64;
     repacked_bytes_ += static_cast<int64_t>(bytes);
+  }
+  if (!jobs.empty()) {
+    // One arena, 2 MiB-aligned and marked for huge pages: faulting in 4 KiB pages one by one cost
+    // more than the repacking itself. One for all tensors, not one each, so that a small model's
+    // hundreds of tensors do not each round up to a 2 MiB page of resident memory.
+    constexpr size_t kHuge = size_t{2} << 20;
+    const size_t capacity = (arena_bytes + kHuge - 1) / kHuge * kHuge;
+    uint8_t* arena = static_cast<uint8_t*>(std::aligned_alloc(kHuge, capacity));
+    if (!arena) throw std::bad_alloc();
+    ::madvise(arena, capacity, MADV_HUGEPAGE);
+    repacked_.emplace_back(arena);
+    for (Job& job : jobs) {
+      job.out = arena + reinterpret_cast<size_t>(job.out);
+      pointers_[job.param] = job.out;
+    }
   }
   // Tensors are packed in parallel, largest first so that no thread is left with a big one last.
   std::sort(jobs.begin(), jobs.end(),

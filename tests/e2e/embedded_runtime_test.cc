@@ -49,11 +49,16 @@ TEST_P(EmbeddedRuntime, ExampleMatchesTransformers) {
   for (const std::string& step :
        {" gen_config " + model + " --quantization q0f32 --conv-template LM -o " + out,
         " convert_weight " + model + " --quantization q0f32 -o " + out,
-        " compile " + out + " --device " + device + " -o " + lib}) {
+        " compile " + out + " --device " + device + " --debug-dump " + out + "/dump -o " + lib}) {
     auto r = testing::run_command(llmcc + step);
     ASSERT_EQ(r.status, 0) << step << "\n" << r.output;
   }
   if (c.aarch64) {
+    // The f32 matmuls and attention run NEON, not the portable loops.
+    const std::string lowered = read_file(fs::path(out) / "dump" / "debug-phase3-lower.ir");
+    EXPECT_NE(lowered.find("linear/f32-accumulate/neon"), std::string::npos);
+    EXPECT_NE(lowered.find("attention/paged-online-softmax/neon"), std::string::npos);
+    EXPECT_EQ(lowered.find("/portable"), std::string::npos);
     const std::string elf = read_file(lib).substr(0, 20);
     EXPECT_EQ(static_cast<unsigned char>(elf[18]), 183) << "e_machine is not EM_AARCH64";
     // This x86 machine refuses it by name rather than failing in dlopen.

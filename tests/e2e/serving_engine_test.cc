@@ -10,10 +10,12 @@
 #include <random>
 #include <thread>
 
+#include "compile/memory_report.h"
 #include "config/config_source.h"
 #include "convert/convert_weight.h"
 #include "llmcc/compile.h"
 #include "runtime/engine.h"
+#include "runtime/model_library.h"
 #include "support/error.h"
 #include "support/files.h"
 
@@ -283,6 +285,38 @@ TEST(ServingEngineScheduling, CancellationAtAnyPointFreesEveryPage) {
   const Engine::PageCounts pages = engine.kv_page_counts();
   EXPECT_EQ(pages.in_use, 0) << "pages leaked";
   EXPECT_EQ(pages.free + pages.prefix_cached, pages.total);
+}
+
+// The runtime holds workspace for the functions it calls, not for the largest the library has,
+// and the output buffers only of what it computes: batch_verify's logits for a whole chunk only
+// while it scores (eval_ppl), never to generate.
+TEST(ServingEngineScheduling, WorkspaceIsSizedByTheFunctionsCalled) {
+  // A chunk of 128 makes batch_verify's logits (128 rows) outweigh batch_prefill's (8 rows).
+  const CompiledModel& m = compiled("llama_gqa_tied", "q0f32");
+  TempPath dir = make_temp_dir("llmcc-workspace");
+  const fs::path lib = dir.path() / "lib.so";
+  ConfigSource source = load_config_source((kData / "models" / "llama_gqa_tied").string());
+  compile(source.dict, Quantization::from_name("q0f32"), Model::from_name("llama"),
+          Target::from_device("cpu"), OptimizationFlags::from_str("O2"), nullptr, "auto", lib,
+          ModelConfigOverride::from_str("max_batch_size=8;prefill_chunk_size=128"));
+  ModelLibrary library(lib);
+  auto workspace = [&](const char* fn) { return library.get(fn).workspace_bytes; };
+  const int64_t generation = std::max(workspace("embed"), workspace("batch_prefill"));
+  const int64_t scoring = std::max(generation, workspace("batch_verify"));
+  // The report counts the same functions (compile/memory_report.h), outputs included.
+  const MemoryEstimate e = estimate_memory(library.metadata());
+  const Json& usage = library.metadata().at("memory_usage");
+  EXPECT_EQ(e.temp_bytes,
+            std::max(usage["embed"].get<double>(), usage["batch_prefill"].get<double>()));
+  EXPECT_EQ(e.scoring_temp_bytes, usage["batch_verify"].get<double>());
+  EXPECT_GT(e.scoring_temp_bytes, e.temp_bytes);
+
+  Engine engine(m.weights, lib, {.background_thread = false});
+  EXPECT_EQ(engine.workspace_bytes(), 0) << "nothing is called yet";
+  engine.generate({1, 2, 3, 4, 5}, greedy(4));
+  EXPECT_EQ(engine.workspace_bytes(), generation);
+  engine.score({1, 2, 3, 4, 5, 6});
+  EXPECT_EQ(engine.workspace_bytes(), scoring);
 }
 
 TEST(ServingEngineScheduling, SeededSamplingIsReproduciblePerRequest) {

@@ -2,6 +2,8 @@
 // of several runs, with decode measured against the machine's memory-bandwidth roofline; for an
 // encoder, the speed of encoding a batch (encoder_bench.h).
 #include <emmintrin.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -11,10 +13,12 @@
 #include <numeric>
 #include <thread>
 
+#include "compile/memory_report.h"
 #include "runtime/engine.h"
 #include "runtime/model_library.h"
 #include "support/error.h"
 #include "support/json.h"
+#include "support/process_memory.h"
 #include "tools/llmcc/commands.h"
 #include "tools/llmcc/encoder_bench.h"
 #include "tools/llmcc/model_lib_resolver.h"
@@ -75,6 +79,35 @@ double measure_read_bandwidth(int threads) {
   return best;
 }
 
+// measure_read_bandwidth in a child process, so that its 1 GiB buffer never counts in this
+// process's memory (its peak RSS is the engine's own, as the compile-time report says). Call it
+// before any thread starts: the child of a single-threaded process may allocate freely.
+double measure_read_bandwidth_apart(int threads) {
+  int fds[2];
+  if (::pipe(fds) != 0) return measure_read_bandwidth(threads);
+  const pid_t child = ::fork();
+  if (child < 0) {
+    ::close(fds[0]);
+    ::close(fds[1]);
+    return measure_read_bandwidth(threads);
+  }
+  if (child == 0) {
+    ::close(fds[0]);
+    const double gbs = measure_read_bandwidth(threads);
+    const bool ok = ::write(fds[1], &gbs, sizeof gbs) == static_cast<ssize_t>(sizeof gbs);
+    ::_exit(ok ? 0 : 1);
+  }
+  ::close(fds[1]);
+  double gbs = 0;
+  const bool ok = ::read(fds[0], &gbs, sizeof gbs) == static_cast<ssize_t>(sizeof gbs);
+  ::close(fds[0]);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  if (!ok || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    internal_error("the bandwidth probe's process failed");
+  return gbs;
+}
+
 double weight_bytes(const fs::path& dir) {
   Json index = read_json_file(dir / "tensor-cache.json");
   double bytes = 0;
@@ -106,6 +139,8 @@ int run(const Options& o) {
                               .page_size = o.page_size,
                               .seed = o.seed,
                               .json = o.json});
+  const double bandwidth =
+      o.bandwidth_gbs > 0 ? o.bandwidth_gbs : measure_read_bandwidth_apart(threads);
   // Every run repeats the prompt: without the prefix cache each one is prefilled in full.
   const auto load_start = std::chrono::steady_clock::now();
   Engine engine(o.model_dir, lib, EngineOptions{.verify_md5 = false, .prefix_cache = false});
@@ -132,8 +167,9 @@ int run(const Options& o) {
     decode.push_back((result.tokens.size() - 1) / result.decode_seconds);
   }
   const double bytes = weight_bytes(o.model_dir);
-  const double bandwidth = o.bandwidth_gbs > 0 ? o.bandwidth_gbs : measure_read_bandwidth(threads);
   const double roofline = bandwidth * 1e9 / bytes;  // tok/s if decode only streamed the weights
+  // What compile reported for this mode (local: one context window of KV), to hold against.
+  const double estimated = interactive_mode_bytes(estimate_memory(engine.metadata()));
   Json out = {{"model_lib", lib},
               {"quantization", engine.metadata().value("quantization", "")},
               {"threads", threads},
@@ -151,7 +187,9 @@ int run(const Options& o) {
               {"decode_roofline_fraction", median(decode) / roofline},
               {"load_seconds", load_seconds},
               {"repacked_bytes", engine.weights().repacked_bytes()},
-              {"repack_seconds", engine.weights().repack_seconds()}};
+              {"repack_seconds", engine.weights().repack_seconds()},
+              {"peak_rss_bytes", peak_rss_bytes()},
+              {"estimated_bytes", estimated}};
   if (o.json) {
     std::printf("%s\n", out.dump(2).c_str());
     return 0;
@@ -165,6 +203,8 @@ int run(const Options& o) {
       "decode roofline: %.2f GB of weights at %.1f GB/s (%s) = %.1f tok/s; reached %.0f%%\n",
       bytes / 1e9, bandwidth, o.bandwidth_gbs > 0 ? "given" : "measured", roofline,
       100 * median(decode) / roofline);
+  std::printf("memory: peak RSS %.1f MB; compile's estimate for this mode %.1f MB\n",
+              peak_rss_bytes() / 1048576.0, estimated / 1048576.0);
   std::printf("load: %.2f s, of which %.2f s repacked %.0f MB of weights for the kernels\n",
               load_seconds, engine.weights().repack_seconds(),
               engine.weights().repacked_bytes() / 1e6);

@@ -14,6 +14,9 @@
 #if defined(__F16C__) || defined(__AVX2__) || defined(__FMA__)
 #include <immintrin.h>
 #endif
+#if defined(__aarch64__) && defined(__ARM_NEON)
+#include <arm_neon.h>
+#endif
 
 namespace llmcc::cpu_kernels {
 

@@ -42,6 +42,19 @@ inline float sum(Vec v) {
   s = _mm_add_ss(s, _mm_movehdup_ps(s));
   return _mm_cvtss_f32(s);
 }
+#elif defined(__aarch64__) && defined(__ARM_NEON)
+// Advanced SIMD, the aarch64 baseline: 4 lanes and 32 registers, so a 4 x 4 tile of accumulators
+// fits beside its 8 loads.
+using Vec = float32x4_t;
+constexpr int64_t kLanes = 4, kRows = 4, kCols = 4;
+inline Vec zero() { return vdupq_n_f32(0.0f); }
+inline Vec load(const float* p) { return vld1q_f32(p); }
+inline Vec load(const half* p) {
+  return vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(reinterpret_cast<const uint16_t*>(p))));
+}
+inline Vec fma(Vec a, Vec b, Vec c) { return vfmaq_f32(c, a, b); }
+inline float sum(Vec v) { return vaddvq_f32(v); }
+constexpr bool kLoadsHalf = true;
 #else
 using Vec = float;
 constexpr int64_t kLanes = 1, kRows = 4, kCols = 4;

@@ -20,6 +20,9 @@
 #if defined(__F16C__) || defined(__AVX2__) || defined(__FMA__)
 #include <immintrin.h>
 #endif
+#if defined(__aarch64__) && defined(__ARM_NEON)
+#include <arm_neon.h>
+#endif
 #include "llmcc/model_abi.h"
 
 // The architecture's baseline, for the few functions a loader calls before it has checked the

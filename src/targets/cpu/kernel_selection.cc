@@ -27,7 +27,8 @@ std::optional<std::string> kernel_for(const ir::Module& m, const ir::Function& f
                                       const CpuIsa& isa) {
   const std::string& n = op.name;
   const bool simd = isa.avx2 && isa.fma;
-  const std::string vec = simd ? "/avx2-fma" : "/portable";
+  // The f32 kernels' vector paths: AVX2 with FMA (and AVX-512 where enabled), or aarch64's NEON.
+  const std::string vec = simd ? "/avx2-fma" : isa.neon ? "/neon" : "/portable";
   if (n == "linear_q") {
     // The int8-activation kernel (quantized.h -> int8_dot.h) takes int4/int8 NK weights in groups
     // of 32 with f16 scales; everything else dequantizes rows to f32.
