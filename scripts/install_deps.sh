@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(build-essential cmake ninja-build nlohmann-json3-dev libcli11-dev libfmt-dev
           libgtest-dev libgmock-dev libbenchmark-dev libomp-dev libssl-dev libpcre2-dev libsentencepiece-dev libcpp-httplib-dev
           pkg-config binutils tar python3 python3-pip iproute2 chromium
-          g++-aarch64-linux-gnu qemu-user libssl-dev:arm64)
+          g++-aarch64-linux-gnu qemu-user libssl-dev:arm64 libgtest-dev:arm64)
 
 # The serve tests drive the server with the official openai client, parse /metrics with
 # prometheus_client and validate constrained JSON output with jsonschema.
@@ -32,7 +32,7 @@ fi
 echo "install_deps: installing ${missing[*]}"
 sudo_cmd=()
 if [[ $(id -u) -ne 0 ]]; then sudo_cmd=(sudo); fi
-# The aarch64 runtime links Debian's arm64 OpenSSL (multiarch).
+# The aarch64 runtime links Debian's arm64 OpenSSL, and its kernel tests arm64 GoogleTest (multiarch).
 dpkg --print-foreign-architectures | grep -qx arm64 || "${sudo_cmd[@]}" dpkg --add-architecture arm64
 "${sudo_cmd[@]}" apt-get update -qq
 DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq "${missing[@]}"

@@ -2,6 +2,9 @@
 
 #include <openssl/evp.h>
 
+#include <fstream>
+#include <vector>
+
 #include "support/error.h"
 
 namespace llmcc {
@@ -39,6 +42,19 @@ std::string Md5::hex_digest() {
 std::string Md5::of(const void* data, size_t size) {
   Md5 md5;
   md5.update(data, size);
+  return md5.hex_digest();
+}
+
+std::string Md5::of_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) user_error("cannot read '{}'", path.string());
+  Md5 md5;
+  std::vector<char> buffer(size_t{1} << 20);
+  while (in) {
+    in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+    md5.update(buffer.data(), static_cast<size_t>(in.gcount()));
+  }
+  if (in.bad()) user_error("reading '{}' failed", path.string());
   return md5.hex_digest();
 }
 

@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <string>
 
@@ -18,6 +19,9 @@ class Md5 {
   std::string hex_digest();  // finishes the hash
 
   static std::string of(const void* data, size_t size);
+  // The file's digest, read through a small buffer: hashing a mapping instead would leave every
+  // page of it resident in this process. UserError when it cannot be read.
+  static std::string of_file(const std::filesystem::path& path);
 
  private:
   struct State;

@@ -88,7 +88,7 @@ TensorCache::TensorCache(const fs::path& dir, bool verify_md5) {
             "truncated or was replaced",
             path.string(), mapped->size(), expected);
       if (verify_md5 && shard.contains("md5sum")) {
-        std::string got = Md5::of(mapped->data(), mapped->size());
+        std::string got = Md5::of_file(path);
         if (got != shard["md5sum"].get<std::string>())
           user_error(
               "weight shard '{}' fails its md5 check (expected {}, got {}): the file is "
