@@ -3,6 +3,7 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -28,5 +29,10 @@ std::vector<std::string> missing_cpu_features(const std::vector<std::string>& ne
 // reports only "wrong ELF class" or "cannot open shared object file".
 std::string elf_machine(const std::filesystem::path& library);
 std::string host_elf_machine();
+
+// The bytes of a little-endian ELF64 file's section `name` (up to its first NUL), or nullopt when
+// the file is not such an ELF or has no such section: the metadata of a library this machine
+// cannot load (compiled libraries keep it in ".llmcc_metadata").
+std::optional<std::string> elf_section(const std::filesystem::path& file, const std::string& name);
 
 }  // namespace llmcc

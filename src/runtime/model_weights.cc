@@ -132,7 +132,10 @@ void ModelWeights::apply_layouts(const Json& params, const std::string& index) {
       cpu_kernels::pack_int4_tiles(reinterpret_cast<const uint32_t*>(job.w->data),
                                    reinterpret_cast<const uint16_t*>(job.s->data), job.N,
                                    job.groups, job.columns, job.out);
-      cache_.release(*job.w);  // the original is not read again
+      // The originals are not read again: the tiles hold the codes and the scales. (Released
+      // pages of a read-only file mapping fault back in from the file if anything reads them.)
+      cache_.release(*job.w);
+      cache_.release(*job.s);
     }
   };
   const unsigned threads = std::max(1u, std::min(std::thread::hardware_concurrency(), 8u));

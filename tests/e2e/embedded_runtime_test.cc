@@ -5,6 +5,7 @@
 // the runtime under qemu-aarch64.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "support/files.h"
@@ -61,6 +62,13 @@ TEST_P(EmbeddedRuntime, ExampleMatchesTransformers) {
     EXPECT_EQ(lowered.find("/portable"), std::string::npos);
     const std::string elf = read_file(lib).substr(0, 20);
     EXPECT_EQ(static_cast<unsigned char>(elf[18]), 183) << "e_machine is not EM_AARCH64";
+    // Its metadata reads here from the file, though the library cannot load.
+    auto md = testing::run_command(llmcc + " model_metadata " + lib);
+    ASSERT_EQ(md.status, 0) << md.output;
+    const Json metadata = Json::parse(md.output);
+    EXPECT_EQ(metadata["target"]["mtriple"], "aarch64-linux-gnu");
+    const Json features = metadata["cpu_features"];
+    EXPECT_NE(std::find(features.begin(), features.end(), "asimd"), features.end()) << features;
     // This x86 machine refuses it by name rather than failing in dlopen.
     auto r = testing::run_command(llmcc + " generate " + out + " --model-lib " + lib +
                                   " --prompt-ids 1,2 --max-tokens 1");

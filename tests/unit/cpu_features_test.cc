@@ -50,5 +50,14 @@ TEST(CpuFeatures, ElfMachineOfALibrary) {
   EXPECT_EQ(elf_machine(dir.path() / "arm.so"), "aarch64");
 }
 
+TEST(CpuFeatures, ElfSectionsReadWithoutLoading) {
+  // GCC records itself in .comment of everything it links.
+  auto comment = elf_section("/proc/self/exe", ".comment");
+  ASSERT_TRUE(comment.has_value());
+  EXPECT_NE(comment->find("GCC"), std::string::npos) << *comment;
+  EXPECT_FALSE(elf_section("/proc/self/exe", ".no_such_section").has_value());
+  EXPECT_FALSE(elf_section("/proc/self/status", ".comment").has_value());
+}
+
 }  // namespace
 }  // namespace llmcc

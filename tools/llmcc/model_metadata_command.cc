@@ -3,7 +3,9 @@
 #include <memory>
 
 #include "compile/memory_report.h"
+#include "runtime/cpu_features.h"
 #include "runtime/model_library.h"
+#include "support/error.h"
 #include "tools/llmcc/commands.h"
 
 namespace llmcc::cli {
@@ -14,12 +16,27 @@ Action add_model_metadata_command(CLI::App& app) {
   app.add_option("model_lib", *lib, "A compiled model library (.so)")->required();
   app.add_flag("--memory-only", *memory_only, "Print only the memory usage estimate");
   return [lib, memory_only] {
-    ModelLibrary library(*lib);
-    if (*memory_only) {
-      for (const auto& line : memory_report_lines(library.metadata()))
-        std::printf("%s\n", line.c_str());
+    // A library for another architecture cannot be loaded here; its file still holds the
+    // metadata.
+    Json metadata;
+    const std::string machine = elf_machine(*lib);
+    if (!machine.empty() && machine != host_elf_machine()) {
+      auto text = elf_section(*lib, ".llmcc_metadata");
+      if (!text)
+        user_error("'{}' is built for {} and has no .llmcc_metadata section to read here", *lib,
+                   machine);
+      try {
+        metadata = Json::parse(*text);
+      } catch (const std::exception& e) {
+        user_error("model library '{}' has malformed metadata: {}", *lib, e.what());
+      }
     } else {
-      std::printf("%s\n", library.metadata().dump(2).c_str());
+      metadata = ModelLibrary(*lib).metadata();
+    }
+    if (*memory_only) {
+      for (const auto& line : memory_report_lines(metadata)) std::printf("%s\n", line.c_str());
+    } else {
+      std::printf("%s\n", metadata.dump(2).c_str());
     }
     return 0;
   };
