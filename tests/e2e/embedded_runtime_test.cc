@@ -22,10 +22,12 @@ const fs::path kData = fs::path(LLMCC_SOURCE_DIR) / "tests" / "data";
 struct Case {
   std::string model;  // a folder of tests/data/models with its golden
   bool aarch64;
+  std::string mattr = "";  // aarch64 extensions, e.g. "+dotprod"
 };
 
 std::string name_of(const ::testing::TestParamInfo<Case>& info) {
-  return info.param.model + (info.param.aarch64 ? "_aarch64" : "_native");
+  return info.param.model + (info.param.aarch64 ? "_aarch64" : "_native") +
+         (info.param.mattr.empty() ? "" : "_" + info.param.mattr.substr(1));
 }
 
 class EmbeddedRuntime : public ::testing::TestWithParam<Case> {};
@@ -46,7 +48,10 @@ TEST_P(EmbeddedRuntime, ExampleMatchesTransformers) {
   Json golden = read_json_file(kData / "goldens" / (c.model + ".json"));
   TempPath dir = make_temp_dir("llmcc-embedded");
   const std::string out = (dir.path() / "m").string(), lib = out + "/lib.so";
-  const std::string device = c.aarch64 ? "\"llvm -mtriple=aarch64-linux-gnu\"" : "llvm";
+  const std::string device =
+      c.aarch64 ? "\"llvm -mtriple=aarch64-linux-gnu" +
+                      (c.mattr.empty() ? std::string() : " -mattr=" + c.mattr) + "\""
+                : std::string("llvm");
   for (const std::string& step :
        {" gen_config " + model + " --quantization q0f32 --conv-template LM -o " + out,
         " convert_weight " + model + " --quantization q0f32 -o " + out,
@@ -69,6 +74,9 @@ TEST_P(EmbeddedRuntime, ExampleMatchesTransformers) {
     EXPECT_EQ(metadata["target"]["mtriple"], "aarch64-linux-gnu");
     const Json features = metadata["cpu_features"];
     EXPECT_NE(std::find(features.begin(), features.end(), "asimd"), features.end()) << features;
+    const bool dotprod = c.mattr == "+dotprod";
+    EXPECT_EQ(std::find(features.begin(), features.end(), "asimddp") != features.end(), dotprod)
+        << features;
     // This x86 machine refuses it by name rather than failing in dlopen.
     auto r = testing::run_command(llmcc + " generate " + out + " --model-lib " + lib +
                                   " --prompt-ids 1,2 --max-tokens 1");
@@ -104,7 +112,8 @@ TEST_P(EmbeddedRuntime, ExampleMatchesTransformers) {
 
 INSTANTIATE_TEST_SUITE_P(Goldens, EmbeddedRuntime,
                          ::testing::Values(Case{"llama_mha", false}, Case{"qwen2_gqa_tied", false},
-                                           Case{"llama_mha", true}, Case{"llama_odd_sizes", true},
+                                           Case{"llama_mha", true},
+                                           Case{"llama_odd_sizes", true, "+dotprod"},
                                            Case{"qwen2_gqa_tied", true},
                                            Case{"qwen2_odd_sizes", true}),
                          name_of);

@@ -1,7 +1,11 @@
-// The SIMD kernels (AVX2, and AVX-512 VNNI where the compiler targets it) against naive
-// references. This file is compiled twice: with -mavx2 -mfma -mf16c, and with -march=native, so
-// both paths are checked on a machine that has both.
+// The SIMD kernels (AVX2, and AVX-512 VNNI where the compiler targets it; aarch64's NEON and
+// dotprod) against naive references. This file is compiled with -mavx2 -mfma -mf16c and with
+// -march=native, so both x86 paths are checked on a machine that has both, and for aarch64 with
+// +dotprod, run under qemu.
 #include <gtest/gtest.h>
+#if defined(__aarch64__)
+#include <sys/auxv.h>
+#endif
 
 #include <random>
 
@@ -12,11 +16,19 @@ namespace llmcc::cpu_kernels {
 namespace {
 
 bool cpu_has_compiled_features() {
+#if defined(__aarch64__)
+#if defined(__ARM_FEATURE_DOTPROD)
+  return getauxval(AT_HWCAP) & (1ul << 20);  // HWCAP_ASIMDDP
+#else
+  return true;  // NEON is the baseline
+#endif
+#else
 #if defined(__AVX512VNNI__)
   if (!__builtin_cpu_supports("avx512vnni") || !__builtin_cpu_supports("avx512bw")) return false;
 #endif
   return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
          __builtin_cpu_supports("f16c");
+#endif
 }
 
 constexpr float kGuard = -555.0f;
@@ -60,7 +72,9 @@ void check(int64_t rows, int64_t N, int64_t K, bool residual, int tile_columns =
                     tile_columns, tiles.data());
     for (int i = 0; i < 64; ++i) ASSERT_EQ(tiles[bytes + i], 0xA5) << "pack wrote past its end";
     const half* r = residual ? res_h.data() : nullptr;
+#if defined(__AVX2__)
     if (tile_columns == 8) linear_int4_tile8(x.data(), tiles.data(), r, y.data() + 16, rows, N, K);
+#endif
 #if defined(LLMCC_HAVE_VNNI512)
     if (tile_columns == 16)
       linear_int4_tile16(x.data(), tiles.data(), r, y.data() + 16, rows, N, K);
@@ -108,7 +122,9 @@ TEST(Int8DotKernels, MatchNaiveOnOddShapes) {
     for (bool residual : {false, true}) {
       check<4>(rows, N, K, residual);
       check<8>(rows, N, K, residual);
+#if defined(__AVX2__)
       check<4>(rows, N, K, residual, /*tile_columns=*/8);
+#endif
 #if defined(LLMCC_HAVE_VNNI512)
       check<4>(rows, N, K, residual, /*tile_columns=*/16);
 #endif
@@ -160,8 +176,10 @@ void expect_rows_independent_of_batch(int64_t C, int64_t rows, int64_t N, int64_
   std::vector<float> x(rows * K), batched(rows * N), alone(N);
   for (auto& v : x) v = dist(rng);
   auto run = [&](const float* xs, float* ys, int64_t n_rows) {
+#if defined(__AVX2__)
     if (C == 8)
       linear_int4_tile8(xs, tiles.data(), static_cast<const float*>(nullptr), ys, n_rows, N, K);
+#endif
 #if defined(LLMCC_HAVE_VNNI512)
     if (C == 16)
       linear_int4_tile16(xs, tiles.data(), static_cast<const float*>(nullptr), ys, n_rows, N, K);
@@ -176,10 +194,14 @@ void expect_rows_independent_of_batch(int64_t C, int64_t rows, int64_t N, int64_
 }
 
 TEST(Int4TileKernel, ARowsResultDoesNotDependOnItsBatch) {
+#if defined(__AVX2__)
   if (!cpu_has_compiled_features())
     GTEST_SKIP() << "CPU lacks the features this test was built for";
   // 9 rows: two 4-row passes and a lone row, over tile pairs and an odd last tile.
   expect_rows_independent_of_batch(8, 9, 40, 320);
+#else
+  GTEST_SKIP() << "built without AVX2: the 8-column tile kernel is not compiled";
+#endif
 }
 
 TEST(Int4Tile16Kernel, ARowsResultDoesNotDependOnItsBatch) {

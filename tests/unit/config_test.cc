@@ -15,6 +15,8 @@
 #include "quant/quantization.h"
 #include "support/error.h"
 #include "support/files.h"
+#include "targets/backend.h"
+#include "targets/cpu/toolchain.h"
 #include "targets/target.h"
 
 namespace llmcc {
@@ -429,6 +431,25 @@ TEST(Target, ParsesDevices) {
   EXPECT_THROW(Target::from_device("llvm -mfoo=1"), UserError);
   EXPECT_THROW(Target::from_device("llvm -mattr=avx2"), UserError);
   EXPECT_THROW(Target::from_device(""), UserError);
+}
+
+// Another architecture: a generic CPU unless one is named, never "native"; GCC's spelling of the
+// extensions, on an Armv8.2-A base where the intrinsics need one; one registry entry each.
+TEST(Target, CrossTargetsAndTheirCompilerFlags) {
+  const Target arm = Target::from_device("llvm -mtriple=aarch64-linux-gnu");
+  EXPECT_EQ(arm.mcpu, "generic");
+  EXPECT_EQ(cpu::cpu_flags(arm), std::vector<std::string>{"-march=armv8-a"});
+  EXPECT_EQ(cpu::compiler_for(arm), "aarch64-linux-gnu-g++");
+  EXPECT_EQ(cpu::cpu_flags(Target::from_device("llvm -mtriple=aarch64-linux-gnu -mattr=+dotprod")),
+            std::vector<std::string>{"-march=armv8.2-a+dotprod"});
+  EXPECT_EQ(cpu::cpu_flags(Target::from_device(
+                "llvm -mtriple=aarch64-linux-gnu -mcpu=neoverse-n1 -mattr=+neon,-crc")),
+            std::vector<std::string>{"-mcpu=neoverse-n1+simd+nocrc"});
+  EXPECT_THROW(Target::from_device("llvm -mtriple=aarch64-linux-gnu -mcpu=native"), UserError);
+  EXPECT_THROW(Target::from_device("llvm -mtriple=riscv64-linux-gnu"), UserError);
+  EXPECT_EQ(make_backend(arm)->name(), "aarch64 CPU");
+  EXPECT_EQ(make_backend(Target::from_device("cpu"))->name(), "x86-64 CPU");
+  EXPECT_EQ(target_entries().size(), 2u);
 }
 
 }  // namespace

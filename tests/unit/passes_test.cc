@@ -134,6 +134,12 @@ func @f(%x: f16[n, 64]) -> (f16[n, 8]) {
   EXPECT_EQ(kernels("q4f16_1", vnni), "linear_int4_tile16/avx512-vnni add");
   EXPECT_EQ(kernels("q8f16_1", vnni), "linear_int8_dot<8>/avx512-vnni add");
   EXPECT_EQ(kernels("q4f16_1", portable), "linear_q<4,32>/f32-dequant/portable add");
+  // aarch64: NEON for the f32 paths, SDOT (-mattr=+dotprod) for MLC's q4/q8 layout, no tiles.
+  const cpu::CpuIsa neon{.neon = true}, dotprod{.neon = true, .dotprod = true};
+  EXPECT_EQ(kernels("q4f16_1", neon), "linear_q<4,32>/f32-dequant/neon add");
+  EXPECT_EQ(kernels("q4f16_1", dotprod), "linear_int8_dot<4>/neon-dotprod add");
+  EXPECT_EQ(kernels("q8f16_1", dotprod), "linear_int8_dot<8>/neon-dotprod add");
+  EXPECT_EQ(kernels("q4f16_0", dotprod), "linear_q<4,32>/f32-dequant/neon add");
   // The int8 kernel takes NK weights with f16 scales only.
   EXPECT_EQ(kernels("q4f16_0", vnni), "linear_q<4,32>/f32-dequant/avx2-fma add");
   EXPECT_EQ(kernels("q4f32_1", vnni), "linear_q<4,32>/f32-dequant/avx2-fma add");

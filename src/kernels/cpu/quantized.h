@@ -29,7 +29,7 @@ inline void dequantize_row_nk(const uint32_t* q_row, const TS* scale_row, float*
 template <int BITS, int G, typename TX, typename TS, typename TO>
 void linear_q(const TX* x, const uint32_t* qw, const TS* qs, const TO* residual, TO* y,
               int64_t rows, int64_t N, int64_t K, bool transposed, const TO* bias = nullptr) {
-#if defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
+#if defined(LLMCC_HAVE_INT8_DOT)
   if constexpr ((BITS == 4 || BITS == 8) && G == 32 && std::is_same_v<TS, half>) {
     if (!transposed) {
       linear_int8_dot<BITS>(x, qw, qs, residual, y, rows, N, K, bias);

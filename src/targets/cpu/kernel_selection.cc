@@ -35,6 +35,8 @@ std::optional<std::string> kernel_for(const ir::Module& m, const ir::Function& f
     const int bits = op.attrs.value("bits", 0), group = op.attrs.value("group_size", 0);
     const bool nk = op.attrs.value("layout", "NK") == "NK";
     const bool f16_scales = operand_type(m, f, op, 2).dtype == ir::DType::kF16;
+    if ((bits == 4 || bits == 8) && group == 32 && nk && f16_scales && isa.dotprod && !simd)
+      return "linear_int8_dot<" + std::to_string(bits) + ">/neon-dotprod";
     if ((bits == 4 || bits == 8) && group == 32 && nk && f16_scales && simd && isa.f16c) {
       // int4 weights held as params may take a tiled layout; select_kernels keeps it only for
       // weights that nothing else reads.

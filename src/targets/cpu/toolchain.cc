@@ -70,13 +70,19 @@ std::string compiler_identity(const Target& target) {
 
 std::vector<std::string> cpu_flags(const Target& target) {
   if (is_aarch64(target)) {
-    // GCC spells aarch64 extensions as -mcpu=NAME+ext+noext; TVM's +neon is GCC's simd.
-    std::string mcpu = "-mcpu=" + target.mcpu;
+    // GCC spells aarch64 extensions as -mcpu=NAME+ext+noext; TVM's +neon is GCC's simd. A
+    // generic CPU is an architecture level instead: GCC's intrinsics for dotprod, fp16, i8mm
+    // and bf16 are declared for Armv8.2-A and up and do not inline into plain Armv8-A code.
+    std::string exts;
+    bool beyond_v8 = false;
     for (const auto& attr : target.mattr) {
       const std::string name = attr.substr(1) == "neon" ? "simd" : attr.substr(1);
-      mcpu += (attr[0] == '+' ? "+" : "+no") + name;
+      exts += (attr[0] == '+' ? "+" : "+no") + name;
+      beyond_v8 |= attr[0] == '+' && name != "simd" && name != "fp" && name != "crc";
     }
-    return {mcpu};
+    if (target.mcpu == "generic")
+      return {std::string(beyond_v8 ? "-march=armv8.2-a" : "-march=armv8-a") + exts};
+    return {"-mcpu=" + target.mcpu + exts};
   }
   std::vector<std::string> flags = {"-march=" + target.mcpu};
   for (const auto& attr : target.mattr)
