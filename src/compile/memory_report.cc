@@ -34,11 +34,15 @@ MemoryEstimate estimate_memory(const Json& metadata) {
   }
   if (metadata.contains("memory_usage")) {
     const Json& usage = metadata["memory_usage"];
-    for (const char* f : kGenerationFunctions)
-      if (usage.contains(f)) e.temp_bytes = std::max(e.temp_bytes, usage[f].get<double>());
-    for (const char* f : kScoringFunctions)
-      if (usage.contains(f))
-        e.scoring_temp_bytes = std::max(e.scoring_temp_bytes, usage[f].get<double>());
+    auto largest = [&](const auto& functions) {
+      double bytes = 0;
+      for (const char* f : functions)
+        if (usage.contains(f)) bytes = std::max(bytes, usage[f].get<double>());
+      return bytes;
+    };
+    const bool encoder = !metadata.contains("kv_cache");
+    e.temp_bytes = encoder ? largest(kEncoderFunctions) : largest(kGenerationFunctions);
+    e.scoring_temp_bytes = encoder ? 0 : largest(kScoringFunctions);
   }
   e.context_window_size = metadata.value("context_window_size", 0.0);
   if (metadata.contains("kv_cache")) {

@@ -2,8 +2,6 @@
 // extensions it lacks before any of its code runs (a SIGILL otherwise).
 #pragma once
 
-#include <filesystem>
-#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -23,16 +21,5 @@ std::set<std::string> cpu_flags_from_proc_cpuinfo();
 
 // The entries of `needed` that this machine lacks; empty when it has them all.
 std::vector<std::string> missing_cpu_features(const std::vector<std::string>& needed);
-
-// The ELF machine a shared library is built for ("x86_64", "aarch64", or "ELF machine N"); empty
-// when the file is not ELF. Compared with host_elf_machine() before dlopen, which otherwise
-// reports only "wrong ELF class" or "cannot open shared object file".
-std::string elf_machine(const std::filesystem::path& library);
-std::string host_elf_machine();
-
-// The bytes of a little-endian ELF64 file's section `name` (up to its first NUL), or nullopt when
-// the file is not such an ELF or has no such section: the metadata of a library this machine
-// cannot load (compiled libraries keep it in ".llmcc_metadata").
-std::optional<std::string> elf_section(const std::filesystem::path& file, const std::string& name);
 
 }  // namespace llmcc

@@ -3,7 +3,9 @@
 #include <dlfcn.h>
 
 #include "runtime/cpu_features.h"
+#include "runtime/elf_file.h"
 #include "support/error.h"
+#include "support/host_arch.h"
 
 namespace llmcc {
 
@@ -14,8 +16,8 @@ ModelLibrary::ModelLibrary(const fs::path& path) : path_(path) {
   if (path.extension() == ".tar")
     user_error("'{}' is a static library (.tar) for linking into an application; load a .so",
                path.string());
-  const std::string machine = elf_machine(path), host = host_elf_machine();
-  if (!machine.empty() && !host.empty() && machine != host)
+  const std::string machine = elf_machine(path), host = host_arch();
+  if (!machine.empty() && machine != host)
     user_error(
         "model library '{}' is built for {}, but this machine is {}; compile it for this machine "
         "(--device llvm), or run it on {} hardware",

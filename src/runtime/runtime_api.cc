@@ -35,8 +35,17 @@ std::vector<int32_t> Model::generate(const std::vector<int32_t>& prompt,
 }
 
 std::vector<float> Model::next_token_logits(const std::vector<int32_t>& tokens) {
-  std::vector<std::vector<float>> rows = engine_->score(tokens);
-  return rows.back();
+  // One step of generation: batch_prefill computes the logits of the last row only, where
+  // scoring (batch_verify) would compute, and hold, a chunk's worth.
+  GenerationConfig config;
+  config.max_tokens = 1;
+  config.sampling.temperature = 0;
+  std::vector<float> logits;
+  engine_->generate(tokens, config, [&](int64_t, const std::vector<float>& row, int32_t) {
+    logits = row;
+    return true;
+  });
+  return logits;
 }
 
 }  // namespace llmcc

@@ -1,11 +1,10 @@
 // What the compiler asks of a target, and the one list of targets (targets/registry.cc). compile
-// reaches a target only through this interface: which ops it runs and with which kernel, the
-// code for an optimized module, and the library built from that code.
+// reaches a target only through this interface: which ops it runs and with which kernel (its
+// select-kernels pass), the code for an optimized module, and the library built from that code.
 #pragma once
 
 #include <filesystem>
 #include <memory>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,17 +23,12 @@ class Backend {
  public:
   virtual ~Backend() = default;
 
-  virtual const Target& target() const = 0;
   // The registry entry's name, e.g. "x86-64 CPU".
   virtual std::string name() const = 0;
 
-  // The kernel that runs `op` of `f` here, e.g. "linear_int8_dot<4>/avx512-vnni"; nullopt when
-  // the target cannot run the op.
-  virtual std::optional<std::string> kernel_for(const ir::Module& m, const ir::Function& f,
-                                                const ir::Op& op) const = 0;
-  // The select-kernels pass: records attrs.kernel on every op (UserError naming an op without
-  // one), the weight layouts those kernels read, and in the metadata what a machine needs to run
-  // the library.
+  // The select-kernels pass: records on every op the kernel that runs it here (attrs.kernel, e.g.
+  // "linear_int8_dot<4>/avx512-vnni"; a UserError names an op the target cannot run), the weight
+  // layouts those kernels read, and in the metadata what a machine needs to run the library.
   virtual void select_kernels(ir::Module& m) const = 0;
   // The source of the library, from a module that went through the whole pipeline.
   virtual std::string emit(const ir::Module& m, const std::string& symbol_prefix) const = 0;

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "support/error.h"
+#include "support/host_arch.h"
 #include "support/logging.h"
 #include "targets/backend.h"
 #include "targets/cpu/cpu_backend.h"
@@ -50,14 +51,6 @@ bool is_known_unimplemented_device(const std::string& base_name) {
   return std::find(known.begin(), known.end(), base_name) != known.end();
 }
 
-std::string host_triple() {
-#if defined(__x86_64__)
-  return "x86_64-linux-gnu";
-#elif defined(__aarch64__)
-  return "aarch64-linux-gnu";
-#else
-  return "unknown-linux-gnu";
-#endif
-}
+std::string host_triple() { return std::string(host_arch()) + "-linux-gnu"; }
 
 }  // namespace llmcc

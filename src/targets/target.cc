@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "support/error.h"
+#include "support/host_arch.h"
 #include "support/logging.h"
 #include "targets/registry.h"
 
@@ -84,13 +85,12 @@ Target Target::from_device(const std::string& device, const std::string& host) {
         "--device '{}': -mtriple={} is not a CPU llmcc builds for; use x86_64-linux-gnu or "
         "aarch64-linux-gnu",
         device, t.mtriple);
-  const std::string host_arch = host_triple().substr(0, host_triple().find('-'));
-  if (arch != host_arch) {
+  if (arch != host_arch()) {
     if (t.mcpu_given && t.mcpu == "native")
       user_error(
           "--device '{}': -mcpu=native names this {} machine, not a {} one; name the CPU "
           "(e.g. -mcpu=cortex-a76) or leave -mcpu out",
-          device, host_arch, arch);
+          device, host_arch(), arch);
     if (!t.mcpu_given) t.mcpu = "generic";  // the architecture's baseline
   }
   return t;

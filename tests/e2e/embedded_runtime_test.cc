@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "llmcc/runtime.h"
 #include "support/files.h"
 #include "support/json.h"
 #include "tests/e2e/command.h"
@@ -105,6 +106,19 @@ TEST_P(EmbeddedRuntime, ExampleMatchesTransformers) {
   }
   // q0f32's bound in hf_parity_test.cc: 1e-4 of the largest logit.
   EXPECT_LT(diff / scale, 1e-4) << "max |logit - golden| " << diff << " of " << scale;
+  if (!c.aarch64) {
+    // The API in this process: the logits after the prompt are the golden's first row.
+    auto m = Model::load(lib, out);
+    const std::vector<float> next =
+        m->next_token_logits(golden["prompt"].get<std::vector<int32_t>>());
+    const Json& ref = golden["logits"][0];
+    ASSERT_EQ(next.size(), ref.size());
+    double worst = 0;
+    for (size_t i = 0; i < ref.size(); ++i)
+      worst = std::max(worst, std::abs(next[i] - ref[i].get<double>()));
+    EXPECT_LT(worst / scale, 1e-4) << "next_token_logits off by " << worst;
+    EXPECT_EQ(m->vocab_size(), static_cast<int64_t>(ref.size()));
+  }
   std::printf(
       "[embedded runtime] %s %s: %zu tokens as transformers, max logit error %.3g of %.3g\n",
       c.model.c_str(), c.aarch64 ? "aarch64 under qemu" : "native", steps, diff, scale);

@@ -71,8 +71,8 @@ void check(int64_t rows, int64_t N, int64_t K, bool residual, int tile_columns =
     pack_int4_tiles(q.data(), reinterpret_cast<const uint16_t*>(s.data()), N, L.num_groups(),
                     tile_columns, tiles.data());
     for (int i = 0; i < 64; ++i) ASSERT_EQ(tiles[bytes + i], 0xA5) << "pack wrote past its end";
-    const half* r = residual ? res_h.data() : nullptr;
 #if defined(__AVX2__)
+    const half* r = residual ? res_h.data() : nullptr;
     if (tile_columns == 8) linear_int4_tile8(x.data(), tiles.data(), r, y.data() + 16, rows, N, K);
 #endif
 #if defined(LLMCC_HAVE_VNNI512)

@@ -4,7 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include "runtime/elf_file.h"
 #include "support/files.h"
+#include "support/host_arch.h"
 
 namespace llmcc {
 namespace {
@@ -34,7 +36,7 @@ TEST(CpuFeatures, MissingNamesAreReported) {
 }
 
 TEST(CpuFeatures, ElfMachineOfALibrary) {
-  EXPECT_EQ(elf_machine("/proc/self/exe"), host_elf_machine());
+  EXPECT_EQ(elf_machine("/proc/self/exe"), host_arch());
   TempPath dir = make_temp_dir("llmcc-elf");
   write_file_atomic(dir.path() / "not_elf.so", "hello");
   EXPECT_EQ(elf_machine(dir.path() / "not_elf.so"), "");

@@ -3,9 +3,10 @@
 #include <memory>
 
 #include "compile/memory_report.h"
-#include "runtime/cpu_features.h"
+#include "runtime/elf_file.h"
 #include "runtime/model_library.h"
 #include "support/error.h"
+#include "support/host_arch.h"
 #include "tools/llmcc/commands.h"
 
 namespace llmcc::cli {
@@ -20,7 +21,7 @@ Action add_model_metadata_command(CLI::App& app) {
     // metadata.
     Json metadata;
     const std::string machine = elf_machine(*lib);
-    if (!machine.empty() && machine != host_elf_machine()) {
+    if (!machine.empty() && machine != host_arch()) {
       auto text = elf_section(*lib, ".llmcc_metadata");
       if (!text)
         user_error("'{}' is built for {} and has no .llmcc_metadata section to read here", *lib,

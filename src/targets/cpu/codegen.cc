@@ -459,7 +459,7 @@ std::string emit_source(const ir::Module& m, const std::string& prefix) {
   s += "#include \"kernels/cpu/prelude.h\"\n\nnamespace {\n#include \"kernels/cpu/all.h\"\n";
   s += "using namespace llmcc::cpu_kernels;\n\n";
   // Also in a section of its own, so that llmcc reads the metadata of a library it cannot load
-  // (one for another architecture) from the file (runtime/cpu_features.h).
+  // (one for another architecture) from the file (runtime/elf_file.h).
   s += "__attribute__((used, section(\".llmcc_metadata\"))) const char kMetadata[] = " +
        raw_string(m.attrs["metadata"].dump()) + ";\n\n";
   ConstantPool constants;

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <optional>
 #include <set>
 
 #include "support/error.h"
@@ -19,13 +20,7 @@ class CpuBackend final : public Backend {
  public:
   explicit CpuBackend(const Target& target) : target_(target) {}
 
-  const Target& target() const override { return target_; }
   std::string name() const override { return is_aarch64(target_) ? "aarch64 CPU" : "x86-64 CPU"; }
-
-  std::optional<std::string> kernel_for(const ir::Module& m, const ir::Function& f,
-                                        const ir::Op& op) const override {
-    return cpu::kernel_for(m, f, op, isa());
-  }
 
   void select_kernels(ir::Module& m) const override {
     cpu::select_kernels(m, isa());

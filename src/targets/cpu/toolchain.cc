@@ -11,8 +11,8 @@
 #include "support/embedded_sources.h"
 #include "support/error.h"
 #include "support/files.h"
+#include "support/host_arch.h"
 #include "support/logging.h"
-#include "targets/registry.h"
 
 namespace llmcc::cpu {
 
@@ -50,8 +50,7 @@ std::string compiler() {
 bool is_aarch64(const Target& target) { return target.mtriple.rfind("aarch64", 0) == 0; }
 
 bool is_cross(const Target& target) {
-  return target.mtriple.substr(0, target.mtriple.find('-')) !=
-         host_triple().substr(0, host_triple().find('-'));
+  return target.mtriple.substr(0, target.mtriple.find('-')) != host_arch();
 }
 
 std::string compiler_for(const Target& target) {
